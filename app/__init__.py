@@ -1,0 +1,1 @@
+"""noisescope application package."""

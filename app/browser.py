@@ -1,0 +1,115 @@
+"""Headless Chromium helpers shared by the browser tests (``tests/ui``) and the app benchmark.
+
+Needs the ``test`` or ``bench`` extra (Playwright) and Debian's chromium: Playwright drives the
+system browser through ``executable_path``; its own browser download is never used.
+
+Panel 1.9 renders every component inside an open shadow root. Playwright's CSS selectors
+(``page.locator(".bk-Canvas")``) pierce open shadow roots, but ``document.querySelector`` in
+page JavaScript does not, so the helpers below locate elements from Python and only ask
+JavaScript about ``window.Bokeh``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page, Playwright
+
+CHROMIUM_ENV = "NOISESCOPE_CHROMIUM"
+DEFAULT_CHROMIUM = "/usr/bin/chromium"
+#: Flags for a quiet, reproducible headless run (no sandbox: CI containers run as root).
+CHROMIUM_ARGS: tuple[str, ...] = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+#: Playwright selector of a plot canvas that is actually on screen (not in a hidden tab).
+VISIBLE_PLOT = ".bk-Canvas >> visible=true"
+
+#: True once Bokeh has a document and every root view has finished its first render.
+BOKEH_IDLE_JS = (
+    "() => !!window.Bokeh && Bokeh.documents.length > 0"
+    " && Bokeh.documents.every((doc) => doc.is_idle)"
+)
+
+#: Installs ``window.__nsHook``: times of server-made changes to models whose type matches the
+#: pattern (default: data sources, i.e. plotted data), of the animation frames that painted them,
+#: and of pointer releases. ``ev.sync === false`` marks a change applied from a server message.
+_HOOK_JS = """
+(pattern) => {
+  if (window.__nsHook) return true;
+  const re = new RegExp(pattern);
+  const hook = {updates: [], frames: [], releases: [], pending: false};
+  const onChange = (ev) => {
+    if (ev.sync !== false || ev.model == null || !re.test(ev.model.type)) return;
+    hook.updates.push(performance.now());
+    if (hook.pending) return;
+    hook.pending = true;
+    // First rAF: the frame that paints this update starts; second rAF: it has been painted.
+    requestAnimationFrame(() => {
+      hook.pending = false;
+      requestAnimationFrame(() => hook.frames.push(performance.now()));
+    });
+  };
+  for (const doc of Bokeh.documents) doc.on_change(onChange, false);
+  window.addEventListener("pointerup", () => hook.releases.push(performance.now()), true);
+  window.__nsHook = hook;
+  return true;
+}
+"""
+
+
+class BrowserMissing(RuntimeError):
+    """The configured Chromium binary does not exist or is not executable."""
+
+
+def chromium_path() -> Path:
+    """Chromium binary: ``$NOISESCOPE_CHROMIUM`` or Debian's ``/usr/bin/chromium``."""
+    return Path(os.environ.get(CHROMIUM_ENV) or DEFAULT_CHROMIUM)
+
+
+def launch_chromium(playwright: Playwright) -> Browser:
+    """Launch headless system Chromium. Playwright gives every launch a fresh temporary
+    ``--user-data-dir``, so no profile state leaks between runs."""
+    path = chromium_path()
+    if not (path.is_file() and os.access(path, os.X_OK)):
+        raise BrowserMissing(
+            f"Chromium not found at {path}. Browser tests need it: run 'make browser' "
+            f"(installs Debian's chromium) or point ${CHROMIUM_ENV} at a Chromium binary."
+        )
+    return playwright.chromium.launch(
+        executable_path=str(path), headless=True, args=list(CHROMIUM_ARGS)
+    )
+
+
+def wait_for_bokeh(page: Page, plot: str | None = VISIBLE_PLOT, timeout_ms: float = 60_000) -> None:
+    """Wait until Bokeh rendered every root of the page and, unless ``plot`` is None, until an
+    element matching ``plot`` (default: a visible plot canvas) is on screen."""
+    page.wait_for_function(BOKEH_IDLE_JS, timeout=timeout_ms)
+    if plot is not None:
+        page.locator(plot).first.wait_for(state="visible", timeout=timeout_ms)
+
+
+def install_update_hook(page: Page, model_type_pattern: str = "DataSource$") -> None:
+    """Start recording server-made updates of matching Bokeh models (see :func:`hook_state`).
+    Call after :func:`wait_for_bokeh`; installing twice is a no-op."""
+    page.evaluate(_HOOK_JS, model_type_pattern)
+
+
+def hook_state(page: Page) -> dict[str, Any]:
+    """``updates``, ``frames`` and ``releases`` (``performance.now()`` ms) plus ``now``."""
+    return page.evaluate("() => ({...window.__nsHook, pending: undefined, now: performance.now()})")
+
+
+def save_screenshot(page: Page, path: Path) -> Path:
+    """Full-page PNG at ``path`` (parent folders created); returns the path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(path), full_page=True)
+    return path

@@ -1,0 +1,198 @@
+"""The ``noisescope`` command: ``serve`` the app, or ``warm`` the numba cache.
+
+``warm`` imports only :mod:`kernels` (numpy + numba), so it runs without the UI stack; ``serve``
+warms the same kernels *before* the server listens, so the first visitor never waits for a JIT
+compile (``@njit(cache=True)`` makes every later start load the compiled code from
+``NUMBA_CACHE_DIR`` or ``__pycache__``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+DEFAULT_PORT = 5006
+DEFAULT_ADDRESS = "127.0.0.1"
+#: Comma-separated extra websocket origins (host[:port]); how Docker passes them in.
+ORIGIN_ENV = "NOISESCOPE_ALLOW_WEBSOCKET_ORIGIN"
+_ALL_INTERFACES = ("0.0.0.0", "::", "")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``noisescope`` and its subcommands."""
+    parser = argparse.ArgumentParser(
+        prog="noisescope",
+        description=(
+            "noisescope: an interactive browser lab for the stochastic dynamics of learning. "
+            "One tab per research paper; numba kernels feed a Panel app."
+        ),
+        epilog="Run 'noisescope COMMAND --help' for the options of a command.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    serve = commands.add_parser(
+        "serve",
+        help="warm the numba kernels, then serve the app in the browser",
+        description=(
+            "Warm every numba kernel (compile, or load from the cache), then serve the app. "
+            "Binds to localhost unless --address says otherwise. Health check: GET /liveness. "
+            "Static files of assets/ are served under /assets/."
+        ),
+    )
+    serve.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help="TCP port to listen on (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--address",
+        default=DEFAULT_ADDRESS,
+        help=(
+            "interface to bind (default: %(default)s, this machine only; "
+            "0.0.0.0 listens on every interface, e.g. inside a container)"
+        ),
+    )
+    serve.add_argument(
+        "--allow-websocket-origin",
+        action="append",
+        default=[],
+        metavar="HOST[:PORT]",
+        help=(
+            "also accept browser sessions whose page was loaded from HOST[:PORT]; repeatable. "
+            f"localhost:PORT and 127.0.0.1:PORT are always allowed; ${ORIGIN_ENV} "
+            "(comma-separated) adds more"
+        ),
+    )
+    serve.add_argument("--show", action="store_true", help="open the app in a browser tab")
+    serve.add_argument(
+        "--num-threads",
+        type=int,
+        nargs="?",
+        const=0,
+        default=None,
+        metavar="N",
+        help=(
+            "run session callbacks on a pool of N threads (bare flag or 0: Python's default "
+            "pool size); default: no pool, callbacks run on the server's event loop"
+        ),
+    )
+    serve.set_defaults(handler=_serve)
+
+    warm = commands.add_parser(
+        "warm",
+        help="compile every numba kernel into the cache, print timings, exit",
+        description=(
+            "Compile (or load from the cache) every numba kernel, print the time per module "
+            "and exit. The cache lives in $NUMBA_CACHE_DIR if set, else next to the sources."
+        ),
+    )
+    warm.set_defaults(handler=_warm)
+    return parser
+
+
+def websocket_origins(
+    port: int, extra: Sequence[str] = (), env_value: str | None = None
+) -> list[str]:
+    """Allowed websocket origins: localhost and 127.0.0.1 on ``port``, then ``extra`` and the
+    comma-separated ``env_value``, in order, without duplicates or blanks."""
+    from_env = (env_value or "").split(",")
+    candidates = [f"localhost:{port}", f"127.0.0.1:{port}", *extra, *from_env]
+    return list(dict.fromkeys(o.strip() for o in candidates if o.strip()))
+
+
+def browse_url(address: str, port: int) -> str:
+    """The URL a person on this machine opens for a server bound to ``address``."""
+    host = "localhost" if address in _ALL_INTERFACES else address
+    if ":" in host:  # bare IPv6 literal
+        host = f"[{host}]"
+    return f"http://{host}:{port}/"
+
+
+def warm_kernels() -> float:
+    """Warm every kernel with per-module timings printed; return the total seconds."""
+    import kernels
+
+    cache = os.environ.get("NUMBA_CACHE_DIR", "next to the kernel sources (__pycache__)")
+    print(f"warming numba kernels (cache: {cache})", flush=True)
+    total = sum(kernels.warm_all(verbose=True).values())
+    print(f"kernels ready in {total:.2f} s", flush=True)
+    return total
+
+
+def _warm(args: argparse.Namespace) -> int:
+    warm_kernels()
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    origins = websocket_origins(args.port, args.allow_websocket_origin, os.environ.get(ORIGIN_ENV))
+    url = browse_url(args.address, args.port)
+    print(f"noisescope serve: binding {args.address}:{args.port}", flush=True)
+    print(f"  websocket origins allowed: {', '.join(origins)}", flush=True)
+    warm_kernels()
+
+    start = time.perf_counter()
+    import panel as pn
+
+    from app.main import ASSETS_DIR, create_app
+
+    if args.num_threads is not None:
+        pn.config.nthreads = args.num_threads
+    print("building one throwaway session to warm imports and plots", flush=True)
+    server: Any = pn.serve(
+        {"/": create_app},
+        port=args.port,
+        address=args.address,
+        websocket_origin=origins,
+        show=args.show,
+        start=False,
+        verbose=False,
+        title="noisescope",
+        liveness=True,
+        warm=True,
+        static_dirs={"assets": str(ASSETS_DIR)},
+    )
+    loop = server.io_loop
+    stopped_by: list[str] = []
+
+    def request_stop(signum: int, _frame: object) -> None:
+        stopped_by.append(signal.Signals(signum).name)
+        loop.asyncio_loop.call_soon_threadsafe(loop.stop)
+
+    # SIGTERM too: `docker stop` sends it, and PID 1 would otherwise ignore it.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, request_stop)
+
+    def announce() -> None:
+        elapsed = time.perf_counter() - start
+        print(f"app ready in {elapsed:.1f} s; health check: {url}liveness", flush=True)
+        print(f"noisescope is listening on {url}  (Ctrl-C to stop)", flush=True)
+
+    server.start()
+    loop.add_callback(announce)
+    try:
+        loop.start()
+    finally:
+        server.stop()
+    print(f"noisescope stopped ({stopped_by[0] if stopped_by else 'loop ended'})", flush=True)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``noisescope`` console script; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except KeyboardInterrupt:
+        print("\nnoisescope: interrupted", file=sys.stderr, flush=True)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""noisescope app models: one param state machine per tab (no panel imports)."""

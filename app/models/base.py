@@ -1,0 +1,243 @@
+"""The state machine every tab shares: seed, presets, play/step/reset, divergence, export.
+
+A tab's model subclasses :class:`SimulationModel`, declares its scientific parameters as
+bounded params, lists which of them need a restart (:attr:`restart_params`) and which apply at
+the next step (:attr:`live_params`), and implements three hooks:
+
+* ``_initialize(rng)``: build the initial state of a fresh run;
+* ``_advance(n_steps, rng)``: advance the run by ``n_steps`` steps and return the new
+  simulation time;
+* ``_run_arrays()``: the arrays of the current run, for export and divergence checks.
+
+The base class owns everything else, once: seeding, presets, playing, divergence detection
+and export. It never imports Panel; views observe its params.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any, ClassVar
+
+import numpy as np
+import param
+
+#: Name of the preset selector entry that means "the user moved something".
+CUSTOM_PRESET = "Custom"
+
+
+class SimulationModel(param.Parameterized):
+    """Base class of every tab's simulation state (see module docstring)."""
+
+    seed = param.Integer(
+        default=1,
+        bounds=(0, 2**31 - 1),
+        doc="Random seed. The same seed and parameters give the same numbers, in any session.",
+    )
+    preset = param.Selector(
+        default=CUSTOM_PRESET,
+        objects=[CUSTOM_PRESET],
+        doc="Load a curated parameter set; moving any parameter afterwards makes it Custom.",
+    )
+    playing = param.Boolean(default=False, doc="Advance the simulation on every animation tick.")
+    speed = param.Integer(
+        default=50,
+        bounds=(1, 500),
+        softbounds=(1, 200),
+        doc="Simulation steps advanced per animation tick.",
+    )
+    t = param.Number(default=0.0, constant=True, doc="Simulation time of the current run.")
+    n_steps_done = param.Integer(default=0, constant=True, doc="Steps taken in the current run.")
+    t_end = param.Number(
+        default=None, allow_None=True, doc="Horizon at which playing stops (None: no horizon)."
+    )
+    status = param.String(default="", doc="One-line status for the user.")
+    diverged = param.Boolean(default=False, constant=True, doc="True once a NaN/inf appeared.")
+    divergence_message = param.String(default="", doc="What happened and what to change.")
+    frame = param.Integer(default=0, constant=True, doc="Incremented whenever the state changes.")
+
+    #: Scientific params whose change restarts the run.
+    restart_params: ClassVar[tuple[str, ...]] = ()
+    #: Scientific params applied at the next step without a restart.
+    live_params: ClassVar[tuple[str, ...]] = ()
+    #: Params hidden in lesson mode (``?lesson=1``).
+    advanced_params: ClassVar[tuple[str, ...]] = ()
+    #: name -> {param: value}; unspecified params take their defaults.
+    presets: ClassVar[dict[str, dict[str, Any]]] = {}
+    #: Preset loaded by a fresh model.
+    default_preset: ClassVar[str | None] = None
+    #: Hint shown in the divergence banner, e.g. "lower the noise strength or the step".
+    divergence_hint: ClassVar[str] = "lower the step size or the noise strength, then reset"
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+        self.param.preset.objects = [CUSTOM_PRESET, *self.presets]
+        self._applying_preset = False
+        self._rng = np.random.default_rng(self.seed)
+        self.param.watch(self._on_restart_param, [*self.restart_params, "seed"])
+        self.param.watch(self._on_scientific_change, list(self.scientific_params()))
+        self.param.watch(self._on_preset, ["preset"])
+        if self.default_preset is not None and "preset" not in params:
+            # the default preset first, then explicit arguments on top (which makes it Custom)
+            explicit = {k: v for k, v in params.items() if k in self.param_values()}
+            self.apply_preset(self.default_preset)
+            if explicit:
+                self.param.update(**explicit)
+                self.reset()
+        else:
+            self.reset()
+
+    # ------------------------------------------------------------------ hooks
+    def _initialize(self, rng: np.random.Generator) -> None:
+        raise NotImplementedError
+
+    def _advance(self, n_steps: int, rng: np.random.Generator) -> float:
+        raise NotImplementedError
+
+    def _run_arrays(self) -> dict[str, np.ndarray]:
+        raise NotImplementedError
+
+    # -------------------------------------------------------------- interface
+    @classmethod
+    def scientific_params(cls) -> tuple[str, ...]:
+        """Params that define the numbers (synced with the URL, written into exports)."""
+        return (*cls.restart_params, *cls.live_params)
+
+    def reset(self) -> None:
+        """Start a fresh run from the current parameters and seed."""
+        self._rng = np.random.default_rng(self.seed)
+        with param.edit_constant(self):
+            self.t = 0.0
+            self.n_steps_done = 0
+            self.diverged = False
+        self.divergence_message = ""
+        self._initialize(self._rng)
+        self.status = "Ready: press play, or step through the run."
+        self._bump_frame()
+
+    def new_seed(self) -> None:
+        """Draw a fresh seed from OS entropy and restart (the seed shows in the URL)."""
+        self.seed = int(np.random.SeedSequence().entropy % (2**31 - 1))
+
+    def step(self, n_steps: int | None = None) -> bool:
+        """Advance by ``n_steps`` (default :attr:`speed`); return False if nothing advanced."""
+        if self.diverged:
+            return False
+        n = self.speed if n_steps is None else int(n_steps)
+        if self.t_end is not None:
+            remaining = self._steps_until_end()
+            if remaining <= 0:
+                self.playing = False
+                self.status = "Reached the horizon: reset, or raise the horizon to continue."
+                return False
+            n = min(n, remaining)
+        with np.errstate(all="ignore"):
+            t_new = self._advance(n, self._rng)
+        with param.edit_constant(self):
+            self.t = float(t_new)
+            self.n_steps_done = self.n_steps_done + n
+        if not self._state_is_finite():
+            self._mark_diverged()
+        self._bump_frame()
+        return True
+
+    def _steps_until_end(self) -> int:
+        """Steps left before :attr:`t_end`; subclasses with a step size override."""
+        return 2**31
+
+    def export_npz(self) -> bytes:
+        """The current run as an ``.npz`` archive; ``metadata`` holds parameters as JSON."""
+        buffer = io.BytesIO()
+        np.savez_compressed(
+            buffer,
+            metadata=np.array(json.dumps(self.run_metadata(), sort_keys=True)),
+            **self._run_arrays(),
+        )
+        return buffer.getvalue()
+
+    def export_csv(self) -> str:
+        """The run's 1-D time series as CSV, parameters in ``#`` header lines."""
+        header = "".join(
+            f"# {key} = {json.dumps(value)}\n" for key, value in self.run_metadata().items()
+        )
+        series = {k: v for k, v in self._run_arrays().items() if np.ndim(v) == 1}
+        length = max(len(v) for v in series.values())
+        # the time series of the run: 1-D arrays of the full record length
+        names = [k for k, v in series.items() if len(v) == length]
+        table = np.column_stack([np.asarray(series[k], dtype=float) for k in names])
+        body = io.StringIO()
+        np.savetxt(body, table, delimiter=",", header=",".join(names), comments="")
+        return header + body.getvalue()
+
+    def run_metadata(self) -> dict[str, Any]:
+        """Parameters, seed and progress of the run: enough to reproduce it."""
+        meta: dict[str, Any] = {"model": type(self).__name__, "seed": self.seed}
+        meta.update({name: _jsonable(getattr(self, name)) for name in self.scientific_params()})
+        meta.update({"t": self.t, "n_steps_done": self.n_steps_done, "preset": self.preset})
+        return meta
+
+    def param_values(self) -> dict[str, Any]:
+        """Current values of the seed and scientific params."""
+        return {"seed": self.seed, **{n: getattr(self, n) for n in self.scientific_params()}}
+
+    # -------------------------------------------------------------- internals
+    def _state_is_finite(self) -> bool:
+        return all(
+            np.all(np.isfinite(a))
+            for a in self._run_arrays().values()
+            if np.issubdtype(np.asarray(a).dtype, np.floating)
+        )
+
+    def _mark_diverged(self) -> None:
+        self.playing = False
+        with param.edit_constant(self):
+            self.diverged = True
+        self.divergence_message = (
+            f"The simulation diverged (NaN or infinity) at t = {self.t:.4g}. "
+            f"The run is paused: {self.divergence_hint}."
+        )
+        self.status = "Diverged: paused."
+
+    def _bump_frame(self) -> None:
+        with param.edit_constant(self):
+            self.frame = self.frame + 1
+
+    def _on_restart_param(self, *events: param.parameterized.Event) -> None:
+        if not self._applying_preset:
+            self.reset()
+
+    def _on_scientific_change(self, *events: param.parameterized.Event) -> None:
+        if not self._applying_preset and self.preset != CUSTOM_PRESET:
+            self._applying_preset = True  # do not re-apply a preset while renaming it
+            try:
+                self.preset = CUSTOM_PRESET
+            finally:
+                self._applying_preset = False
+        if any(e.name in self.live_params for e in events) and not self._applying_preset:
+            self.status = "Updated: the change applies from the next step on."
+
+    def _on_preset(self, event: param.parameterized.Event) -> None:
+        if self._applying_preset or event.new == CUSTOM_PRESET:
+            return
+        self.apply_preset(event.new)
+
+    def apply_preset(self, name: str) -> None:
+        """Set every scientific param to the preset's value (default if unspecified), restart."""
+        if name not in self.presets:
+            raise ValueError(f"preset must be one of {list(self.presets)}; got {name!r}")
+        values = {n: self.param[n].default for n in self.scientific_params()}
+        values.update(self.presets[name])
+        self._applying_preset = True
+        try:
+            self.param.update(preset=name, **values)
+        finally:
+            self._applying_preset = False
+        self.reset()
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, tuple):
+        return list(value)
+    return value

@@ -1,0 +1,91 @@
+"""Long fixed computations off the event loop: a cancellable background job with progress.
+
+A job runs ``fn(progress)`` in a worker thread; ``fn`` calls ``progress(fraction)`` now and then
+and must stop early (raise :class:`Cancelled`) when it returns False. Numba cores release the
+GIL (``nogil=True``), so the animation and other sessions keep running meanwhile. Results and
+errors arrive as param changes, which may fire on the worker thread: views marshal them onto
+their own event loop.
+"""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import param
+
+#: Shared by every session of the process: at most two heavy jobs at once on a 2-core server.
+_EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="noisescope-job")
+
+
+class Cancelled(Exception):
+    """Raised inside a job when the user cancelled it."""
+
+
+ProgressFn = Callable[[float], bool]
+
+
+class BackgroundJob(param.Parameterized):
+    """One cancellable computation with a progress fraction and a result."""
+
+    progress = param.Number(default=0.0, bounds=(0.0, 1.0), doc="Fraction done.")
+    running = param.Boolean(default=False, doc="True while the worker runs.")
+    message = param.String(default="", doc="What the job is doing or how it ended.")
+    result = param.Parameter(default=None, doc="The last completed result.")
+    error = param.String(default="", doc="Error message of the last failed run.")
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+        self._cancel = threading.Event()
+        self._generation = 0
+        self._lock = threading.Lock()
+
+    def start(self, fn: Callable[[ProgressFn], Any], label: str = "Computing") -> None:
+        """Run ``fn(progress)`` in the background, cancelling any run still going."""
+        with self._lock:
+            self._cancel.set()
+            self._cancel = cancel = threading.Event()
+            self._generation += 1
+            generation = self._generation
+        self.param.update(progress=0.0, running=True, message=f"{label}…", error="")
+
+        def progress(fraction: float) -> bool:
+            if cancel.is_set():
+                return False
+            if generation == self._generation:
+                self.progress = min(max(float(fraction), 0.0), 1.0)
+            return True
+
+        def work() -> None:
+            try:
+                value = fn(progress)
+            except Cancelled:
+                if generation == self._generation:
+                    self.param.update(running=False, message="Cancelled.")
+                return
+            except Exception as exc:  # a failed study must not take the session down
+                traceback.print_exc()
+                if generation == self._generation:
+                    self.param.update(
+                        running=False, error=f"{type(exc).__name__}: {exc}", message="Failed."
+                    )
+                return
+            if generation == self._generation and not cancel.is_set():
+                self.param.update(result=value, progress=1.0, running=False, message="Done.")
+
+        _EXECUTOR.submit(work)
+
+    def cancel(self) -> None:
+        """Ask the running computation to stop at its next progress report."""
+        self._cancel.set()
+        if self.running:
+            self.param.update(running=False, message="Cancelled.")
+
+
+def check_progress(progress: ProgressFn, fraction: float) -> None:
+    """Report ``fraction`` to ``progress``; raise :class:`Cancelled` if the user cancelled."""
+    if not progress(fraction):
+        raise Cancelled

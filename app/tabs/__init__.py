@@ -1,0 +1,1 @@
+"""noisescope app tabs: one Panel viewer per tab."""

@@ -1,0 +1,199 @@
+"""The view every tab shares: transport controls, presets, seed, status, banner, download.
+
+A tab subclasses :class:`SimulationTab`, sets its metadata (``slug``, ``title``, ``claim``,
+paper and provenance), builds its panels in :meth:`_build_panels` and refreshes them in place in
+:meth:`_update_plots`, which runs (inside ``pn.io.hold``) whenever the model's ``frame`` changes.
+The app shell drives the animation by calling :meth:`tick` from one periodic callback.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import panel as pn
+import param
+
+from app.models.base import SimulationModel
+from app.models.jobs import BackgroundJob
+
+CONTROL_WIDTH = 300
+
+
+class SimulationTab(pn.viewable.Viewer):
+    """Base view of a tab; ``model`` is the tab's :class:`SimulationModel`."""
+
+    #: URL/registry key, e.g. "tokens".
+    slug: ClassVar[str] = ""
+    #: Tab title.
+    title: ClassVar[str] = ""
+    #: One-sentence claim for the landing card.
+    claim: ClassVar[str] = ""
+    #: Paper citation and link.
+    paper_citation: ClassVar[str] = ""
+    paper_url: ClassVar[str] = ""
+    #: One-line provenance note for the landing card.
+    provenance: ClassVar[str] = ""
+    #: The model class this tab views.
+    model_class: ClassVar[type[SimulationModel]] = SimulationModel
+
+    def __init__(self, model: SimulationModel | None = None, lesson: bool = False, **params: Any):
+        super().__init__(**params)
+        self.model = model if model is not None else self.model_class()
+        self.lesson = lesson
+        self._document = pn.state.curdoc
+        self._loop_thread = threading.get_ident()
+        self._busy = False
+        self._controls = self._build_controls()
+        self._panels = self._build_panels()
+        self.model.param.watch(self._on_frame, ["frame"])
+        self._update_plots()
+        self._layout = pn.Row(
+            self._controls,
+            pn.Column(self._header(), self._panels, sizing_mode="stretch_width"),
+            sizing_mode="stretch_width",
+        )
+
+    # -------------------------------------------------------------- subclass
+    def _build_panels(self) -> pn.viewable.Viewable:
+        raise NotImplementedError
+
+    def _update_plots(self) -> None:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------ animation
+    def tick(self) -> None:
+        """Advance one animation frame if playing; skip if the previous frame still runs."""
+        if not self.model.playing or self._busy:
+            return
+        self._busy = True
+        try:
+            self.model.step()
+        finally:
+            self._busy = False
+
+    def _on_frame(self, event: param.parameterized.Event) -> None:
+        self.call_on_loop(self._refresh)
+
+    def _refresh(self) -> None:
+        with pn.io.hold(self._document):
+            self._update_plots()
+
+    def call_on_loop(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` now on the session's event loop, or schedule it there from a worker."""
+        if threading.get_ident() == self._loop_thread or self._document is None:
+            fn()
+        else:
+            self._document.add_next_tick_callback(fn)
+
+    # -------------------------------------------------------------- controls
+    def _build_controls(self) -> pn.Column:
+        model = self.model
+        play = pn.widgets.Toggle.from_param(
+            model.param.playing, name="▶ Play", button_type="primary", width=90
+        )
+
+        def relabel(event: param.parameterized.Event) -> None:
+            play.name = "❚❚ Pause" if event.new else "▶ Play"
+
+        model.param.watch(relabel, ["playing"])
+        step = pn.widgets.Button(name="Step", width=70, description="Advance one frame")
+        step.on_click(lambda _: model.step())
+        reset = pn.widgets.Button(name="Reset", width=70, description="Restart from t = 0")
+        reset.on_click(lambda _: model.reset())
+        new_seed = pn.widgets.Button(
+            name="New seed", width=90, description="Draw a fresh random seed and restart"
+        )
+        new_seed.on_click(lambda _: model.new_seed())
+        seed = pn.widgets.IntInput.from_param(model.param.seed, name="Seed", width=120)
+        preset = pn.widgets.Select.from_param(model.param.preset, name="Preset")
+        speed = pn.widgets.IntSlider.from_param(model.param.speed, name="Steps per frame")
+        transport = pn.Column(
+            preset,
+            pn.Row(play, step, reset),
+            speed,
+            pn.Row(seed, new_seed, align="end"),
+            self._downloads(),
+            sizing_mode="stretch_width",
+        )
+        science = self._param_widgets(
+            [p for p in model.scientific_params() if p not in model.advanced_params]
+        )
+        sections = [transport, pn.layout.Divider(), science]
+        if not self.lesson:
+            advanced = self._param_widgets(
+                [p for p in model.scientific_params() if p in model.advanced_params]
+            )
+            sections.append(pn.Card(advanced, title="Advanced", collapsed=True))
+        return pn.Column(*sections, width=CONTROL_WIDTH, css_classes=["ns-controls"])
+
+    def _param_widgets(self, names: list[str]) -> pn.Param:
+        restart = set(self.model.restart_params)
+        widgets = {
+            name: {"throttled": True}
+            for name in names
+            if isinstance(self.model.param[name], param.Number) and name in restart
+        }
+        return pn.Param(
+            self.model,
+            parameters=names,
+            widgets=widgets,
+            show_name=False,
+            sizing_mode="stretch_width",
+        )
+
+    def _downloads(self) -> pn.Row:
+        stem = f"noisescope_{self.slug}"
+        npz = pn.widgets.FileDownload(
+            callback=lambda: io.BytesIO(self.model.export_npz()),
+            filename=f"{stem}.npz",
+            label="Download run (.npz)",
+            button_type="light",
+            width=140,
+        )
+        csv = pn.widgets.FileDownload(
+            callback=lambda: io.StringIO(self.model.export_csv()),
+            filename=f"{stem}.csv",
+            label="(.csv)",
+            button_type="light",
+            width=80,
+        )
+        return pn.Row(npz, csv)
+
+    def _header(self) -> pn.Column:
+        status = pn.pane.Markdown(
+            self.model.param.status, css_classes=["ns-status"], margin=(0, 10)
+        )
+        banner = pn.pane.Alert(
+            self.model.param.divergence_message,
+            alert_type="danger",
+            visible=self.model.param.diverged,
+            css_classes=["ns-divergence"],
+        )
+        return pn.Column(status, banner, sizing_mode="stretch_width")
+
+    def job_controls(self, job: BackgroundJob, label: str, start: Callable[[], None]) -> pn.Row:
+        """A run button, a cancel button and a progress bar for a background job."""
+        run = pn.widgets.Button(name=label, button_type="primary")
+        run.on_click(lambda _: start())
+        cancel = pn.widgets.Button(name="Cancel", disabled=True)
+        cancel.on_click(lambda _: job.cancel())
+        bar = pn.indicators.Progress(value=0, max=100, width=200, visible=False)
+        message = pn.pane.Str("", margin=(8, 10))
+
+        def sync(*_: Any) -> None:
+            bar.value = round(100 * job.progress)
+            bar.visible = job.running
+            cancel.disabled = not job.running
+            run.disabled = job.running
+            message.object = job.error or job.message
+
+        job.param.watch(
+            lambda *e: self.call_on_loop(sync), ["progress", "running", "message", "error"]
+        )
+        return pn.Row(run, cancel, bar, message)
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        return self._layout

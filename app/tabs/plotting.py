@@ -1,0 +1,97 @@
+"""Shared look of every plot and panel: labelled Bokeh figures, captions, panel cards.
+
+Animated plots are plain Bokeh figures whose ``ColumnDataSource.data`` is replaced in place each
+frame (one small websocket message, no re-render of the figure); this keeps the animation above
+30 frames per second where a HoloViews ``DynamicMap`` re-plot costs tens of milliseconds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import panel as pn
+from bokeh.models import ColumnDataSource, HoverTool
+from bokeh.plotting import figure
+
+#: Colour of measured curves, theory overlays and reference lines across tabs.
+MEASURED = "#1f77b4"
+THEORY = "#d62728"
+REFERENCE = "#7f7f7f"
+BAND = "#9ecae1"
+
+#: Stylesheet for readouts and captions; Panel renders panes in shadow DOM, so page-level CSS
+#: does not reach them and each pane gets the sheet through ``stylesheets``.
+STYLESHEET = (Path(__file__).resolve().parents[2] / "assets" / "noisescope.css").read_text()
+
+
+def labelled_figure(
+    title: str,
+    x_label: str,
+    y_label: str,
+    *,
+    height: int = 300,
+    tooltips: list[tuple[str, str]] | None = None,
+    **kwargs: Any,
+) -> figure:
+    """A responsive Bokeh figure with a title, both axis labels and a quiet toolbar."""
+    fig = figure(
+        title=title,
+        x_axis_label=x_label,
+        y_axis_label=y_label,
+        height=height,
+        sizing_mode="stretch_width",
+        tools="pan,wheel_zoom,box_zoom,reset,save",
+        toolbar_location="above",
+        **kwargs,
+    )
+    fig.toolbar.logo = None
+    fig.title.text_font_size = "13px"
+    if tooltips:
+        fig.add_tools(HoverTool(tooltips=tooltips))
+    return fig
+
+
+def empty_source(*columns: str) -> ColumnDataSource:
+    """A data source with the given empty columns."""
+    return ColumnDataSource({name: [] for name in columns})
+
+
+def caption(text: str) -> pn.pane.Markdown:
+    """A "what to look for" caption under or beside a plot."""
+    return pn.pane.Markdown(
+        text, css_classes=["ns-caption"], stylesheets=[STYLESHEET], sizing_mode="stretch_width"
+    )
+
+
+def readout_pane(**kwargs: Any) -> pn.pane.HTML:
+    """An HTML pane styled for :func:`readout` content."""
+    return pn.pane.HTML("", stylesheets=[STYLESHEET], sizing_mode="stretch_width", **kwargs)
+
+
+def panel_card(
+    title: str,
+    *objects: Any,
+    collapsed: bool = False,
+    min_width: int = 420,
+) -> pn.Card:
+    """A titled card holding one panel's plot(s), readouts and caption."""
+    return pn.Card(
+        *objects,
+        title=title,
+        collapsed=collapsed,
+        sizing_mode="stretch_width",
+        min_width=min_width,
+        margin=(6, 6),
+        css_classes=["ns-panel"],
+    )
+
+
+def readout(items: dict[str, str]) -> str:
+    """HTML for a row of labelled numbers (``label -> formatted value``)."""
+    chips = "".join(
+        f'<span class="ns-chip"><span class="ns-chip-label">{label}</span>'
+        f'<span class="ns-chip-value">{value}</span></span>'
+        for label, value in items.items()
+    )
+    return f'<div class="ns-readout">{chips}</div>'
