@@ -39,16 +39,25 @@ BOKEH_IDLE_JS = (
     " && Bokeh.documents.every((doc) => doc.is_idle)"
 )
 
-#: Installs ``window.__nsHook``: times of server-made changes to models whose type matches the
-#: pattern (default: data sources, i.e. plotted data), of the animation frames that painted them,
-#: and of pointer releases. ``ev.sync === false`` marks a change applied from a server message.
+#: Installs ``window.__nsHook``: times of server-made changes that touch models whose type matches
+#: the pattern (default: data sources, i.e. plotted data; a replaced figure brings new ones), of
+#: the animation frames that painted them, and of pointer releases. ``ev.sync === false`` marks a
+#: change applied from a server message (the browser's own widget edits have ``sync === true``).
 _HOOK_JS = """
 (pattern) => {
   if (window.__nsHook) return true;
   const re = new RegExp(pattern);
   const hook = {updates: [], frames: [], releases: [], pending: false};
+  // A change counts if it targets a matching model or brings one in (e.g. a rebuilt figure).
+  const brings = (value) => {
+    if (Array.isArray(value)) return value.some(brings);
+    if (value == null || typeof value.references !== "function") return false;
+    for (const ref of value.references()) if (re.test(ref.type)) return true;
+    return false;
+  };
   const onChange = (ev) => {
-    if (ev.sync !== false || ev.model == null || !re.test(ev.model.type)) return;
+    if (ev.sync !== false || ev.model == null) return;
+    if (!re.test(ev.model.type) && !brings(ev.value)) return;
     hook.updates.push(performance.now());
     if (hook.pending) return;
     hook.pending = true;
@@ -106,6 +115,20 @@ def install_update_hook(page: Page, model_type_pattern: str = "DataSource$") -> 
 def hook_state(page: Page) -> dict[str, Any]:
     """``updates``, ``frames`` and ``releases`` (``performance.now()`` ms) plus ``now``."""
     return page.evaluate("() => ({...window.__nsHook, pending: undefined, now: performance.now()})")
+
+
+def drag_slider(page: Page, handle: str, dx: float, steps: int = 8) -> None:
+    """Press the first slider handle matching ``handle``, move it ``dx`` pixels sideways in
+    ``steps`` moves and release it (a person's drag: noUiSlider's throttled value fires on
+    release)."""
+    box = page.locator(handle).first.bounding_box()
+    if box is None:
+        raise AssertionError(f"slider handle {handle!r} is not on screen")
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + dx, y, steps=steps)
+    page.mouse.up()
 
 
 def save_screenshot(page: Page, path: Path) -> Path:

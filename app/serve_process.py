@@ -61,6 +61,23 @@ def process_memory_kib(pid: int) -> dict[str, int]:
     return fields
 
 
+def listening_addresses(port: int) -> set[str]:
+    """Local addresses with a TCP socket listening on ``port`` (Linux ``/proc/net/tcp*``):
+    dotted IPv4, or ``"::"`` for any IPv6 socket."""
+    found: set[str] = set()
+    for table in ("tcp", "tcp6"):
+        for line in Path(f"/proc/net/{table}").read_text().splitlines()[1:]:
+            fields = line.split()
+            address, port_hex = fields[1].split(":")
+            if fields[3] != "0A" or int(port_hex, 16) != port:  # 0A = LISTEN
+                continue
+            if table == "tcp6":
+                found.add("::")
+            else:  # little-endian hex, e.g. 0100007F = 127.0.0.1
+                found.add(".".join(str(int(address[i : i + 2], 16)) for i in (6, 4, 2, 0)))
+    return found
+
+
 class ServeProcess:
     """``noisescope serve --port PORT [extra args]`` as a child process, output to ``log_path``.
 

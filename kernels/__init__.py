@@ -10,7 +10,12 @@ import importlib
 import time
 
 #: Kernel modules that expose ``warmup()``; a new tab adds its module here.
-KERNEL_MODULES: tuple[str, ...] = ("kernels.activations", "kernels.tokens")
+KERNEL_MODULES: tuple[str, ...] = (
+    "kernels.activations",
+    "kernels.dual_kernel",
+    "kernels.token_theory",
+    "kernels.tokens",
+)
 
 
 def warm_all(verbose: bool = False) -> dict[str, float]:

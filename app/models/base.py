@@ -48,9 +48,6 @@ class SimulationModel(param.Parameterized):
     )
     t = param.Number(default=0.0, constant=True, doc="Simulation time of the current run.")
     n_steps_done = param.Integer(default=0, constant=True, doc="Steps taken in the current run.")
-    t_end = param.Number(
-        default=None, allow_None=True, doc="Horizon at which playing stops (None: no horizon)."
-    )
     status = param.String(default="", doc="One-line status for the user.")
     diverged = param.Boolean(default=False, constant=True, doc="True once a NaN/inf appeared.")
     divergence_message = param.String(default="", doc="What happened and what to change.")
@@ -124,8 +121,8 @@ class SimulationModel(param.Parameterized):
         if self.diverged:
             return False
         n = self.speed if n_steps is None else int(n_steps)
-        if self.t_end is not None:
-            remaining = self._steps_until_end()
+        remaining = self._steps_until_end()
+        if remaining is not None:
             if remaining <= 0:
                 self.playing = False
                 self.status = "Reached the horizon: reset, or raise the horizon to continue."
@@ -141,9 +138,9 @@ class SimulationModel(param.Parameterized):
         self._bump_frame()
         return True
 
-    def _steps_until_end(self) -> int:
-        """Steps left before :attr:`t_end`; subclasses with a step size override."""
-        return 2**31
+    def _steps_until_end(self) -> int | None:
+        """Steps left before the run's horizon; None if the run has no horizon."""
+        return None
 
     def export_npz(self) -> bytes:
         """The current run as an ``.npz`` archive; ``metadata`` holds parameters as JSON."""

@@ -40,6 +40,7 @@ TEACHING_DEFAULT = "Teaching default: noise alone synchronizes"
 class TokensModel(SimulationModel):
     """Tokens of a deep transformer with common-noise random MLPs (spec §2–§3)."""
 
+    speed = param.Integer(default=100, doc="Layers advanced per animation tick.")
     n_tokens = param.Integer(32, bounds=(2, 256), doc="N: number of tokens.")
     dim = param.Selector(
         default=3, objects=[2, 3, 4, 8, 16, 32, 64], doc="d: tokens live on the sphere S^(d-1)."
@@ -194,7 +195,6 @@ class TokensModel(SimulationModel):
         self.ensemble = BackgroundJob(name="ensemble")
         self.x = np.zeros((0, 0))
         super().__init__(**params)
-        self.speed = 100
         self.param.watch(self._clear_ensemble, [*list(self.scientific_params()), "seed"])
 
     # ------------------------------------------------------------ simulation
