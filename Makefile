@@ -9,6 +9,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PORT   ?= 5006
 CHROMIUM ?= /usr/bin/chromium
+# Optional dependency groups; the Docker image serves only: make install EXTRAS=
+EXTRAS ?= test,bench
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: install serve test lint bench browser warm clean
@@ -16,7 +18,7 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade --quiet pip
-	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/python -m pip install --quiet -e '.$(if $(strip $(EXTRAS)),[$(EXTRAS)])'
 	touch $(STAMP)
 
 install: $(STAMP)

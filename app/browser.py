@@ -33,11 +33,32 @@ CHROMIUM_ARGS: tuple[str, ...] = (
 #: Playwright selector of a plot canvas that is actually on screen (not in a hidden tab).
 VISIBLE_PLOT = ".bk-Canvas >> visible=true"
 
-#: True once Bokeh has a document and every root view has finished its first render.
-BOKEH_IDLE_JS = (
-    "() => !!window.Bokeh && Bokeh.documents.length > 0"
-    " && Bokeh.documents.every((doc) => doc.is_idle)"
-)
+#: True once Bokeh has built the page's document (the websocket session is up).
+BOKEH_DOCUMENT_JS = "() => !!window.Bokeh && Bokeh.documents.length > 0"
+
+#: True once the Bokeh view that owns ``element`` (e.g. a plot's ``.bk-Canvas``, which lives in
+#: the shadow root of its plot view's element) has finished rendering. Per view on purpose: a
+#: document-wide ``is_idle`` never comes for pages holding a plot that cannot finish (e.g. a log
+#: axis over empty data) or one inside a collapsed card.
+_VIEW_FINISHED_JS = """
+(element) => {
+  const host = element.getRootNode().host;
+  const find = (view) => {
+    if (view.el === host) return view;
+    if (typeof view.children !== "function") return null;
+    for (const child of view.children()) {
+      const found = find(child);
+      if (found) return found;
+    }
+    return null;
+  };
+  for (const root of Bokeh.index) {
+    const view = find(root);
+    if (view) return view.has_finished();
+  }
+  return false;
+}
+"""
 
 #: Installs ``window.__nsHook``: times of server-made changes that touch models whose type matches
 #: the pattern (default: data sources, i.e. plotted data; a replaced figure brings new ones), of
@@ -99,11 +120,15 @@ def launch_chromium(playwright: Playwright) -> Browser:
 
 
 def wait_for_bokeh(page: Page, plot: str | None = VISIBLE_PLOT, timeout_ms: float = 60_000) -> None:
-    """Wait until Bokeh rendered every root of the page and, unless ``plot`` is None, until an
-    element matching ``plot`` (default: a visible plot canvas) is on screen."""
-    page.wait_for_function(BOKEH_IDLE_JS, timeout=timeout_ms)
-    if plot is not None:
-        page.locator(plot).first.wait_for(state="visible", timeout=timeout_ms)
+    """Wait until Bokeh has built the page's document and, unless ``plot`` is None, until the
+    first element matching ``plot`` (default: a visible plot canvas) is on screen and the plot
+    that owns it has finished rendering."""
+    page.wait_for_function(BOKEH_DOCUMENT_JS, timeout=timeout_ms)
+    if plot is None:
+        return
+    target = page.locator(plot).first
+    target.wait_for(state="visible", timeout=timeout_ms)
+    page.wait_for_function(_VIEW_FINISHED_JS, arg=target.element_handle(), timeout=timeout_ms)
 
 
 def install_update_hook(page: Page, model_type_pattern: str = "DataSource$") -> None:
@@ -117,10 +142,10 @@ def hook_state(page: Page) -> dict[str, Any]:
     return page.evaluate("() => ({...window.__nsHook, pending: undefined, now: performance.now()})")
 
 
-def drag_slider(page: Page, handle: str, dx: float, steps: int = 8) -> None:
+def drag_slider(page: Page, handle: str, dx: float, steps: int = 8, hold_ms: float = 0) -> None:
     """Press the first slider handle matching ``handle``, move it ``dx`` pixels sideways in
-    ``steps`` moves and release it (a person's drag: noUiSlider's throttled value fires on
-    release)."""
+    ``steps`` moves, hold still ``hold_ms`` and release it (a person's drag: the throttled
+    value Panel sends to the server changes on release)."""
     box = page.locator(handle).first.bounding_box()
     if box is None:
         raise AssertionError(f"slider handle {handle!r} is not on screen")
@@ -128,6 +153,8 @@ def drag_slider(page: Page, handle: str, dx: float, steps: int = 8) -> None:
     page.mouse.move(x, y)
     page.mouse.down()
     page.mouse.move(x + dx, y, steps=steps)
+    if hold_ms:
+        page.wait_for_timeout(hold_ms)
     page.mouse.up()
 
 

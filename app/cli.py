@@ -145,19 +145,23 @@ def _serve(args: argparse.Namespace) -> int:
     if args.num_threads is not None:
         pn.config.nthreads = args.num_threads
     print("building one throwaway session to warm imports and plots", flush=True)
-    server: Any = pn.serve(
-        {"/": create_app},
-        port=args.port,
-        address=args.address,
-        websocket_origin=origins,
-        show=args.show,
-        start=False,
-        verbose=False,
-        title="noisescope",
-        liveness=True,
-        warm=True,
-        static_dirs={"assets": str(ASSETS_DIR)},
-    )
+    try:
+        server: Any = pn.serve(
+            {"/": create_app},
+            port=args.port,
+            address=args.address,
+            websocket_origin=origins,
+            show=args.show,
+            start=False,
+            verbose=False,
+            title="noisescope",
+            liveness=True,
+            warm=True,
+            static_dirs={"assets": str(ASSETS_DIR)},
+        )
+    except OSError as error:  # typically: the port is taken by another server
+        print(f"noisescope: cannot listen on {args.address}:{args.port}: {error}", file=sys.stderr)
+        return 1
     loop = server.io_loop
     stopped_by: list[str] = []
 

@@ -63,7 +63,7 @@ def create_app() -> pn.template.FastListTemplate:
     )
     template = pn.template.FastListTemplate(
         title="noisescope",
-        main=[notice, tabs],
+        main=[pn.Column(notice, tabs, sizing_mode="stretch_width")],
         theme_toggle=True,
         main_max_width="1800px",
         accent="#2f6f9f",

@@ -57,6 +57,8 @@ class SimulationModel(param.Parameterized):
     restart_params: ClassVar[tuple[str, ...]] = ()
     #: Scientific params applied at the next step without a restart.
     live_params: ClassVar[tuple[str, ...]] = ()
+    #: Order of the controls (default: restart params, then live params).
+    display_order: ClassVar[tuple[str, ...]] = ()
     #: Params hidden in lesson mode (``?lesson=1``).
     advanced_params: ClassVar[tuple[str, ...]] = ()
     #: name -> {param: value}; unspecified params take their defaults.
@@ -67,6 +69,7 @@ class SimulationModel(param.Parameterized):
     divergence_hint: ClassVar[str] = "lower the step size or the noise strength, then reset"
 
     def __init__(self, **params: Any) -> None:
+        preset = params.pop("preset", None)  # validated once the instance knows its presets
         super().__init__(**params)
         self.param.preset.objects = [CUSTOM_PRESET, *self.presets]
         self._applying_preset = False
@@ -74,10 +77,11 @@ class SimulationModel(param.Parameterized):
         self.param.watch(self._on_restart_param, [*self.restart_params, "seed"])
         self.param.watch(self._on_scientific_change, list(self.scientific_params()))
         self.param.watch(self._on_preset, ["preset"])
-        if self.default_preset is not None and "preset" not in params:
-            # the default preset first, then explicit arguments on top (which makes it Custom)
+        chosen = preset if preset is not None else self.default_preset
+        if chosen is not None and chosen != CUSTOM_PRESET:
+            # the preset first, then explicit arguments on top (which makes it Custom)
+            self.apply_preset(chosen)
             explicit = {k: v for k, v in params.items() if k in self.param_values()}
-            self.apply_preset(self.default_preset)
             if explicit:
                 self.param.update(**explicit)
                 self.reset()

@@ -41,74 +41,126 @@ class TokensModel(SimulationModel):
     """Tokens of a deep transformer with common-noise random MLPs (spec §2–§3)."""
 
     speed = param.Integer(default=100, doc="Layers advanced per animation tick.")
-    n_tokens = param.Integer(32, bounds=(2, 256), doc="N: number of tokens.")
+    n_tokens = param.Integer(32, label="N tokens", bounds=(2, 256), doc="N: number of tokens.")
     dim = param.Selector(
-        default=3, objects=[2, 3, 4, 8, 16, 32, 64], doc="d: tokens live on the sphere S^(d-1)."
+        default=3,
+        label="d dimension",
+        objects=[2, 3, 4, 8, 16, 32, 64],
+        doc="d: tokens live on the sphere S^(d-1).",
     )
     width = param.Integer(
         64,
+        label="m MLP width",
         bounds=(1, 512),
         doc="m: MLP width. With fresh hidden weights the limit does not depend on m.",
     )
     sigma_noise = param.Number(
-        2.0, bounds=(0.0, 4.0), step=0.05, doc="σ_n: strength of the common noise (random MLPs)."
+        2.0,
+        label="σ_n noise strength",
+        bounds=(0.0, 4.0),
+        step=0.05,
+        doc="σ_n: strength of the common noise (random MLPs).",
     )
     activation = param.Selector(
-        default="relu", objects=list(ACTIVATIONS), doc="s: the MLP activation."
+        default="relu",
+        label="s activation",
+        objects=list(ACTIVATIONS),
+        doc="s: the MLP activation.",
     )
-    sigma_w = param.Number(1.0, bounds=(0.1, 3.0), step=0.05, doc="σ_w: hidden weight scale.")
+    sigma_w = param.Number(
+        1.0, label="σ_w weight scale", bounds=(0.1, 3.0), step=0.05, doc="σ_w: hidden weight scale."
+    )
     sigma_b = param.Number(
-        0.0, bounds=(0.0, 3.0), step=0.05, doc="σ_b: hidden bias scale (breaks odd symmetry)."
+        0.0,
+        label="σ_b bias scale",
+        bounds=(0.0, 3.0),
+        step=0.05,
+        doc="σ_b: hidden bias scale (breaks odd symmetry).",
     )
     attn_kind = param.Selector(
         default="sa",
+        label="Attention kind",
         objects=["sa", "usa"],
         doc="Attention: softmax (SA) or unnormalized (USA) self-attention, Q=K=V=I.",
     )
     attn_strength = param.Number(
         0.0,
+        label="α attention strength",
         bounds=(-2.0, 2.0),
         step=0.05,
         doc="α: attention strength; α>0 attracts, α<0 repels, 0 switches attention off.",
     )
-    beta = param.Number(1.0, bounds=(0.0, 10.0), step=0.1, doc="β: attention inverse temperature.")
-    dt = param.Number(
-        5e-3, bounds=(1e-3, 2e-2), step=1e-3, doc="h: layer step (depth L = T/h layers)."
+    beta = param.Number(
+        1.0,
+        label="β inverse temperature",
+        bounds=(0.0, 10.0),
+        step=0.1,
+        doc="β: attention inverse temperature.",
     )
-    t_max = param.Number(10.0, bounds=(1.0, 40.0), step=0.5, doc="T: horizon (network depth).")
+    dt = param.Number(
+        5e-3,
+        label="h layer step",
+        bounds=(1e-3, 2e-2),
+        step=1e-3,
+        doc="h: layer step (depth L = T/h layers).",
+    )
+    t_max = param.Number(
+        10.0,
+        label="T horizon (depth)",
+        bounds=(1.0, 40.0),
+        step=0.5,
+        doc="T: horizon (network depth).",
+    )
     n_real = param.Integer(
-        64, bounds=(1, 1024), doc="R: realizations of the noise for the ensemble panel."
+        64,
+        label="R realizations",
+        bounds=(1, 1024),
+        doc="R: realizations of the noise for the ensemble panel.",
     )
     rho0 = param.Number(
         0.9999,
+        label="ρ₀ initial overlap",
         bounds=(-1.0, 1.0),
         step=1e-4,
         doc="ρ₀: initial overlap ⟨x_i,x_j⟩ for the pair and equiangular starts.",
     )
-    init = param.Selector(default="uniform", objects=list(INITS), doc="Initial token cloud.")
+    init = param.Selector(
+        label="Initial tokens", default="uniform", objects=list(INITS), doc="Initial token cloud."
+    )
     energy_kind = param.Selector(
         default="glpr",
+        label="Energy",
         objects=list(ENERGY_KINDS),
         doc="Interaction energy: (a) GLPR gap, (b) 1−|x̄|², (c) mean |x_i−x_j|^q.",
     )
-    energy_q = param.Number(0.5, bounds=(0.1, 2.0), step=0.05, doc="q: exponent of energy (c).")
+    energy_q = param.Number(
+        0.5,
+        label="q energy exponent",
+        bounds=(0.1, 2.0),
+        step=0.05,
+        doc="q: exponent of energy (c).",
+    )
     noise_sharing = param.Selector(
         default="common",
+        label="Noise sharing",
         objects=["common", "independent"],
         doc="Common: one random MLP per layer for all tokens. Independent: one per token.",
     )
     hidden_weights = param.Selector(
         default="fresh",
+        label="Hidden weights",
         objects=["fresh", "fixed"],
         doc="Fresh: all MLP weights redrawn each layer. Fixed: B, b drawn once per run.",
     )
     splitting = param.Selector(
         default="lie_trotter",
+        label="Splitting",
         objects=["lie_trotter", "strang"],
         doc="Lie–Trotter (attention then MLP) or Strang/Macaron (MLP/2, attention, MLP/2).",
     )
     manifold = param.Selector(
         default="sphere",
+        label="Manifold",
         objects=["sphere", "euclidean"],
         doc="Sphere: normalize after each layer. Euclidean: no normalization (exploratory).",
     )
@@ -129,6 +181,29 @@ class TokensModel(SimulationModel):
         "energy_q",
         "noise_sharing",
         "splitting",
+    )
+    display_order = (
+        "sigma_noise",
+        "activation",
+        "attn_strength",
+        "attn_kind",
+        "beta",
+        "dim",
+        "n_tokens",
+        "width",
+        "init",
+        "dt",
+        "t_max",
+        "energy_kind",
+        "sigma_w",
+        "sigma_b",
+        "noise_sharing",
+        "hidden_weights",
+        "splitting",
+        "manifold",
+        "n_real",
+        "rho0",
+        "energy_q",
     )
     advanced_params = (
         "sigma_w",
@@ -256,7 +331,7 @@ class TokensModel(SimulationModel):
         t = self.t
         done = 0
         stride = self.record_stride
-        while done < n_steps:
+        while done < n_steps and np.all(np.isfinite(self.x)):
             to_record = stride - (self.n_steps_done + done) % stride
             chunk = min(to_record, n_steps - done)
             path = tokens.simulate(
@@ -267,8 +342,6 @@ class TokensModel(SimulationModel):
             t += chunk * self.dt
             if (self.n_steps_done + done) % stride == 0:
                 self._record(t)
-            if not np.all(np.isfinite(self.x)):
-                break
         return t
 
     def _record(self, t: float) -> None:

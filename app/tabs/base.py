@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+import numpy as np
 import panel as pn
 import param
 
@@ -118,24 +119,26 @@ class SimulationTab(pn.viewable.Viewer):
             self._downloads(),
             sizing_mode="stretch_width",
         )
-        science = self._param_widgets(
-            [p for p in model.scientific_params() if p not in model.advanced_params]
-        )
+        order = model.display_order or model.scientific_params()
+        science = self._param_widgets([p for p in order if p not in model.advanced_params])
         sections = [transport, pn.layout.Divider(), science]
         if not self.lesson:
-            advanced = self._param_widgets(
-                [p for p in model.scientific_params() if p in model.advanced_params]
-            )
+            advanced = self._param_widgets([p for p in order if p in model.advanced_params])
             sections.append(pn.Card(advanced, title="Advanced", collapsed=True))
         return pn.Column(*sections, width=CONTROL_WIDTH, css_classes=["ns-controls"])
 
     def _param_widgets(self, names: list[str]) -> pn.Param:
+        """Widgets generated from the params (bounds, labels, tooltips come from the model)."""
         restart = set(self.model.restart_params)
-        widgets = {
-            name: {"throttled": True}
-            for name in names
-            if isinstance(self.model.param[name], param.Number) and name in restart
-        }
+        widgets: dict[str, dict[str, Any]] = {}
+        for name in names:
+            p = self.model.param[name]
+            if not isinstance(p, param.Number) or isinstance(p, param.Integer):
+                continue
+            options: dict[str, Any] = {"format": _number_format(p.step)}
+            if name in restart:
+                options["throttled"] = True  # restart once on release, not on every drag step
+            widgets[name] = options
         return pn.Param(
             self.model,
             parameters=names,
@@ -197,3 +200,11 @@ class SimulationTab(pn.viewable.Viewer):
 
     def __panel__(self) -> pn.viewable.Viewable:
         return self._layout
+
+
+def _number_format(step: float | None) -> str:
+    """A numeral.js slider format with as many decimals as the param's step needs."""
+    if step is None or step >= 1:
+        return "0.[00]"
+    decimals = max(2, int(np.ceil(-np.log10(step) - 1e-9)))
+    return "0." + "0" * decimals

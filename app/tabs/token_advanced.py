@@ -41,70 +41,123 @@ class AdvancedPanel:
         self.strong_job = BackgroundJob(name="strong_error")
         self.variance_job = BackgroundJob(name="variance")
 
-        strong = labelled_figure("Strong error vs layer step (fixed B)", "layer step h",
-                                 "E|X_h(T) − X_ref(T)|", x_axis_type="log", y_axis_type="log")
+        strong = labelled_figure(
+            "Strong error vs layer step (fixed B)",
+            "layer step h",
+            "E max_i |X_i^h(T) − X_i^ref(T)|",
+            x_axis_type="log",
+            y_axis_type="log",
+            x_range=(1e-3, 0.1),
+            y_range=(1e-4, 1.0),
+        )
         self._strong = empty_source("h", "error")
         self._strong_ref = empty_source("h", "error")
-        strong.line("h", "error", source=self._strong, color=MEASURED, line_width=2,
-                    legend_label="measured")
+        strong.line(
+            "h", "error", source=self._strong, color=MEASURED, line_width=2, legend_label="measured"
+        )
         strong.scatter("h", "error", source=self._strong, color=MEASURED, size=7)
-        strong.line("h", "error", source=self._strong_ref, color=THEORY, line_dash="dashed",
-                    line_width=2, legend_label="slope 1/2")
+        strong.line(
+            "h",
+            "error",
+            source=self._strong_ref,
+            color=THEORY,
+            line_dash="dashed",
+            line_width=2,
+            legend_label="slope 1/2",
+        )
         strong.legend.location = "top_left"
         self.strong_figure = strong
         self.strong_readout = readout_pane()
 
-        variance = labelled_figure("Where the randomness lives", "number of tokens N",
-                                   "variance of the statistic", x_axis_type="log",
-                                   y_axis_type="log")
+        variance = labelled_figure(
+            "Where the randomness lives",
+            "number of tokens N",
+            "standard deviation of the token mean",
+            x_axis_type="log",
+            y_axis_type="log",
+            x_range=(5, 200),
+            y_range=(1e-3, 1.0),
+        )
         self._var_tokens = empty_source("n", "var")
         self._var_noise = empty_source("n", "var")
         self._var_ref = empty_source("n", "var")
-        variance.line("n", "var", source=self._var_tokens, color=MEASURED, line_width=2,
-                      legend_label="over token samples (fixed W)")
+        variance.line(
+            "n",
+            "var",
+            source=self._var_tokens,
+            color=MEASURED,
+            line_width=2,
+            legend_label="over token samples (fixed W)",
+        )
         variance.scatter("n", "var", source=self._var_tokens, color=MEASURED, size=7)
-        variance.line("n", "var", source=self._var_noise, color="#ff7f0e", line_width=2,
-                      legend_label="over the noise W")
+        variance.line(
+            "n",
+            "var",
+            source=self._var_noise,
+            color="#ff7f0e",
+            line_width=2,
+            legend_label="over the noise W",
+        )
         variance.scatter("n", "var", source=self._var_noise, color="#ff7f0e", size=7)
-        variance.line("n", "var", source=self._var_ref, color=REFERENCE, line_dash="dashed",
-                      legend_label="∝ 1/N")
+        variance.line(
+            "n",
+            "var",
+            source=self._var_ref,
+            color=REFERENCE,
+            line_dash="dashed",
+            legend_label="∝ N^(-1/2)",
+        )
         variance.legend.location = "bottom_left"
         self.variance_figure = variance
+        self.variance_readout = readout_pane()
 
         self.strong_job.param.watch(lambda *_: tab.call_on_loop(self.update_strong), "result")
-        self.variance_job.param.watch(
-            lambda *_: tab.call_on_loop(self.update_variance), "result"
-        )
+        self.variance_job.param.watch(lambda *_: tab.call_on_loop(self.update_variance), "result")
 
     def card(self) -> pn.Card:
-        strong_controls = self.tab.job_controls(self.strong_job, "Run strong-error study",
-                                                self.run_strong)
-        variance_controls = self.tab.job_controls(self.variance_job, "Run variance study",
-                                                  self.run_variance)
+        strong_controls = self.tab.job_controls(
+            self.strong_job, "Run strong-error study", self.run_strong
+        )
+        variance_controls = self.tab.job_controls(
+            self.variance_job, "Run variance study", self.run_variance
+        )
         return panel_card(
             "Advanced: convergence and the random mean-field limit",
             pn.Row(
-                pn.Column(strong_controls, self.strong_readout,
-                          pn.pane.Bokeh(self.strong_figure, sizing_mode="stretch_width"),
-                          sizing_mode="stretch_width"),
-                pn.Column(variance_controls,
-                          pn.pane.Bokeh(self.variance_figure, sizing_mode="stretch_width"),
-                          sizing_mode="stretch_width"),
+                pn.Column(
+                    strong_controls,
+                    self.strong_readout,
+                    pn.pane.Bokeh(self.strong_figure, sizing_mode="stretch_width"),
+                    sizing_mode="stretch_width",
+                ),
+                pn.Column(
+                    variance_controls,
+                    self.variance_readout,
+                    pn.pane.Bokeh(self.variance_figure, sizing_mode="stretch_width"),
+                    sizing_mode="stretch_width",
+                ),
                 sizing_mode="stretch_width",
             ),
-            caption("**What to look for.** Left: with the hidden weights B fixed, refining the "
-                    "layer step on the *same* Brownian path converges at strong order 1/2. "
-                    "Right: a token average fluctuates like N^{−1/2} over which tokens you "
-                    "sample, but not over the noise W: the limit of the token cloud is a random "
-                    "measure, one for each draw of the common noise."),
+            caption(
+                "**What to look for.** Left: with the hidden weights B fixed, refining the "
+                "layer step on the *same* Brownian path converges at strong order 1/2. "
+                "Right: the mean of the first token coordinate fluctuates like N^{−1/2} "
+                "over which tokens you sample, but not over the noise W: the limit of the "
+                "token cloud is a random measure, one for each draw of the common noise."
+            ),
             collapsed=True,
         )
 
     def _study_kwargs(self) -> dict[str, Any]:
         m = self.model
         return dict(
-            activation=m.activation, dim=m.dim, sigma_noise=m.sigma_noise, sigma_w=m.sigma_w,
-            sigma_b=m.sigma_b, attn_kind=m.attn_kind, attn_strength=m.attn_strength,
+            activation=m.activation,
+            dim=m.dim,
+            sigma_noise=m.sigma_noise,
+            sigma_w=m.sigma_w,
+            sigma_b=m.sigma_b,
+            attn_kind=m.attn_kind,
+            attn_strength=m.attn_strength,
             beta=m.beta,
         )
 
@@ -132,18 +185,32 @@ class AdvancedPanel:
         result = self.strong_job.result
         if result is None:
             return
-        h, err = np.asarray(result["h"]), np.asarray(result["error"])
+        h, err = np.asarray(result.h), np.asarray(result.error)
         self._strong.data = {"h": h, "error": err}
         self._strong_ref.data = {"h": h, "error": err[-1] * np.sqrt(h / h[-1])}
-        slope = np.polyfit(np.log(h), np.log(err), 1)[0]
-        self.strong_readout.object = readout({"fitted slope": f"{slope:.2f}",
-                                              "theory": "0.50"})
+        self.strong_figure.x_range.update(start=h.min() / 1.5, end=h.max() * 1.5)
+        self.strong_figure.y_range.update(start=err.min() / 2, end=err.max() * 2)
+        self.strong_readout.object = readout(
+            {"fitted slope": f"{result.slope:.2f}", "theory": "0.50"}
+        )
 
     def update_variance(self) -> None:
         result = self.variance_job.result
         if result is None:
             return
-        n = np.asarray(result["n_tokens"], dtype=float)
-        self._var_tokens.data = {"n": n, "var": np.asarray(result["var_tokens"])}
-        self._var_noise.data = {"n": n, "var": np.asarray(result["var_noise"])}
-        self._var_ref.data = {"n": n, "var": result["var_tokens"][0] * n[0] / n}
+        n = np.asarray(result.n_tokens, dtype=float)
+        over_tokens = np.asarray(result.sd_over_tokens)
+        over_noise = np.asarray(result.sd_over_noise)
+        self._var_tokens.data = {"n": n, "var": over_tokens}
+        self._var_noise.data = {"n": n, "var": over_noise}
+        self._var_ref.data = {"n": n, "var": over_tokens[0] * np.sqrt(n[0] / n)}
+        both = np.concatenate([over_tokens, over_noise])
+        self.variance_figure.x_range.update(start=n.min() / 1.5, end=n.max() * 1.5)
+        self.variance_figure.y_range.update(start=both.min() / 2, end=both.max() * 2)
+        self.variance_readout.object = readout(
+            {
+                "slope over tokens": f"{result.slope_tokens:+.2f}",
+                "slope over noise": f"{result.slope_noise:+.2f}",
+                "theory": "−0.50 and 0",
+            }
+        )

@@ -19,6 +19,8 @@ from app.models.tokens import TokensModel
 from app.tabs.plotting import caption, empty_source, labelled_figure, readout, readout_pane
 from kernels import tokens
 
+HERO_SIZE = 470
+
 HERO_CAPTION = """
 **What to look for.** Every token feels the *same* random MLP at each layer: shared random
 weights push nearby tokens the same way, so pairs drift together and the cloud collapses to one
@@ -79,12 +81,14 @@ class TokenHero(param.Parameterized):
             "Tokens",
             "projection 1",
             "projection 2",
-            height=460,
-            match_aspect=True,
+            height=HERO_SIZE,
             x_range=(-1.12, 1.12),
             y_range=(-1.12, 1.12),
             tooltips=[("token", "@index"), ("depth", "@depth{0.00}")],
         )
+        # a fixed square frame keeps the sphere round
+        fig.sizing_mode = "fixed"
+        fig.width = HERO_SIZE
         fig.grid.visible = False
         self._outline = fig.circle(
             x=0,
@@ -152,7 +156,7 @@ class TokenHero(param.Parameterized):
         return pn.Column(
             self.readouts,
             pn.Row(
-                pn.pane.Bokeh(self.figure, sizing_mode="stretch_width", min_width=380),
+                pn.pane.Bokeh(self.figure),
                 pn.Column(caption(HERO_CAPTION), self.gram_pane, width=360),
                 sizing_mode="stretch_width",
             ),
@@ -207,7 +211,7 @@ class TokenHero(param.Parameterized):
             d, f"Tokens on S^{d - 1}: fixed random 2-D projection"
         )
         self.view_controls[0].visible = self.view_controls[1].visible = d == 3
-        self.gram_pane.visible = d > 3
+        self.gram_pane.visible = self.gram_figure.visible = d > 3
         if d > 3:
             self._gram_source.data = {
                 "image": [tokens.gram(x)],

@@ -155,10 +155,10 @@ class DiameterPanel:
         self._measured.data = {"t": t, "diameter": diam}
         self.figure.x_range.update(start=0.0, end=m.t_max)
         predicted = m.theory()["lambda_dist"]
-        fit = tokens.fit_log_slope(t, diam) if len(t) >= 8 else None
+        fit = tokens.fit_log_slope(t, diam, full=True) if len(t) >= 8 else None
         items = {"predicted λ_dist": f"{predicted:+.3f}"}
         if fit is not None and np.isfinite(fit.slope):
-            window = (t >= fit.t_start) & (t <= fit.t_end)
+            window = (t >= fit.t_start) & (t <= fit.t_stop)
             tw = t[window]
             self._fit.data = {"t": tw, "diameter": np.exp(fit.intercept + fit.slope * tw)}
             anchor = np.exp(fit.intercept + fit.slope * fit.t_start)
@@ -167,7 +167,7 @@ class DiameterPanel:
                 "diameter": anchor * np.exp(predicted * (tw - fit.t_start)),
             }
             items["measured slope"] = f"{fit.slope:+.3f}"
-            items["fit window"] = f"t ∈ [{fit.t_start:.2f}, {fit.t_end:.2f}]"
+            items["fit window"] = f"t ∈ [{fit.t_start:.2f}, {fit.t_stop:.2f}]"
         else:
             self._fit.data = {"t": [], "diameter": []}
             self._theory.data = {"t": [], "diameter": []}
@@ -256,6 +256,11 @@ class EnsemblePanel:
         }
         low, high = np.quantile(energy, [0.1, 0.9], axis=1)
         self._band.data = {"t": t, "low": low, "high": high}
+        shown = np.concatenate([low, high, stats["mean"]])
+        shown = shown[np.isfinite(shown) & (shown > 0)]
+        if shown.size:
+            self.figure.y_range.update(start=shown.min() / 2, end=shown.max() * 2)
+        self.figure.x_range.update(start=0.0, end=float(t[-1]))
         for name, values in stats.items():
             self._lines[name].data = {"t": t, "y": values}
         p = self.exponent()

@@ -73,14 +73,11 @@ class TokensTab(SimulationTab):
         self.ensemble.update()
         return pn.Column(
             self.hero.layout(),
-            pn.FlexBox(
-                self.diameter.card(),
-                self.depth.card(),
+            pn.Row(self.diameter.card(), self.depth.card(), sizing_mode="stretch_width"),
+            pn.Row(
                 self.ensemble.card(ensemble_controls),
                 self.kernel.card(),
-                flex_wrap="wrap",
                 sizing_mode="stretch_width",
-                css_classes=["ns-panel-grid"],
             ),
             self.phase.card(),
             self.advanced.card(),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -159,3 +160,15 @@ def test_serve_exits_cleanly_on_sigterm_and_serves_assets(tmp_path: Path) -> Non
         code = server.stop(signal.SIGTERM)
     assert code == 0, server.log_tail()
     assert "noisescope stopped (SIGTERM)" in server.log_text()
+
+
+@pytest.mark.slow
+def test_serve_on_a_taken_port_fails_with_a_clear_message() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_cli("serve", "--port", str(port))
+    assert result.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr

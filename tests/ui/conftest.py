@@ -65,12 +65,15 @@ def app_url() -> Iterator[str]:
 def browser() -> Iterator[Browser]:
     """Headless system Chromium (``$NOISESCOPE_CHROMIUM``, default /usr/bin/chromium)."""
     with sync_playwright() as playwright:
+        problem = ""
         try:
             chromium = launch_chromium(playwright)
         except BrowserMissing as error:
-            pytest.fail(str(error), pytrace=False)
+            problem = str(error)
         except Exception as error:  # Playwright raises its own Error on a broken binary
-            pytest.fail(f"Chromium failed to launch: {error}", pytrace=False)
+            problem = f"Chromium failed to launch: {error}"
+        if problem:
+            pytest.fail(problem, pytrace=False)
         yield chromium
         chromium.close()
 

@@ -1,0 +1,215 @@
+"""App benchmark: cold and warm start, slider release → updated plot, animation frames per
+second, and server memory, measured on ``noisescope serve`` driven by headless Chromium.
+
+- cold start: empty ``NUMBA_CACHE_DIR``; seconds from launching the server to ``/liveness``
+  and to the first rendered plot in the browser (page load included; browser already running).
+- warm start: the same, launched again on the cache the cold start filled.
+- slider latency: a JS hook (:func:`app.browser.install_update_hook`) timestamps the pointer
+  release and the first server-made change to plotted data after it, and the animation frame
+  that painted it.
+- frames per second: animation frames that painted new data per second while playing at the
+  tab's default settings.
+- memory: VmRSS of the server process after start (no session) and with one session open,
+  VmHWM (peak) at the end, from ``/proc/<pid>/status``.
+
+Run: ``python benchmarks/bench_app.py`` (``make bench`` runs every benchmark).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from app.browser import (
+    VISIBLE_PLOT,
+    drag_slider,
+    hook_state,
+    install_update_hook,
+    launch_chromium,
+    wait_for_bokeh,
+)
+from app.serve_process import REPO_ROOT, ServeProcess
+
+#: Tab-specific hooks (Playwright selectors pierce Panel's shadow roots); adjust to the tab's DOM.
+TAB: dict[str, Any] = {
+    "query": "?tab=tokens",  # query string that opens the benchmarked tab
+    "tab_title": "Token synchronization",  # tab header clicked after load ("" = none)
+    "plot": VISIBLE_PLOT,  # the hero plot is on screen
+    # handle dragged for the latency (first match); the slider must change the plotted data
+    "slider": ".bk-input-group:has(.bk-slider-title:has-text('Sigma noise')) .noUi-handle",
+    "slider_dx": 60,  # pixels per drag; alternates right/left
+    "play": "button:has-text('Play') >> visible=true",  # starts the animation
+    "pause": "button:has-text('Pause') >> visible=true",  # stops it (the button is relabelled)
+    "data_model": "DataSource$",  # BokehJS model types whose server updates mean "plot changed"
+}
+LOG_DIR = REPO_ROOT / "benchmarks" / "results" / "logs"
+_KERNELS_READY = re.compile(r"kernels ready in ([0-9.]+) s")
+
+
+def _row(measure: str, value: float | None, unit: str, note: str = "") -> dict[str, Any]:
+    return {"benchmark": "app", "measure": measure, "value": value, "unit": unit, "note": note}
+
+
+def open_tab(page: Page, url: str) -> None:
+    """Load the app, open the benchmarked tab, wait until its plot is rendered."""
+    page.goto(url + TAB["query"])
+    wait_for_bokeh(page, plot=None)
+    if TAB["tab_title"]:
+        page.locator(".bk-tab", has_text=TAB["tab_title"]).first.click()
+    wait_for_bokeh(page, plot=TAB["plot"])
+
+
+def measure_start(browser: Browser, label: str, cache_dir: Path) -> list[dict[str, Any]]:
+    """Launch → /liveness → first plot in a fresh page, with ``cache_dir`` as numba cache."""
+    server = ServeProcess(
+        log_path=LOG_DIR / f"serve-{label}.log", env={"NUMBA_CACHE_DIR": str(cache_dir)}
+    ).start()
+    try:
+        live = server.wait_live()
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        open_tab(context.new_page(), server.base_url)
+        plot = time.perf_counter() - server.started_at
+        context.close()
+    finally:
+        server.stop()
+    compiled = _KERNELS_READY.search(server.log_text())
+    return [
+        _row(f"{label} start: launch → /liveness", live, "s"),
+        _row(f"{label} start: launch → first plot", plot, "s", "browser already running"),
+        _row(
+            f"{label} start: kernel warm-up",
+            float(compiled.group(1)) if compiled else None,
+            "s",
+            "empty NUMBA_CACHE_DIR" if label == "cold" else "cache from the cold start",
+        ),
+    ]
+
+
+_PAINTED_AFTER_RELEASE_JS = """() => {
+  const h = window.__nsHook, release = h.releases.at(-1);
+  const update = h.updates.find((t) => t > release);
+  return update !== undefined && h.frames.some((t) => t > update);
+}"""
+
+
+def _release_latency(page: Page, timeout_ms: float) -> tuple[float, float] | None:
+    """(release → first data update, release → the frame that painted it), in ms."""
+    try:
+        page.wait_for_function(_PAINTED_AFTER_RELEASE_JS, timeout=timeout_ms)
+    except PlaywrightTimeout:  # no plot update after this release
+        return None
+    state = hook_state(page)
+    release = state["releases"][-1]
+    update = min(t for t in state["updates"] if t > release)
+    return update - release, min(t for t in state["frames"] if t > update) - release
+
+
+def measure_slider(page: Page, drags: int) -> list[dict[str, Any]]:
+    """Median time from slider release to the server's data update and to its painted frame."""
+    state = hook_state(page)
+    page.wait_for_timeout(1000)
+    idle_updates = len(hook_state(page)["updates"]) - len(state["updates"])
+    to_update: list[float] = []
+    to_paint: list[float] = []
+    for i in range(drags):
+        direction = 1 if i % 2 == 0 else -1
+        # Holding still before the release lets updates from the drag itself arrive first.
+        drag_slider(page, TAB["slider"], TAB["slider_dx"] * direction, hold_ms=300)
+        latency = _release_latency(page, 10_000)
+        if latency is not None:
+            to_update.append(latency[0])
+            to_paint.append(latency[1])
+        page.wait_for_timeout(300)
+    note = f"median of {len(to_paint)}/{drags} drags"
+    if idle_updates:
+        note += f"; plot was already updating ({idle_updates}/s) before the drags"
+    if not to_paint:
+        note = f"no plot update after {drags} drags: check TAB['slider'] and TAB['data_model']"
+    return [
+        _row("slider release → data update", _median(to_update), "ms", note),
+        _row("slider release → plot painted", _median(to_paint), "ms", note),
+    ]
+
+
+def measure_fps(page: Page, seconds: float) -> list[dict[str, Any]]:
+    """Painted frames with new data per second while playing (after a 1 s ramp-up)."""
+    page.locator(TAB["play"]).first.click()
+    page.wait_for_timeout(1000)
+    start = hook_state(page)
+    page.wait_for_timeout(seconds * 1000)
+    end = hook_state(page)
+    pause = page.locator(TAB["pause"]).first
+    still_playing = pause.is_visible()
+    if still_playing:
+        pause.click()
+    span = (end["now"] - start["now"]) / 1000
+    frames = sum(start["now"] < t <= end["now"] for t in end["frames"])
+    updates = sum(start["now"] < t <= end["now"] for t in end["updates"])
+    note = f"{seconds:g} s of play at the tab's defaults"
+    if not still_playing:
+        note += "; the animation had stopped by itself (see the server log)"
+    return [
+        _row("animation: painted frames per second", frames / span, "1/s", note),
+        _row("animation: data-source changes per second", updates / span, "1/s", note),
+    ]
+
+
+def _median(values: Sequence[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def _mib(kib: int) -> float:
+    return kib / 1024
+
+
+def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """Run every app measurement; return one row per figure."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--drags", type=int, default=5, help="slider drags (default: 5)")
+    parser.add_argument(
+        "--play-seconds", type=float, default=5.0, help="seconds of animation (default: 5)"
+    )
+    args = parser.parse_args(argv)
+
+    rows: list[dict[str, Any]] = []
+    with (
+        tempfile.TemporaryDirectory(prefix="noisescope-numba-") as cache,
+        sync_playwright() as playwright,
+    ):
+        browser = launch_chromium(playwright)
+        for label in ("cold", "warm"):
+            rows += measure_start(browser, label, Path(cache))
+
+        with ServeProcess(
+            log_path=LOG_DIR / "serve-session.log", env={"NUMBA_CACHE_DIR": cache}
+        ) as server:
+            idle = server.memory_kib()
+            page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+            open_tab(page, server.base_url)
+            install_update_hook(page, TAB["data_model"])
+            one_session = server.memory_kib()
+            rows += measure_slider(page, args.drags)
+            rows += measure_fps(page, args.play_seconds)
+            peak = server.memory_kib()
+        browser.close()
+    rows += [
+        _row("server RSS, no session", _mib(idle["VmRSS"]), "MiB", "after /liveness"),
+        _row("server RSS, one session", _mib(one_session["VmRSS"]), "MiB", "plot rendered"),
+        _row("server peak RSS (VmHWM)", _mib(peak["VmHWM"]), "MiB", "after slider + play"),
+    ]
+    return rows
+
+
+if __name__ == "__main__":
+    from run_all import markdown_table
+
+    print(markdown_table(main()))
