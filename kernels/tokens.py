@@ -320,6 +320,14 @@ def standard_normals(rng: np.random.Generator, out: np.ndarray) -> np.ndarray:
     (about 4x faster than ``rng.standard_normal`` on the reference machine). Drawing ``2n``
     normals in one call or in several calls of even length gives the same numbers.
     """
+    if (
+        not isinstance(out, np.ndarray)
+        or out.ndim != 1
+        or out.dtype != np.float64
+        or not out.flags.c_contiguous
+        or out.size % 2
+    ):
+        raise ValueError("out must be a contiguous 1-D float64 array of even length")
     rng.random(out=out)
     _box_muller_inplace(out)
     return out
@@ -814,6 +822,8 @@ def _advance_core(
     m,
     frames,
     stride,
+    separation,
+    logsum,
 ):
     """Advance realizations r0..r1-1 of ``xs`` (R, d, N) by ``n_layers`` layers.
 
@@ -821,6 +831,11 @@ def _advance_core(
     ``bfix``/``bvfix``: (Rf, S, m*d)/(Rf, S, m) fixed hidden weights, row ``fsrc[r]``.
     After global step ``step0 + k + 1`` divisible by ``stride`` the state is written to
     ``frames[(step0 + k + 1) // stride, r]`` as (N, d).
+
+    Benettin mode (``separation > 0``, N = 2): after each layer ``logsum[r]`` gains
+    log(new/old distance of the two tokens) and token 1 is put back at distance
+    ``separation`` from token 0 along their difference (then normalized). One core for both
+    uses keeps the JIT compile time down.
     """
     _, d, n = xs.shape
     buf = np.empty((d, n))
@@ -836,6 +851,8 @@ def _advance_core(
         bf = bfix[fsrc[r]]
         bvf = bvfix[fsrc[r]]
         for k in range(n_layers):
+            if separation > 0.0:
+                logsum[r] -= 0.5 * math.log(_pair_distance_sq(x))
             _layer(
                 x,
                 noise[k, row],
@@ -862,6 +879,8 @@ def _advance_core(
                 num,
                 shift,
             )
+            if separation > 0.0:
+                _renormalize_pair(x, separation, logsum, r)
             step = step0 + k + 1
             if step % stride == 0:
                 fr = frames[step // stride, r]
@@ -871,79 +890,29 @@ def _advance_core(
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _benettin_core(
-    xs,
-    noise,
-    n_layers,
-    aid,
-    h,
-    sn,
-    sw,
-    sb,
-    attn,
-    alpha,
-    beta,
-    m,
-    separation,
-    logsum,
-):
-    """Two-token runs xs (R, d, 2): one layer, add log(new/old separation), renormalize."""
-    n_runs, d, _ = xs.shape
-    buf = np.empty((d, 2))
-    ubuf = np.empty(m * 2)
-    g = np.empty(2)
-    e = np.empty(2)
-    zs = np.empty(2)
-    num = np.empty((d, 2))
-    shift = np.empty(2)
-    dummy_b = np.zeros((1, 1))
-    for r in range(n_runs):
-        x = xs[r]
-        for k in range(n_layers):
-            old = 0.0
-            for kk in range(d):
-                old += (x[kk, 1] - x[kk, 0]) ** 2
-            _layer(
-                x,
-                noise[k, r],
-                dummy_b,
-                dummy_b,
-                aid,
-                h,
-                sn,
-                sw,
-                sb,
-                attn,
-                alpha,
-                beta,
-                False,
-                False,
-                False,
-                True,
-                m,
-                buf,
-                ubuf,
-                g,
-                e,
-                zs,
-                num,
-                shift,
-            )
-            new = 0.0
-            for kk in range(d):
-                new += (x[kk, 1] - x[kk, 0]) ** 2
-            new = math.sqrt(new)
-            logsum[r] += math.log(new / math.sqrt(old))
-            # y <- normalize(x + separation (y - x)/|y - x|)
-            scale = separation / new
-            nrm = 0.0
-            for kk in range(d):
-                v = x[kk, 0] + scale * (x[kk, 1] - x[kk, 0])
-                x[kk, 1] = v
-                nrm += v * v
-            nrm = 1.0 / math.sqrt(nrm)
-            for kk in range(d):
-                x[kk, 1] *= nrm
+def _pair_distance_sq(x):
+    """|x_1 - x_0|^2 for a (d, 2) state."""
+    acc = 0.0
+    for kk in range(x.shape[0]):
+        acc += (x[kk, 1] - x[kk, 0]) ** 2
+    return acc
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _renormalize_pair(x, separation, logsum, r):
+    """Benettin step on a (d, 2) state: log growth, then y <- normalize(x + sep (y-x)/|y-x|)."""
+    d = x.shape[0]
+    new = math.sqrt(_pair_distance_sq(x))
+    logsum[r] += math.log(new)
+    scale = separation / new
+    nrm = 0.0
+    for kk in range(d):
+        v = x[kk, 0] + scale * (x[kk, 1] - x[kk, 0])
+        x[kk, 1] = v
+        nrm += v * v
+    nrm = 1.0 / math.sqrt(nrm)
+    for kk in range(d):
+        x[kk, 1] *= nrm
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1209,6 +1178,7 @@ def _fixed_arrays(
 
 
 _NO_FIXED = (np.zeros((1, 1, 1)), np.zeros((1, 1, 1)))
+_NO_LOGSUM = np.zeros(1)
 
 
 def _run(
@@ -1268,6 +1238,8 @@ def _run(
             p.m,
             frames,
             stride,
+            0.0,
+            _NO_LOGSUM,
         )
         done = (layer0 + n_l * row1 / rows) / max(n_steps, 1)
         if not report(done, False):
@@ -2029,16 +2001,27 @@ def benettin_lyapunov(
     y = _unit_rows(x + sep * v)
     xs = np.stack([x, y], axis=2).copy()  # (R, d, 2)
     logsum = np.zeros(runs)
+    bfix, bvfix = _NO_FIXED
+    fsrc = np.zeros(runs, dtype=np.int64)
+    ident = np.arange(runs, dtype=np.int64)
+    frames = np.empty((1, runs, 2, d))  # never written: stride > n_steps
     q = _block_size(p, 2, d)
     work = _work_per_layer(p, 2, d, q)
     for layer0, n_l, row0, row1, noise in _noise_chunks(
         gen, n_steps, runs, q, work, allow_row_blocks=False
     ):
         del row0, row1
-        _benettin_core(
+        _advance_core(
             xs,
+            0,
+            runs,
             noise,
+            ident,
+            bfix,
+            bvfix,
+            fsrc,
             n_l,
+            layer0,
             p.aid,
             p.h,
             p.sn,
@@ -2047,7 +2030,13 @@ def benettin_lyapunov(
             p.attn,
             p.alpha,
             p.beta,
+            False,
+            False,
+            False,
+            True,
             p.m,
+            frames,
+            n_steps + 1,
             sep,
             logsum,
         )
@@ -2096,6 +2085,8 @@ def _advance_with_noise(
         p.m,
         frames,
         max(n_l, 1),
+        0.0,
+        _NO_LOGSUM,
     )
 
 

@@ -20,7 +20,7 @@ import param
 from app.models.base import SimulationModel
 from app.models.jobs import BackgroundJob
 
-CONTROL_WIDTH = 300
+CONTROL_WIDTH = 320
 
 
 class SimulationTab(pn.viewable.Viewer):
@@ -125,7 +125,9 @@ class SimulationTab(pn.viewable.Viewer):
         if not self.lesson:
             advanced = self._param_widgets([p for p in order if p in model.advanced_params])
             sections.append(pn.Card(advanced, title="Advanced", collapsed=True))
-        return pn.Column(*sections, width=CONTROL_WIDTH, css_classes=["ns-controls"])
+        return pn.Column(
+            *sections, width=CONTROL_WIDTH, margin=(0, 16, 0, 0), css_classes=["ns-controls"]
+        )
 
     def _param_widgets(self, names: list[str]) -> pn.Param:
         """Widgets generated from the params (bounds, labels, tooltips come from the model)."""
@@ -144,7 +146,7 @@ class SimulationTab(pn.viewable.Viewer):
             parameters=names,
             widgets=widgets,
             show_name=False,
-            sizing_mode="stretch_width",
+            width=CONTROL_WIDTH - 20,
         )
 
     def _downloads(self) -> pn.Row:

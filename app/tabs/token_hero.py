@@ -210,6 +210,12 @@ class TokenHero(param.Parameterized):
         self.figure.title.text = {2: "Tokens on the circle S¹", 3: "Tokens on the sphere S²"}.get(
             d, f"Tokens on S^{d - 1}: fixed random 2-D projection"
         )
+        labels = {2: ("x₁", "x₂"), 3: ("", "")}.get(
+            d, ("random projection 1", "random projection 2")
+        )
+        self.figure.xaxis.axis_label, self.figure.yaxis.axis_label = labels
+        # the orthographic sphere has no meaningful axes
+        self.figure.xaxis.visible = self.figure.yaxis.visible = d != 3
         self.view_controls[0].visible = self.view_controls[1].visible = d == 3
         self.gram_pane.visible = self.gram_figure.visible = d > 3
         if d > 3:

@@ -29,6 +29,9 @@ from kernels import dual_kernel, token_theory, tokens
 
 #: Diameters below this are round-off on the sphere; the log plot and the fit stop there.
 DIAMETER_FLOOR = 1e-9
+#: Below this diameter the pair linearization behind λ_dist applies (1 − ρ ≈ |x−y|²/2 ≤ 0.1).
+NEAR_SYNC_DIAMETER = 0.45
+MIN_FIT_POINTS = 8
 
 
 class SimilarityDepthPanel:
@@ -155,7 +158,11 @@ class DiameterPanel:
         self._measured.data = {"t": t, "diameter": diam}
         self.figure.x_range.update(start=0.0, end=m.t_max)
         predicted = m.theory()["lambda_dist"]
-        fit = tokens.fit_log_slope(t, diam, full=True) if len(t) >= 8 else None
+        # λ_dist linearizes the dynamics near synchronization: fit only once the cloud is small
+        near = np.flatnonzero(diam < NEAR_SYNC_DIAMETER)
+        fit = None
+        if near.size >= MIN_FIT_POINTS:
+            fit = tokens.fit_log_slope(t, diam, t_min=float(t[near[0]]), full=True)
         items = {"predicted λ_dist": f"{predicted:+.3f}"}
         if fit is not None and np.isfinite(fit.slope):
             window = (t >= fit.t_start) & (t <= fit.t_stop)

@@ -60,7 +60,7 @@ class PhasePanel:
             legend_label="current",
         )
         plane.add_layout(ColorBar(color_mapper=mapper, width=10, title="λ_dist"), "right")
-        plane.legend.location = "top_left"
+        plane.legend.location = "top_right"
         self.plane = plane
 
         names = list(ACTIVATIONS)
@@ -73,7 +73,7 @@ class PhasePanel:
             height=340,
             tooltips=[("s", "@activation"), ("d", "@dim"), ("λ_dist", "@value{+0.00}")],
         )
-        self._cells = empty_source("dim", "activation", "value", "label")
+        self._cells = empty_source("dim", "activation", "value", "label", "text_color")
         sign.rect(
             "dim",
             "activation",
@@ -91,6 +91,7 @@ class PhasePanel:
             text_align="center",
             text_baseline="middle",
             text_font_size="10px",
+            text_color="text_color",
         )
         self._current = empty_source("dim", "activation")
         sign.rect(
@@ -162,6 +163,8 @@ class PhasePanel:
                 "activation": acts,
                 "value": np.clip(values, -LAMBDA_CLIP, LAMBDA_CLIP),
                 "label": [f"{v:+.2f}" for v in values],
+                # white text on the saturated ends of the palette, black in the pale middle
+                "text_color": ["white" if abs(v) > 0.45 * LAMBDA_CLIP else "black" for v in values],
             }
             self._sign_key = key
         self._current.data = {"dim": [str(m.dim)], "activation": [m.activation]}

@@ -71,6 +71,8 @@ class TokensTab(SimulationTab):
         )
         self._update_theory()
         self.ensemble.update()
+        # the ensemble panel is filled in the background as soon as the tab exists
+        model.run_ensemble()
         return pn.Column(
             self.hero.layout(),
             pn.Row(self.diameter.card(), self.depth.card(), sizing_mode="stretch_width"),

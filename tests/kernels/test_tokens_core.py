@@ -230,6 +230,8 @@ def test_standard_normals_distribution_and_chunk_invariance():
     gen = np.random.default_rng(9)
     parts = [T.standard_normals(gen, np.empty(k)) for k in (2, 1000, 98_998, 100_000)]
     np.testing.assert_array_equal(np.concatenate(parts), z)
+    with pytest.raises(ValueError, match="even length"):
+        T.standard_normals(gen, np.empty(3))
 
 
 def test_fast_exp_accuracy():

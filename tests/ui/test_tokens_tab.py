@@ -1,0 +1,143 @@
+"""The Token synchronization tab in a real browser: what a person sees and can do."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from urllib.parse import parse_qs, urlparse
+
+from playwright.sync_api import Page, expect
+
+from app.browser import drag_slider, hook_state, install_update_hook
+
+TAB = "?tab=tokens"
+
+
+def chip(page: Page, label: str) -> str:
+    """Text of the readout chip with this label (the first one on the page)."""
+    selector = f".ns-chip:has(.ns-chip-label:text-is('{label}')) .ns-chip-value"
+    return page.locator(selector).first.inner_text()
+
+
+def slider_handle(title: str) -> str:
+    return f".bk-input-group:has(.bk-slider-title:has-text('{title}')) .noUi-handle"
+
+
+def click(page: Page, name: str) -> None:
+    page.locator(f"button:has-text('{name}')").first.click()
+
+
+def wait_chip_change(page: Page, label: str, old: str, timeout_ms: float = 15_000) -> str:
+    """Wait until the chip no longer shows ``old``; return its new text."""
+    expect(
+        page.locator(f".ns-chip:has(.ns-chip-label:text-is('{label}')) .ns-chip-value").first
+    ).not_to_have_text(old, timeout=timeout_ms)
+    return chip(page, label)
+
+
+def test_landing_page_has_a_card_per_tab_that_opens_it(
+    open_app: Callable[..., Page], screenshot: Callable[[Page, str], object]
+) -> None:
+    page = open_app(plot=None)
+    card = page.locator(".ns-tab-card").first
+    expect(card).to_contain_text("common noise")
+    expect(card.locator("a[href*='arxiv.org/abs/2604.26898']")).to_have_count(1)
+    expect(card.locator("img")).to_have_count(1)  # the thumbnail
+    screenshot(page, "landing")
+    click(page, "Open Token synchronization")
+    expect(page.locator(".bk-tab.bk-active")).to_have_text("Token synchronization")
+    expect(page.locator(".bk-Canvas >> visible=true").first).to_be_visible()
+
+
+def test_slider_moves_theory_and_plots(open_app: Callable[..., Page]) -> None:
+    page = open_app(TAB)
+    before = chip(page, "λ_dist")
+    assert before == "-2.000"  # ReLU at σ_n = 2: λ_dist = -σ_n²/2 (spec §6.2)
+    install_update_hook(page)
+    updates = hook_state(page)["updates"]
+    drag_slider(page, slider_handle("σ_n noise strength"), dx=-60)
+    after = wait_chip_change(page, "λ_dist", before)
+    assert float(after) > float(before)  # less noise, slower synchronization
+    assert len(hook_state(page)["updates"]) > len(updates)  # plot data was re-sent
+
+
+def test_step_play_and_pause(open_app: Callable[..., Page], screenshot) -> None:
+    page = open_app(TAB)
+    assert chip(page, "layer k") == "0"
+    click(page, "Step")
+    assert wait_chip_change(page, "layer k", "0") == "100"
+    click(page, "Play")
+    page.wait_for_timeout(600)
+    click(page, "Pause")
+    page.wait_for_timeout(300)
+    paused_at = chip(page, "layer k")
+    assert int(paused_at) > 100
+    page.wait_for_timeout(600)
+    assert chip(page, "layer k") == paused_at  # paused: nothing moves
+    screenshot(page, "tokens-after-play")
+
+
+def test_copied_link_reproduces_the_numbers(
+    open_app: Callable[..., Page], browser, app_url: str
+) -> None:
+    page = open_app(TAB + "&activation=tanh&seed=3")
+    drag_slider(page, slider_handle("σ_n noise strength"), dx=-40)
+    page.wait_for_function("() => window.location.search.includes('sigma_noise')")
+    for _ in range(3):
+        click(page, "Step")
+        page.wait_for_timeout(250)
+    expect(page.locator(".ns-chip-value").nth(1)).to_have_text("300")
+    numbers = {label: chip(page, label) for label in ("diameter", "|x̄|", "λ_dist")}
+    link = page.url
+    query = parse_qs(urlparse(link).query)
+    assert query["tab"] == ["tokens"] and query["activation"] == ["tanh"]
+    assert query["seed"] == ["3"]
+
+    other = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        other.goto(link)
+        other.locator(".bk-Canvas >> visible=true").first.wait_for()
+        for _ in range(3):
+            other.locator("button:has-text('Step')").first.click()
+            other.wait_for_timeout(250)
+        expect(other.locator(".ns-chip-value").nth(1)).to_have_text("300")
+        assert {label: chip(other, label) for label in numbers} == numbers
+    finally:
+        other.close()
+
+
+def test_garbage_link_shows_a_notice_not_an_error(
+    open_app: Callable[..., Page], screenshot
+) -> None:
+    page = open_app(TAB + "&sigma_noise=banana&n_tokens=99999&dim=7&activation=%3Cb%3E&x=1")
+    expect(page.get_by_text("Some link parameters were adjusted")).to_be_visible()
+    text = page.get_by_text("Some link parameters were adjusted").inner_text()
+    for fragment in ("sigma_noise=banana", "n_tokens=99999", "dim=7", "activation", "'x'"):
+        assert fragment in text, fragment
+    # the app still works with the clamped value
+    expect(page.locator(".bk-slider-title:has-text('N tokens')").first).to_contain_text("256")
+    click(page, "Step")
+    assert wait_chip_change(page, "layer k", "0") == "100"
+    screenshot(page, "tokens-garbage-link")
+
+
+def test_lesson_mode_hides_advanced_controls(open_app: Callable[..., Page]) -> None:
+    page = open_app(TAB + "&lesson=1")
+    expect(page.locator(".bk-slider-title:has-text('σ_n noise strength')").first).to_be_visible()
+    expect(page.get_by_text("σ_b bias scale")).to_have_count(0)
+    expect(page.locator(".card-header:has-text('Advanced')")).to_have_count(0)
+    # the link the app writes keeps lesson mode, so a shared lesson link stays a lesson
+    page.wait_for_function("() => window.location.search.includes('lesson=1')")
+
+
+def test_ensemble_runs_with_progress_and_fills_the_plot(
+    open_app: Callable[..., Page], screenshot
+) -> None:
+    page = open_app(TAB + "&n_real=16&t_max=2")
+    # the ensemble starts by itself; its readout replaces the "press Run" hint
+    expect(
+        page.locator(".ns-chip:has(.ns-chip-label:text-is('R')) .ns-chip-value").first
+    ).to_have_text("16", timeout=60_000)
+    median_slope = chip(page, "median slope")
+    assert re.fullmatch(r"[+-]\d+\.\d\d", median_slope)
+    screenshot(page, "tokens-ensemble")
