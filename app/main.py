@@ -14,7 +14,7 @@ import panel as pn
 
 from app.tabs.base import SimulationTab
 from app.tabs.tokens import TokensTab
-from app.url_state import apply_query, build_query
+from app.url_state import apply_query, build_query, escape_markdown
 
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
 
@@ -55,7 +55,7 @@ def create_app() -> pn.template.FastListTemplate:
         tabs.active = 1 + slugs.index(active_slug)
 
     notice = pn.pane.Alert(
-        "**Some link parameters were adjusted.** " + " ".join(notices),
+        "**Some link parameters were adjusted.** " + escape_markdown(" ".join(notices)),
         alert_type="warning",
         visible=bool(notices),
         css_classes=["ns-url-notice"],
@@ -147,9 +147,7 @@ copy the link to share exactly what you see.
 def _tab_card(index: int, tab: type[SimulationTab], tabs: pn.Tabs) -> pn.Card:
     thumbnail_path = ASSETS_DIR / "thumbnails" / f"{tab.slug}.png"
     thumbnail = (
-        pn.pane.PNG(thumbnail_path, width=320, height=200, fixed_aspect=False)
-        if thumbnail_path.exists()
-        else pn.Spacer(height=0)
+        pn.pane.PNG(thumbnail_path, width=300) if thumbnail_path.exists() else pn.Spacer(height=0)
     )
     open_button = pn.widgets.Button(name=f"Open {tab.title}", button_type="primary")
 

@@ -65,6 +65,8 @@ class SimulationModel(param.Parameterized):
     presets: ClassVar[dict[str, dict[str, Any]]] = {}
     #: Preset loaded by a fresh model.
     default_preset: ClassVar[str | None] = None
+    #: States with a magnitude above this count as diverged (their squares would overflow).
+    blowup_threshold: ClassVar[float] = 1e150
     #: Hint shown in the divergence banner, e.g. "lower the noise strength or the step".
     divergence_hint: ClassVar[str] = "lower the step size or the noise strength, then reset"
 
@@ -182,19 +184,26 @@ class SimulationModel(param.Parameterized):
         return {"seed": self.seed, **{n: getattr(self, n) for n in self.scientific_params()}}
 
     # -------------------------------------------------------------- internals
+    def _state_arrays(self) -> dict[str, np.ndarray]:
+        """Arrays checked for divergence after every step (default: the whole run)."""
+        return self._run_arrays()
+
     def _state_is_finite(self) -> bool:
-        return all(
-            np.all(np.isfinite(a))
-            for a in self._run_arrays().values()
-            if np.issubdtype(np.asarray(a).dtype, np.floating)
-        )
+        for value in self._state_arrays().values():
+            a = np.asarray(value)
+            if not np.issubdtype(a.dtype, np.floating) or a.size == 0:
+                continue
+            if not np.all(np.isfinite(a)) or np.max(np.abs(a)) > self.blowup_threshold:
+                return False
+        return True
 
     def _mark_diverged(self) -> None:
         self.playing = False
         with param.edit_constant(self):
             self.diverged = True
         self.divergence_message = (
-            f"The simulation diverged (NaN or infinity) at t = {self.t:.4g}. "
+            f"The simulation diverged (NaN, infinity or a blow-up beyond "
+            f"{self.blowup_threshold:.0e}) at t = {self.t:.4g}. "
             f"The run is paused: {self.divergence_hint}."
         )
         self.status = "Diverged: paused."

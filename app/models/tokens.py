@@ -331,7 +331,7 @@ class TokensModel(SimulationModel):
         t = self.t
         done = 0
         stride = self.record_stride
-        while done < n_steps and np.all(np.isfinite(self.x)):
+        while done < n_steps and self._state_is_finite():
             to_record = stride - (self.n_steps_done + done) % stride
             chunk = min(to_record, n_steps - done)
             path = tokens.simulate(
@@ -370,6 +370,9 @@ class TokensModel(SimulationModel):
         arrays["energy"] = self.energy(arrays["tokens"])
         arrays["final_tokens"] = self.x
         return arrays
+
+    def _state_arrays(self) -> dict[str, np.ndarray]:
+        return {"tokens": self.x}
 
     def energy(self, xs: np.ndarray) -> np.ndarray:
         """The selected interaction energy of token sets ``xs`` (..., N, d)."""

@@ -105,9 +105,9 @@ class TokenHero(param.Parameterized):
             "x", "y", source=self._grid_back, line_alpha=0.15, line_dash="dotted", color="#555555"
         )
         fig.line("x", "y", source=self._grid_front, line_alpha=0.35, color="#555555")
-        self._trails = empty_source("xs", "ys", "color")
+        self._trails = empty_source("xs", "ys", "color", "alpha")
         fig.multi_line(
-            "xs", "ys", source=self._trails, line_color="color", line_alpha=0.45, line_width=1.5
+            "xs", "ys", source=self._trails, line_color="color", line_alpha="alpha", line_width=1.5
         )
         self._points = empty_source("x", "y", "color", "alpha", "index", "depth")
         renderer = fig.scatter(
@@ -242,8 +242,10 @@ class TokenHero(param.Parameterized):
         k = self.trail_length
         frames = self.model.history["tokens"][-k - 1 :] if k > 0 else []
         if len(frames) < 2:
-            self._trails.data = {"xs": [], "ys": [], "color": []}
+            self._trails.data = {"xs": [], "ys": [], "color": [], "alpha": []}
             return
         stack = np.stack(frames, axis=1)  # (N, frames, d)
         tx, ty, _ = self._project(stack)
-        self._trails.data = {"xs": list(tx), "ys": list(ty), "color": color}
+        # many tokens: fainter trails, so the picture stays readable
+        alpha = [min(0.45, 12.0 / len(color))] * len(color)
+        self._trails.data = {"xs": list(tx), "ys": list(ty), "color": color, "alpha": alpha}

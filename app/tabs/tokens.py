@@ -82,7 +82,7 @@ class TokensTab(SimulationTab):
                 sizing_mode="stretch_width",
             ),
             self.phase.card(),
-            self.advanced.card(),
+            *([] if self.lesson else [self.advanced.card()]),
             model_card(CARD_SECTIONS, self.paper_citation, self.paper_url),
             sizing_mode="stretch_width",
         )

@@ -76,3 +76,13 @@ def test_custom_preset_not_written_and_defaults_omitted():
     assert model.preset == CUSTOM_PRESET
     query = _query(build_query(model, "toy", lesson=True))
     assert query == {"tab": "toy", "lesson": "1", "seed": "1", "noise": "0.2"}
+
+
+def test_notice_text_from_a_link_cannot_inject_markup():
+    from app.url_state import escape_markdown
+
+    raw = "<img src=x onerror=alert(1)> [link](javascript:alert(1)) **bold** sigma_noise"
+    safe = escape_markdown(raw)
+    assert "<" not in safe and ">" not in safe
+    assert "](" not in safe and "**" not in safe
+    assert "sigma\\_noise" in safe  # renders as sigma_noise
