@@ -103,6 +103,12 @@ def _start_clock(tabs: pn.Tabs, views: dict[str, SimulationTab], lesson: bool) -
     if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
         pn.state.add_periodic_callback(tick, period=TICK_MS)
 
+        def close_views(_: Any) -> None:
+            for view in views.values():
+                view.close()
+
+        pn.state.on_session_destroyed(close_views)
+
 
 def _write_url(view: SimulationTab | None, lesson: bool, state: dict[str, Any]) -> None:
     location = pn.state.location
@@ -149,7 +155,7 @@ def _tab_card(index: int, tab: type[SimulationTab], tabs: pn.Tabs) -> pn.Card:
     thumbnail = (
         pn.pane.PNG(thumbnail_path, width=300) if thumbnail_path.exists() else pn.Spacer(height=0)
     )
-    open_button = pn.widgets.Button(name=f"Open {tab.title}", button_type="primary")
+    open_button = pn.widgets.Button(label=f"Open {tab.title}", color="primary")
 
     def open_tab(_: Any) -> None:
         tabs.active = index

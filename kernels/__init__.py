@@ -9,11 +9,16 @@ from __future__ import annotations
 import importlib
 import time
 
-#: Kernel modules that expose ``warmup()``; a new tab adds its module here.
+#: Kernel modules that expose ``warmup()`` (every module that owns jitted code, plus the public
+#: ``tokens`` API that runs the token tab end to end), dependencies first; a new tab adds its
+#: module here.
 KERNEL_MODULES: tuple[str, ...] = (
     "kernels.activations",
+    "kernels.fast_normals",
     "kernels.dual_kernel",
+    "kernels.token_layer",
     "kernels.token_theory",
+    "kernels.token_diagnostics",
     "kernels.tokens",
 )
 

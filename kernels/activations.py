@@ -17,6 +17,8 @@ import math
 import numpy as np
 from numba import njit
 
+from kernels.validation import choice
+
 #: Activation names in id order; the id is the index in this tuple.
 ACTIVATIONS: tuple[str, ...] = (
     "linear",
@@ -40,14 +42,14 @@ _INV_SQRT2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _TWO_OVER_SQRTPI = 2.0 / math.sqrt(math.pi)
 
 
+def check_activation(name: object) -> str:
+    """``name`` if it is an activation name; ``ValueError`` listing the allowed names otherwise."""
+    return choice("activation", name, ACTIVATIONS)
+
+
 def activation_id(name: str) -> int:
     """Integer id of an activation name; ``ValueError`` listing the allowed names otherwise."""
-    try:
-        return ACTIVATIONS.index(name)
-    except ValueError:
-        raise ValueError(
-            f"activation must be one of {', '.join(ACTIVATIONS)}; got {name!r}"
-        ) from None
+    return ACTIVATIONS.index(check_activation(name))
 
 
 @njit(cache=True, nogil=True, inline="always")

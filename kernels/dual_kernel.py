@@ -45,7 +45,15 @@ import numpy as np
 from numba import njit
 from numpy.polynomial.hermite_e import hermegauss
 
-from kernels.activations import ACTIVATIONS, LEAKY_SLOPE, activate, activate_prime, activation_id
+from kernels.activations import (
+    ACTIVATIONS,
+    LEAKY_SLOPE,
+    activate,
+    activate_prime,
+    activation_id,
+    check_activation,
+)
+from kernels.validation import choice, integer, real, real_array
 
 #: Activations whose dual kernel and moments have closed forms (exact for any variance).
 CLOSED_FORM_ACTIVATIONS: frozenset[str] = frozenset({"linear", "relu", "leaky_relu", "erf", "sin"})
@@ -71,21 +79,14 @@ _METHODS = ("auto", "closed", "quadrature")
 # ---------------------------------------------------------------------------------------------
 
 
-def _check_activation(activation: str) -> str:
-    if not isinstance(activation, str):
-        raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}; got {activation!r}")
-    activation_id(activation)  # raises ValueError listing the allowed names
-    return activation
-
-
-def _check_scale(name: str, value: float) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a finite number >= 0; got {value!r}") from None
-    if not math.isfinite(v) or v < 0.0:
-        raise ValueError(f"{name} must be a finite number >= 0; got {value!r}")
-    return v
+def _check_scales(activation: object, sigma_w: object, sigma_b: object) -> tuple[float, float]:
+    """Validated (sigma_w, sigma_b) of an activation: finite, >= 0, and for quadrature
+    activations a pre-activation variance within the quadrature's accuracy range."""
+    check_activation(activation)
+    sw = real("sigma_w", sigma_w, 0.0)
+    sb = real("sigma_b", sigma_b, 0.0)
+    _check_variance_for(activation, sw * sw + sb * sb, "sigma_w**2 + sigma_b**2")
+    return sw, sb
 
 
 def _check_variance_for(activation: str, q: float, what: str) -> None:
@@ -97,8 +98,7 @@ def _check_variance_for(activation: str, q: float, what: str) -> None:
 
 
 def _check_method(method: str, activation: str) -> str:
-    if method not in _METHODS:
-        raise ValueError(f"method must be one of {', '.join(_METHODS)}; got {method!r}")
+    choice("method", method, _METHODS)
     if method == "closed" and activation not in CLOSED_FORM_ACTIVATIONS:
         raise ValueError(
             f"method='closed' needs an activation in "
@@ -108,27 +108,12 @@ def _check_method(method: str, activation: str) -> str:
 
 
 def _check_n_nodes(n_nodes: int | None) -> int | None:
-    if n_nodes is None:
-        return None
-    if isinstance(n_nodes, bool) or not isinstance(n_nodes, (int, np.integer)):
-        raise ValueError(
-            f"n_nodes must be an integer in [2, {MAX_GH_NODES}] or None; got {n_nodes!r}"
-        )
-    if not 2 <= int(n_nodes) <= MAX_GH_NODES:
-        raise ValueError(
-            f"n_nodes must be an integer in [2, {MAX_GH_NODES}] or None; got {n_nodes!r}"
-        )
-    return int(n_nodes)
+    return None if n_nodes is None else integer("n_nodes", n_nodes, 2, MAX_GH_NODES)
 
 
 def _check_rho(rho: object) -> np.ndarray:
-    arr = np.asarray(rho, dtype=np.float64)
-    if arr.size and not np.all(np.isfinite(arr)):
-        raise ValueError("rho must be finite and lie in [-1, 1]; got a non-finite value")
     # 1e-12 of slack absorbs round-off in callers' Gram matrices; the value is then clipped.
-    if arr.size and np.max(np.abs(arr)) > 1.0 + 1e-12:
-        raise ValueError(f"rho must lie in [-1, 1]; got max |rho| = {np.max(np.abs(arr))!r}")
-    return np.clip(arr, -1.0, 1.0)
+    return np.clip(real_array("rho", rho, -1.0 - 1e-12, 1.0 + 1e-12), -1.0, 1.0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -162,8 +147,8 @@ def gauss_hermite_order(activation: str, variance: float) -> int:
     int
         Node count (a multiple of 32, so that rules are shared through the cache).
     """
-    _check_activation(activation)
-    q = _check_scale("variance", variance)
+    check_activation(activation)
+    q = real("variance", variance, 0.0)
     q_eff = 4.0 * q if activation in ("tanh", "erf") else q
     n = 32 * max(1, math.ceil(q_eff))
     return int(min(max(n, MIN_GH_NODES), MAX_GH_NODES))
@@ -375,11 +360,8 @@ def dual_kernel(
     ndarray, shape of ``rho``
         :math:`\kappa(\rho)`; :math:`\kappa(1)` equals :func:`activation_moments` ``[0]``.
     """
-    _check_activation(activation)
-    sw = _check_scale("sigma_w", sigma_w)
-    sb = _check_scale("sigma_b", sigma_b)
+    sw, sb = _check_scales(activation, sigma_w, sigma_b)
     q = sw * sw + sb * sb
-    _check_variance_for(activation, q, "sigma_w**2 + sigma_b**2")
     _check_method(method, activation)
     n_nodes = _check_n_nodes(n_nodes)
     r = _check_rho(rho)
@@ -424,7 +406,7 @@ def dual_kernel_cov(
     -------
     ndarray, broadcast shape of ``(q1, q2, c)``
     """
-    _check_activation(activation)
+    check_activation(activation)
     _check_method(method, activation)
     n_nodes = _check_n_nodes(n_nodes)
     a1, a2, ac = np.broadcast_arrays(
@@ -503,10 +485,7 @@ def activation_moments(
     (float, float)
         :math:`(\kappa_1, \kappa_1')`.
     """
-    _check_activation(activation)
-    sw = _check_scale("sigma_w", sigma_w)
-    sb = _check_scale("sigma_b", sigma_b)
-    _check_variance_for(activation, sw * sw + sb * sb, "sigma_w**2 + sigma_b**2")
+    sw, sb = _check_scales(activation, sigma_w, sigma_b)
     return _activation_moments_cached(activation, sw, sb)
 
 
@@ -580,15 +559,9 @@ def kappa_table(
     rho_nodes, kappa_nodes : ndarray, shape (n_points,)
         Read-only, cached by ``(activation, sigma_w, sigma_b, n_points)``.
     """
-    _check_activation(activation)
-    sw = _check_scale("sigma_w", sigma_w)
-    sb = _check_scale("sigma_b", sigma_b)
-    _check_variance_for(activation, sw * sw + sb * sb, "sigma_w**2 + sigma_b**2")
-    if isinstance(n_points, bool) or not isinstance(n_points, (int, np.integer)):
-        raise ValueError(f"n_points must be an integer in [3, 200001]; got {n_points!r}")
-    if not 3 <= int(n_points) <= 200001:
-        raise ValueError(f"n_points must be an integer in [3, 200001]; got {n_points!r}")
-    return _kappa_table_cached(activation, sw, sb, int(n_points))
+    sw, sb = _check_scales(activation, sigma_w, sigma_b)
+    n_points = integer("n_points", n_points, 3, 200001)
+    return _kappa_table_cached(activation, sw, sb, n_points)
 
 
 @njit(cache=True, nogil=True)

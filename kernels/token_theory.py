@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 from numba import njit
 
-from kernels.activations import ACTIVATIONS, activation_id
+from kernels.activations import check_activation
 from kernels.dual_kernel import (
     activation_moments,
     dual_kernel,
@@ -29,6 +29,8 @@ from kernels.dual_kernel import (
     kappa_table,
 )
 from kernels.dual_kernel import warmup as _warmup_dual_kernel
+from kernels.token_layer import ATTN_CODE, ATTN_KINDS
+from kernels.validation import choice, integer, real, real_array
 
 __all__ = [
     "ATTN_KINDS",
@@ -55,9 +57,6 @@ __all__ = [
 ]
 
 PAPER = "Agazzi, Bruno, Mosig García, Saviozzi, Romito, arXiv:2604.26898"
-#: Attention kinds: softmax (SA), unnormalized (USA), or none.
-ATTN_KINDS: tuple[str, ...] = ("sa", "usa", "off")
-_ATTN_CODE = {"off": 0, "sa": 1, "usa": 2}
 #: Bounds accepted by the wrappers (the spec's sliders sit well inside them).
 MAX_BETA = 20.0
 MAX_ABS_ALPHA = 1e3
@@ -68,66 +67,23 @@ _CHUNK_DRAWS = 1 << 22
 
 
 # ---------------------------------------------------------------------------------------------
-# validation
+# validation (messages from kernels.validation)
 # ---------------------------------------------------------------------------------------------
 
 
-def _real(name: str, value: object, lo: float, hi: float, *, lo_open: bool = False) -> float:
-    """A finite float in [lo, hi] (or (lo, hi] with lo_open), else ValueError naming the range."""
-    left = "(" if lo_open else "["
-    rng = f"{left}{lo:g}, {hi:g}]"
-    try:
-        v = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a finite number in {rng}; got {value!r}") from None
-    if not math.isfinite(v) or v > hi or v < lo or (lo_open and v == lo):
-        raise ValueError(f"{name} must be a finite number in {rng}; got {value!r}")
-    return v
-
-
-def _integer(name: str, value: object, lo: int, hi: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be an integer in [{lo}, {hi}]; got {value!r}")
-    if not lo <= int(value) <= hi:
-        raise ValueError(f"{name} must be an integer in [{lo}, {hi}]; got {value!r}")
-    return int(value)
-
-
-def _activation(value: object) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}; got {value!r}")
-    activation_id(value)
-    return value
-
-
-def _attn_kind(value: object) -> str:
-    if value not in ATTN_KINDS:
-        raise ValueError(f"attn_kind must be one of {', '.join(ATTN_KINDS)}; got {value!r}")
-    return str(value)
-
-
-def _real_array(name: str, value: object, lo: float, hi: float) -> np.ndarray:
-    arr = np.asarray(value, dtype=np.float64)
-    if arr.size and not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite and lie in [{lo:g}, {hi:g}]")
-    if arr.size and (np.min(arr) < lo or np.max(arr) > hi):
-        raise ValueError(
-            f"{name} must lie in [{lo:g}, {hi:g}]; got values in [{np.min(arr)!r}, {np.max(arr)!r}]"
-        )
-    return arr
+def _weight_scales(sigma_w: object, sigma_b: object) -> tuple[float, float]:
+    return real("sigma_w", sigma_w, 0.0, math.inf), real("sigma_b", sigma_b, 0.0, math.inf)
 
 
 def _noise_params(sigma_noise: object, sigma_w: object, sigma_b: object) -> tuple[float, ...]:
-    sn = _real("sigma_noise", sigma_noise, 0.0, MAX_SIGMA_NOISE)
-    sw = _real("sigma_w", sigma_w, 0.0, math.inf)
-    sb = _real("sigma_b", sigma_b, 0.0, math.inf)
-    return sn, sw, sb
+    sn = real("sigma_noise", sigma_noise, 0.0, MAX_SIGMA_NOISE)
+    return (sn, *_weight_scales(sigma_w, sigma_b))
 
 
 def _attention(attn_kind: object, attn_strength: object, beta: object) -> float:
-    kind = _attn_kind(attn_kind)
-    alpha = _real("attn_strength", attn_strength, -MAX_ABS_ALPHA, MAX_ABS_ALPHA)
-    b = _real("beta", beta, 0.0, MAX_BETA)
+    kind = choice("attn_kind", attn_kind, ATTN_KINDS)
+    alpha = real("attn_strength", attn_strength, -MAX_ABS_ALPHA, MAX_ABS_ALPHA)
+    b = real("beta", beta, 0.0, MAX_BETA)
     if kind == "off" or alpha == 0.0:
         return 0.0
     return alpha if kind == "sa" else alpha * math.exp(b)
@@ -197,10 +153,10 @@ def two_point_coefficients(
     -------
     b, a : ndarray, shape of ``rho``
     """
-    act = _activation(activation)
-    d = _integer("dim", dim, 2, MAX_DIM)
+    act = check_activation(activation)
+    d = integer("dim", dim, 2, MAX_DIM)
     sn, sw, sb = _noise_params(sigma_noise, sigma_w, sigma_b)
-    r = _real_array("rho", rho, -1.0 - 1e-12, 1.0 + 1e-12)
+    r = real_array("rho", rho, -1.0 - 1e-12, 1.0 + 1e-12)
     r = np.clip(r, -1.0, 1.0)
     kappa1, _ = activation_moments(act, sw, sb)
     kap = dual_kernel(act, r, sw, sb)
@@ -211,18 +167,14 @@ def two_point_coefficients(
 
 
 def _radial_rates(
-    activation: str,
-    dim: int,
-    sigma_noise: float,
-    sigma_w: float,
-    sigma_b: float,
-    attn_kind: str,
-    attn_strength: float,
-    beta: float,
+    activation, dim, sigma_noise, sigma_w, sigma_b, attn_kind, attn_strength, beta
 ) -> tuple[float, float]:
-    """Validated (λ_r, s_r²) of the near-synchronization motion dr = r(μ_r dt + s_r dB)."""
-    act = _activation(activation)
-    d = _integer("dim", dim, 2, MAX_DIM)
+    """Validated (λ_r, s_r²) of the near-synchronization motion dr = r(μ_r dt + s_r dB).
+
+    Takes the arguments of :func:`lyapunov_exponent`, in its order.
+    """
+    act = check_activation(activation)
+    d = integer("dim", dim, 2, MAX_DIM)
     sn, sw, sb = _noise_params(sigma_noise, sigma_w, sigma_b)
     a_eff = _attention(attn_kind, attn_strength, beta)
     k1, k1p = activation_moments(act, sw, sb)
@@ -297,9 +249,8 @@ def critical_dimension(activation: str, sigma_w: float = 1.0, sigma_b: float = 0
     float
         :math:`d^* > 3`, or ``math.inf``.
     """
-    act = _activation(activation)
-    sw = _real("sigma_w", sigma_w, 0.0, math.inf)
-    sb = _real("sigma_b", sigma_b, 0.0, math.inf)
+    act = check_activation(activation)
+    sw, sb = _weight_scales(sigma_w, sigma_b)
     k1, k1p = activation_moments(act, sw, sb)
     if k1p - k1 <= 1e-12 * max(abs(k1), abs(k1p)):
         return math.inf
@@ -335,7 +286,7 @@ def moment_growth_rate(
     -------
     ndarray, shape of ``p``
     """
-    pa = _real_array("p", p, -math.inf, math.inf)
+    pa = real_array("p", p, -math.inf, math.inf)
     lam_r, s_r2 = _radial_rates(
         activation, dim, sigma_noise, sigma_w, sigma_b, attn_kind, attn_strength, beta
     )
@@ -415,16 +366,15 @@ def phase_line_alpha(
     -------
     ndarray, shape of ``sigma_noise``
     """
-    sn = _real_array("sigma_noise", sigma_noise, 0.0, MAX_SIGMA_NOISE)
-    act = _activation(activation)
-    d = _integer("dim", dim, 2, MAX_DIM)
-    sw = _real("sigma_w", sigma_w, 0.0, math.inf)
-    sb = _real("sigma_b", sigma_b, 0.0, math.inf)
+    sn = real_array("sigma_noise", sigma_noise, 0.0, MAX_SIGMA_NOISE)
+    act = check_activation(activation)
+    d = integer("dim", dim, 2, MAX_DIM)
+    sw, sb = _weight_scales(sigma_w, sigma_b)
     if attn_kind not in ("sa", "usa"):
         raise ValueError(
             f"attn_kind must be one of sa, usa (a phase line needs attention); got {attn_kind!r}"
         )
-    b = _real("beta", beta, 0.0, MAX_BETA)
+    b = real("beta", beta, 0.0, MAX_BETA)
     k1, k1p = activation_moments(act, sw, sb)
     a_eff = 0.5 * sn * sn * ((d - 3.0) * k1p - (d - 1.0) * k1)
     return a_eff if attn_kind == "sa" else a_eff * math.exp(-b)
@@ -490,9 +440,9 @@ def one_token_correlation(
     -------
     ndarray, shape of ``t``
     """
-    ta = _real_array("t", t, 0.0, math.inf)
-    act = _activation(activation)
-    d = _integer("dim", dim, 2, MAX_DIM)
+    ta = real_array("t", t, 0.0, math.inf)
+    act = check_activation(activation)
+    d = integer("dim", dim, 2, MAX_DIM)
     sn, sw, sb = _noise_params(sigma_noise, sigma_w, sigma_b)
     k1, _ = activation_moments(act, sw, sb)
     return np.exp(-0.5 * sn * sn * (d - 1.0) * k1 * ta)
@@ -550,10 +500,10 @@ def _equiangular_core(
 def _equiangular_params(
     n_tokens: object, alpha: object, beta: object, attn_kind: object
 ) -> tuple[int, float, float, int]:
-    n = _integer("n_tokens", n_tokens, 2, 100_000)
-    a = _real("alpha", alpha, -MAX_ABS_ALPHA, MAX_ABS_ALPHA)
-    b = _real("beta", beta, 0.0, MAX_BETA)
-    kind = _ATTN_CODE[_attn_kind(attn_kind)]
+    n = integer("n_tokens", n_tokens, 2, 100_000)
+    a = real("alpha", alpha, -MAX_ABS_ALPHA, MAX_ABS_ALPHA)
+    b = real("beta", beta, 0.0, MAX_BETA)
+    kind = ATTN_CODE[choice("attn_kind", attn_kind, ATTN_KINDS)]
     return n, a, b, kind
 
 
@@ -575,7 +525,7 @@ def equiangular_rate(
     ndarray, shape of ``rho``
     """
     n, a, b, kind = _equiangular_params(n_tokens, alpha, beta, attn_kind)
-    r = _real_array("rho", rho, -1.0, 1.0)
+    r = real_array("rho", rho, -1.0, 1.0)
     flat = r.ravel()
     out = np.array([_equiangular_rhs(float(x), float(n), a, b, kind) for x in flat])
     return out.reshape(r.shape)
@@ -622,8 +572,8 @@ def equiangular_rho(
     """
     n, a, b, kind = _equiangular_params(n_tokens, alpha, beta, attn_kind)
     lo = -1.0 / (n - 1)
-    r0 = _real("rho0", rho0, lo, 1.0)
-    ta = _real_array("t", t, 0.0, 1e6)
+    r0 = real("rho0", rho0, lo, 1.0)
+    ta = real_array("t", t, 0.0, 1e6)
     flat = ta.ravel()
     if flat.size == 0:
         return ta.copy()
@@ -665,9 +615,9 @@ def pair_rho_beta0(t: np.ndarray | float, alpha: float, rho0: float) -> np.ndarr
     -------
     ndarray, shape of ``t``
     """
-    ta = _real_array("t", t, 0.0, math.inf)
-    a = _real("alpha", alpha, -MAX_ABS_ALPHA, MAX_ABS_ALPHA)
-    r0 = _real("rho0", rho0, -1.0, 1.0)
+    ta = real_array("t", t, 0.0, math.inf)
+    a = real("alpha", alpha, -MAX_ABS_ALPHA, MAX_ABS_ALPHA)
+    r0 = real("rho0", rho0, -1.0, 1.0)
     if abs(r0) == 1.0:
         return np.full(ta.shape, r0)
     return np.tanh(a * ta + math.atanh(r0))
@@ -726,7 +676,7 @@ def _bessel_many(nu: int, scaled: bool, x: np.ndarray, out: np.ndarray) -> None:
 
 
 def _bessel(nu: int, scaled: bool, x: np.ndarray | float) -> np.ndarray:
-    arr = _real_array("x", x, -math.inf, math.inf)
+    arr = real_array("x", x, -math.inf, math.inf)
     flat = np.ascontiguousarray(arr.ravel())
     out = np.empty(flat.size)
     with np.errstate(over="ignore"):
@@ -808,8 +758,8 @@ def kuramoto_order_parameter(
     float
         r in [0, 1].
     """
-    a = _real("alpha", alpha, -MAX_ABS_ALPHA, MAX_ABS_ALPHA)
-    act = _activation(activation)
+    a = real("alpha", alpha, -MAX_ABS_ALPHA, MAX_ABS_ALPHA)
+    act = check_activation(activation)
     sn, sw, sb = _noise_params(sigma_noise, sigma_w, sigma_b)
     k1, _ = activation_moments(act, sw, sb)
     diff = 0.5 * sn * sn * k1
@@ -936,18 +886,18 @@ def simulate_rho_diffusion(
         Shape (n_paths,) with :math:`\rho(t_{\max})`, or (n_records + 1, n_paths) with the
         initial values in row 0.
     """
-    act = _activation(activation)
-    d = _integer("dim", dim, 2, MAX_DIM)
+    act = check_activation(activation)
+    d = integer("dim", dim, 2, MAX_DIM)
     sn, sw, sb = _noise_params(sigma_noise, sigma_w, sigma_b)
-    kind = _attn_kind(attn_kind)
-    alpha = _real("attn_strength", attn_strength, -MAX_ABS_ALPHA, MAX_ABS_ALPHA)
-    b = _real("beta", beta, 0.0, MAX_BETA)
-    t_end = _real("t_max", t_max, 0.0, 1e4, lo_open=True)
-    step = _real("dt", dt, 0.0, t_end, lo_open=True)
-    n = _integer("n_paths", n_paths, 1, 10_000_000)
+    kind = choice("attn_kind", attn_kind, ATTN_KINDS)
+    alpha = real("attn_strength", attn_strength, -MAX_ABS_ALPHA, MAX_ABS_ALPHA)
+    b = real("beta", beta, 0.0, MAX_BETA)
+    t_end = real("t_max", t_max, 0.0, 1e4, lo_open=True)
+    step = real("dt", dt, 0.0, t_end, lo_open=True)
+    n = integer("n_paths", n_paths, 1, 10_000_000)
     if not isinstance(rng, np.random.Generator):
         raise ValueError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
-    r0 = _real_array("rho0", rho0, -1.0, 1.0)
+    r0 = real_array("rho0", rho0, -1.0, 1.0)
     if r0.ndim > 1 or (r0.ndim == 1 and r0.shape[0] not in (1, n)):
         raise ValueError(f"rho0 must be a scalar or have shape ({n},); got shape {r0.shape}")
     n_steps = max(1, math.ceil(t_end / step - 1e-9))
@@ -955,9 +905,9 @@ def simulate_rho_diffusion(
     if n_records is None:
         record_steps = [n_steps]
     else:
-        nr = _integer("n_records", n_records, 1, n_steps)
+        nr = integer("n_records", n_records, 1, n_steps)
         record_steps = [round(k * n_steps / nr) for k in range(1, nr + 1)]
-    attn_code = 0 if kind == "off" or alpha == 0.0 else _ATTN_CODE[kind]
+    attn_code = 0 if kind == "off" or alpha == 0.0 else ATTN_CODE[kind]
     rho_nodes, kappa_nodes = kappa_table(act, sw, sb)
 
     rho = np.empty(n)

@@ -17,15 +17,12 @@ from typing import Any
 
 import param
 
+from kernels.progress import Cancelled, ProgressFn
+
+__all__ = ["BackgroundJob", "Cancelled", "ProgressFn", "check_progress"]
+
 #: Shared by every session of the process: at most two heavy jobs at once on a 2-core server.
 _EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="noisescope-job")
-
-
-class Cancelled(Exception):
-    """Raised inside a job when the user cancelled it."""
-
-
-ProgressFn = Callable[[float], bool]
 
 
 class BackgroundJob(param.Parameterized):

@@ -8,6 +8,7 @@ event loop. Agazzi, Bruno, Mosig García, Saviozzi, Romito, arXiv:2604.26898.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
@@ -270,7 +271,13 @@ class TokensModel(SimulationModel):
         self.ensemble = BackgroundJob(name="ensemble")
         self.x = np.zeros((0, 0))
         super().__init__(**params)
-        self.param.watch(self._clear_ensemble, [*list(self.scientific_params()), "seed"])
+        #: monotonic time of the last change that made the ensemble result stale (None: fresh)
+        self.ensemble_stale_since: float | None = None
+        display_only = {"energy_kind", "energy_q"}  # energies are recomputed from positions
+        self.param.watch(
+            self._clear_ensemble,
+            [p for p in (*self.scientific_params(), "seed") if p not in display_only],
+        )
 
     # ------------------------------------------------------------ simulation
     def kernel_kwargs(self) -> dict[str, Any]:
@@ -399,6 +406,7 @@ class TokensModel(SimulationModel):
     # -------------------------------------------------------------- ensemble
     def run_ensemble(self) -> None:
         """Simulate R realizations to the horizon off the event loop (panel 4)."""
+        self.ensemble_stale_since = None
         args = dict(
             init=self.init,
             n_tokens=2 if self.init == "pair" else self.n_tokens,
@@ -415,7 +423,8 @@ class TokensModel(SimulationModel):
         if self.ensemble.running:
             self.ensemble.cancel()
         if self.ensemble.result is not None:
-            self.ensemble.param.update(result=None, message="Parameters changed: run again.")
+            self.ensemble.param.update(result=None, message="Parameters changed: rerunning soon.")
+        self.ensemble_stale_since = time.monotonic()
 
 
 def _ensemble(

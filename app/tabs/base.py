@@ -47,6 +47,8 @@ class SimulationTab(pn.viewable.Viewer):
         self._document = pn.state.curdoc
         self._loop_thread = threading.get_ident()
         self._busy = False
+        self._closed = False
+        self._jobs: list[BackgroundJob] = []
         self._controls = self._build_controls()
         self._panels = self._build_panels()
         self.model.param.watch(self._on_frame, ["frame"])
@@ -86,31 +88,39 @@ class SimulationTab(pn.viewable.Viewer):
         """Run ``fn`` now on the session's event loop, or schedule it there from a worker."""
         if threading.get_ident() == self._loop_thread or self._document is None:
             fn()
-        else:
+        elif self._document.session_context is not None and not self._closed:
             self._document.add_next_tick_callback(fn)
+        # else: the session is gone; a finishing background job has nobody to tell
+
+    def close(self) -> None:
+        """The session ended: stop playing and cancel this tab's background jobs."""
+        self._closed = True
+        self.model.playing = False
+        for job in self._jobs:
+            job.cancel()
 
     # -------------------------------------------------------------- controls
     def _build_controls(self) -> pn.Column:
         model = self.model
         play = pn.widgets.Toggle.from_param(
-            model.param.playing, name="▶ Play", button_type="primary", width=90
+            model.param.playing, label="▶ Play", color="primary", width=90
         )
 
         def relabel(event: param.parameterized.Event) -> None:
-            play.name = "❚❚ Pause" if event.new else "▶ Play"
+            play.label = "❚❚ Pause" if event.new else "▶ Play"
 
         model.param.watch(relabel, ["playing"])
-        step = pn.widgets.Button(name="Step", width=70, description="Advance one frame")
+        step = pn.widgets.Button(label="Step", width=70, description="Advance one frame")
         step.on_click(lambda _: model.step())
-        reset = pn.widgets.Button(name="Reset", width=70, description="Restart from t = 0")
+        reset = pn.widgets.Button(label="Reset", width=70, description="Restart from t = 0")
         reset.on_click(lambda _: model.reset())
         new_seed = pn.widgets.Button(
-            name="New seed", width=90, description="Draw a fresh random seed and restart"
+            label="New seed", width=90, description="Draw a fresh random seed and restart"
         )
         new_seed.on_click(lambda _: model.new_seed())
-        seed = pn.widgets.IntInput.from_param(model.param.seed, name="Seed", width=120)
-        preset = pn.widgets.Select.from_param(model.param.preset, name="Preset")
-        speed = pn.widgets.IntSlider.from_param(model.param.speed, name="Steps per frame")
+        seed = pn.widgets.IntInput.from_param(model.param.seed, label="Seed", width=120)
+        preset = pn.widgets.Select.from_param(model.param.preset, label="Preset")
+        speed = pn.widgets.IntSlider.from_param(model.param.speed, label="Steps per frame")
         transport = pn.Column(
             preset,
             pn.Row(play, step, reset),
@@ -155,14 +165,14 @@ class SimulationTab(pn.viewable.Viewer):
             callback=lambda: io.BytesIO(self.model.export_npz()),
             filename=f"{stem}.npz",
             label="Download run (.npz)",
-            button_type="light",
+            color="light",
             width=140,
         )
         csv = pn.widgets.FileDownload(
             callback=lambda: io.StringIO(self.model.export_csv()),
             filename=f"{stem}.csv",
             label="(.csv)",
-            button_type="light",
+            color="light",
             width=80,
         )
         return pn.Row(npz, csv)
@@ -181,9 +191,10 @@ class SimulationTab(pn.viewable.Viewer):
 
     def job_controls(self, job: BackgroundJob, label: str, start: Callable[[], None]) -> pn.Row:
         """A run button, a cancel button and a progress bar for a background job."""
-        run = pn.widgets.Button(name=label, button_type="primary")
+        self._jobs.append(job)
+        run = pn.widgets.Button(label=label, color="primary")
         run.on_click(lambda _: start())
-        cancel = pn.widgets.Button(name="Cancel", disabled=True)
+        cancel = pn.widgets.Button(label="Cancel", disabled=True)
         cancel.on_click(lambda _: job.cancel())
         bar = pn.indicators.Progress(value=0, max=100, width=200, visible=False)
         message = pn.pane.Str("", margin=(8, 10))

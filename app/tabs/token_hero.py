@@ -143,9 +143,9 @@ class TokenHero(param.Parameterized):
         self.gram_pane = pn.pane.Bokeh(gram, sizing_mode="stretch_width", visible=False)
         self.readouts = readout_pane(css_classes=["ns-hero-readout"])
         self.view_controls = pn.Row(
-            pn.widgets.FloatSlider.from_param(self.param.view_azimuth, name="View azimuth (°)"),
-            pn.widgets.FloatSlider.from_param(self.param.view_elevation, name="Elevation (°)"),
-            pn.widgets.IntSlider.from_param(self.param.trail_length, name="Trail length"),
+            pn.widgets.FloatSlider.from_param(self.param.view_azimuth, label="View azimuth (°)"),
+            pn.widgets.FloatSlider.from_param(self.param.view_elevation, label="Elevation (°)"),
+            pn.widgets.IntSlider.from_param(self.param.trail_length, label="Trail length"),
             sizing_mode="stretch_width",
         )
         self.param.watch(
@@ -207,9 +207,13 @@ class TokenHero(param.Parameterized):
         else:
             self._grid_front.data = {"x": [], "y": []}
             self._grid_back.data = {"x": [], "y": []}
-        self.figure.title.text = {2: "Tokens on the circle S¹", 3: "Tokens on the sphere S²"}.get(
-            d, f"Tokens on S^{d - 1}: fixed random 2-D projection"
-        )
+        if euclidean:
+            self.figure.title.text = f"Tokens in R^{d} (euclidean: no normalization)"
+        else:
+            self.figure.title.text = {
+                2: "Tokens on the circle S¹",
+                3: "Tokens on the sphere S²",
+            }.get(d, f"Tokens on S^{d - 1}: fixed random 2-D projection")
         labels = {2: ("x₁", "x₂"), 3: ("", "")}.get(
             d, ("random projection 1", "random projection 2")
         )
@@ -232,7 +236,7 @@ class TokenHero(param.Parameterized):
                 "t": f"{model.t:.3f}",
                 "layer k": f"{model.n_steps_done}",
                 "diameter": f"{h['diameter'][-1]:.3g}",
-                "|x̄|": f"{h['mean_norm'][-1]:.3f}",
+                "|x̄|": f"{h['mean_norm'][-1]:.3g}",
                 "clusters": f"{h['clusters'][-1]}",
                 "pairs ⟨x_i,x_j⟩>0.999": f"{100 * h['sync_fraction'][-1]:.0f}%",
             }

@@ -39,7 +39,7 @@ class SimilarityDepthPanel:
 
     def __init__(self, model: TokensModel) -> None:
         self.model = model
-        self.absolute = pn.widgets.Checkbox(name="|ρ| (fold antipodal pairs)", value=False)
+        self.absolute = pn.widgets.Checkbox(label="|ρ| (fold antipodal pairs)", value=False)
         self.absolute.param.watch(lambda *_: self.update(), "value")
         fig = labelled_figure(
             "Pair similarities over depth",

@@ -6,6 +6,7 @@ noise in deep transformer models*, arXiv:2604.26898. Spec: ``models/tokens.md``.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import panel as pn
@@ -18,6 +19,8 @@ from app.tabs.token_hero import TokenHero
 from app.tabs.token_panels import DiameterPanel, EnsemblePanel, KernelPanel, SimilarityDepthPanel
 from app.tabs.token_phase import PhasePanel
 
+#: Seconds the parameters must rest before a stale ensemble reruns by itself.
+ENSEMBLE_DEBOUNCE_S = 0.5
 #: Params the analytic panels (kernel, phase diagrams) depend on.
 THEORY_PARAMS = (
     "activation",
@@ -71,8 +74,9 @@ class TokensTab(SimulationTab):
         )
         self._update_theory()
         self.ensemble.update()
-        # the ensemble panel is filled in the background as soon as the tab exists
-        model.run_ensemble()
+        # the first animation tick fills the ensemble panel in the background (ticks run only
+        # in live server sessions, so throwaway and notebook views never start the job)
+        model.ensemble_stale_since = 0.0
         return pn.Column(
             self.hero.layout(),
             pn.Row(self.diameter.card(), self.depth.card(), sizing_mode="stretch_width"),
@@ -86,6 +90,13 @@ class TokensTab(SimulationTab):
             model_card(CARD_SECTIONS, self.paper_citation, self.paper_url),
             sizing_mode="stretch_width",
         )
+
+    def tick(self) -> None:
+        """Animate; rerun a stale ensemble once the parameters have rested for a moment."""
+        super().tick()
+        stale = self.model.ensemble_stale_since
+        if stale is not None and time.monotonic() - stale > ENSEMBLE_DEBOUNCE_S:
+            self.model.run_ensemble()
 
     def _update_plots(self) -> None:
         self.hero.update()

@@ -141,8 +141,10 @@ def test_ensemble_runs_in_background_and_can_be_cancelled():
     assert result["t"][-1] == pytest.approx(2.0)
     energy = model.energy(result["x"])
     assert energy.shape == (len(result["t"]), 8)
+    model.energy_kind = "distance"  # display only: the positions stay valid
+    assert model.ensemble.result is not None and model.ensemble_stale_since is None
     model.sigma_noise = 1.5  # parameters changed: the stale result is dropped
-    assert model.ensemble.result is None
+    assert model.ensemble.result is None and model.ensemble_stale_since is not None
     model.param.update(n_real=1024, t_max=40.0)
     model.run_ensemble()
     time.sleep(0.05)

@@ -31,6 +31,7 @@ from kernels.token_theory import (
     simulate_rho_diffusion,
     two_point_coefficients,
 )
+from tests.kernels.token_helpers import rho_paths
 
 DIMS = (2, 3, 8, 16, 64)
 # Spec §6.1: λ_dist for d = 2/3/8/16/64 at σ_n = 1 (printed to 2 decimals) and d* ("never" = inf).
@@ -514,15 +515,13 @@ def test_simulation_law_matches_sdeint(activation, dim, sigma_noise, kind, alpha
     kappa = _relu_kappa if activation == "relu" else _sin_kappa
     kappa1 = float(kappa(1.0))
     ref = _sdeint_rho(kappa, kappa1, dim, sigma_noise, kind, alpha, 1.0, rho0, 1000, 11)
-    ours = simulate_rho_diffusion(
+    ours = rho_paths(
         rho0,
         activation=activation,
         dim=dim,
         sigma_noise=sigma_noise,
-        t_max=1.0,
-        dt=1e-3,
         n_paths=4000,
-        rng=np.random.default_rng(12),
+        seed=12,
         attn_kind=kind,
         attn_strength=alpha,
         beta=1.0,
@@ -531,16 +530,7 @@ def test_simulation_law_matches_sdeint(activation, dim, sigma_noise, kind, alpha
     assert stats.ks_2samp(ours, ref).pvalue > 1e-3
     if kind == "off":
         # power check: the same test rejects a different law (d = 8 instead of 3)
-        other = simulate_rho_diffusion(
-            rho0,
-            activation=activation,
-            dim=8,
-            sigma_noise=1.0,
-            t_max=1.0,
-            dt=1e-3,
-            n_paths=4000,
-            rng=np.random.default_rng(13),
-        )
+        other = rho_paths(rho0, activation=activation, dim=8, n_paths=4000, seed=13)
         assert stats.ks_2samp(other, ref).pvalue < 1e-3
 
 
@@ -550,17 +540,7 @@ def test_moment_slopes_relu():
     # Standard errors: log E r ~0.016 (lognormal σ² = 4), E log r ~0.005; Euler bias of
     # E log r is -8.5 dt ≈ -0.009 at dt = 1e-3.
     t = np.linspace(0.0, 1.0, 11)
-    out = simulate_rho_diffusion(
-        1.0 - 1e-4,
-        activation="relu",
-        dim=3,
-        sigma_noise=1.0,
-        t_max=1.0,
-        dt=1e-3,
-        n_paths=200_000,
-        rng=np.random.default_rng(2026),
-        n_records=10,
-    )
+    out = rho_paths(1.0 - 1e-4, n_paths=200_000, seed=2026, n_records=10)
     r = 1.0 - out
     assert np.all(r > 0)
 
@@ -574,15 +554,10 @@ def test_moment_slopes_relu():
     assert slope(np.log((r**0.25).mean(axis=1))) == pytest.approx(-0.125, abs=0.05)
 
     # with SA α = 1, β = 1: log E r slope -1, E log r slope -3
-    out = simulate_rho_diffusion(
+    out = rho_paths(
         1.0 - 1e-4,
-        activation="relu",
-        dim=3,
-        sigma_noise=1.0,
-        t_max=1.0,
-        dt=1e-3,
         n_paths=200_000,
-        rng=np.random.default_rng(2027),
+        seed=2027,
         n_records=10,
         attn_kind="sa",
         attn_strength=1.0,
@@ -651,27 +626,13 @@ _RNG = np.random.default_rng(0)
         ),
         (
             lambda: simulate_rho_diffusion(
-                0.1,
-                n_paths=3,
-                rng=_RNG,
-                activation="relu",
-                dim=3,
-                sigma_noise=1.0,
-                t_max=0.0,
-                dt=0.1,
+                0.1, n_paths=3, rng=_RNG, **{**_SIM, "t_max": 0.0, "dt": 0.1}
             ),
             r"t_max must be a finite number in \(0,",
         ),
         (
             lambda: simulate_rho_diffusion(
-                0.1,
-                n_paths=3,
-                rng=_RNG,
-                activation="relu",
-                dim=3,
-                sigma_noise=1.0,
-                t_max=1.0,
-                dt=2.0,
+                0.1, n_paths=3, rng=_RNG, **{**_SIM, "t_max": 1.0, "dt": 2.0}
             ),
             r"dt must be a finite number in \(0, 1\]",
         ),

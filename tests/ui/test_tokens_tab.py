@@ -27,6 +27,14 @@ def click(page: Page, name: str) -> None:
     page.locator(f"button:has-text('{name}')").first.click()
 
 
+def step_to(page: Page, layers: int) -> None:
+    """Click Step until the layer counter reads ``layers`` (100 layers per click)."""
+    counter = page.locator(".ns-chip:has(.ns-chip-label:text-is('layer k')) .ns-chip-value")
+    for k in range(100, layers + 1, 100):
+        page.locator("button:has-text('Step')").first.click()
+        expect(counter.first).to_have_text(str(k), timeout=15_000)
+
+
 def wait_chip_change(page: Page, label: str, old: str, timeout_ms: float = 15_000) -> str:
     """Wait until the chip no longer shows ``old``; return its new text."""
     expect(
@@ -83,10 +91,7 @@ def test_copied_link_reproduces_the_numbers(
     page = open_app(TAB + "&activation=tanh&seed=3")
     drag_slider(page, slider_handle("σ_n noise strength"), dx=-40)
     page.wait_for_function("() => window.location.search.includes('sigma_noise')")
-    for _ in range(3):
-        click(page, "Step")
-        page.wait_for_timeout(250)
-    expect(page.locator(".ns-chip-value").nth(1)).to_have_text("300")
+    step_to(page, 300)
     numbers = {label: chip(page, label) for label in ("diameter", "|x̄|", "λ_dist")}
     link = page.url
     query = parse_qs(urlparse(link).query)
@@ -97,10 +102,7 @@ def test_copied_link_reproduces_the_numbers(
     try:
         other.goto(link)
         other.locator(".bk-Canvas >> visible=true").first.wait_for()
-        for _ in range(3):
-            other.locator("button:has-text('Step')").first.click()
-            other.wait_for_timeout(250)
-        expect(other.locator(".ns-chip-value").nth(1)).to_have_text("300")
+        step_to(other, 300)
         assert {label: chip(other, label) for label in numbers} == numbers
     finally:
         other.close()

@@ -1,4 +1,5 @@
-"""kernels.tokens against the analytic facts of spec models/tokens.md §6 and the presets of §5.
+"""kernels.tokens simulations against the analytic facts of spec models/tokens.md §6 and the
+presets of §5 (the numerical studies of §6.2 and §6.9 are in test_token_studies.py).
 
 Tests marked ``slow`` take 2-5 s each on a warm numba cache (more on the first, compiling run).
 
@@ -21,9 +22,9 @@ from kernels.token_theory import (
     lyapunov_exponent,
     one_token_correlation,
     pair_rho_beta0,
-    simulate_rho_diffusion,
     two_point_coefficients,
 )
+from tests.kernels.token_helpers import rho_paths
 
 RELU3 = dict(activation="relu", width=8, attn_kind="off", attn_strength=0.0, beta=1.0)
 
@@ -38,41 +39,16 @@ def pair_gap(frames):
     return 0.5 * np.sum((frames[..., 0, :] - frames[..., 1, :]) ** 2, axis=-1)
 
 
-# ---------------------------------------------------------------------------------------------
-# §6.2 Benettin exponents
-# ---------------------------------------------------------------------------------------------
-
-BENETTIN_CASES = [
-    # (kwargs, spec value)
-    (dict(activation="tanh", dim=8, sigma_w=1.3, sigma_b=0.5, sigma_noise=1.0), -0.305),
-    (dict(activation="tanh", dim=16, sigma_w=0.8, sigma_b=1.0, sigma_noise=1.0), -2.05),
-    (dict(activation="relu", dim=3, sigma_noise=0.7, attn_kind="sa", attn_strength=-0.5), 0.255),
-    (dict(activation="relu", dim=3, sigma_noise=1.5, attn_kind="sa", attn_strength=-0.5), -0.625),
-    (dict(activation="relu", dim=3, sigma_noise=1.0, attn_kind="usa", attn_strength=0.5), -1.859),
-]
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize(("kw", "expected"), BENETTIN_CASES)
-def test_benettin_exponent_matches_prediction(kw, expected):
-    kw = {"attn_kind": "off", "attn_strength": 0.0, "beta": 1.0, **kw}
-    predicted = lyapunov_exponent(
-        kw["activation"],
-        kw["dim"],
-        sigma_noise=kw["sigma_noise"],
-        sigma_w=kw.get("sigma_w", 1.0),
-        sigma_b=kw.get("sigma_b", 0.0),
-        attn_kind=kw["attn_kind"],
-        attn_strength=kw["attn_strength"],
-        beta=kw["beta"],
-    )
-    # the listed values are the formula rounded to the digits shown
-    assert predicted == pytest.approx(expected, abs=0.006)
-    # spec §6.2 protocol: T = 10, h = 2e-3, 32 runs, m = 32, separation 1e-7
-    mean, stderr = T.benettin_lyapunov(width=32, t_max=10.0, dt=2e-3, n_runs=32, rng=1, **kw)
-    assert 0.02 < stderr < 0.1  # spec: SE 0.03-0.08
-    # tolerance 0.2 (spec §6.2): ~3-4 SE plus the O(h) bias of the scheme
-    assert mean == pytest.approx(expected, abs=0.2)
+#: Spec §5 "Teaching default": relu, m = 64, SA with alpha = 0 (beta = 1), sigma_n = 2, h = 5e-3.
+TEACHING = dict(
+    dt=5e-3,
+    sigma_noise=2.0,
+    activation="relu",
+    width=64,
+    attn_kind="sa",
+    attn_strength=0.0,
+    beta=1.0,
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -111,28 +87,11 @@ def test_law_of_the_overlap_matches_the_rho_diffusion():
         x0s, n_steps=200, dt=5e-3, sigma_noise=1.0, rng=3, stride=200, **RELU3
     )
     kernel = pair_overlap(out[-1])
-    diffusion = simulate_rho_diffusion(
-        0.0,
-        activation="relu",
-        dim=3,
-        sigma_noise=1.0,
-        t_max=1.0,
-        dt=1e-3,
-        n_paths=n,
-        rng=np.random.default_rng(4),
-    )
+
+    diffusion = rho_paths(0.0, n_paths=n, seed=4)
     assert stats.ks_2samp(kernel, diffusion).pvalue > 1e-3
     # power: a 20 % larger noise strength is rejected by the same test
-    wrong = simulate_rho_diffusion(
-        0.0,
-        activation="relu",
-        dim=3,
-        sigma_noise=1.2,
-        t_max=1.0,
-        dt=1e-3,
-        n_paths=n,
-        rng=np.random.default_rng(4),
-    )
+    wrong = rho_paths(0.0, sigma_noise=1.2, n_paths=n, seed=4)
     assert stats.ks_2samp(kernel, wrong).pvalue < 1e-3
 
 
@@ -250,46 +209,19 @@ def test_independent_noise_does_not_synchronize():
     # preset "Independent noise": each token is an independent Brownian motion on S^2; at t = 10
     # (relaxation rate sigma_n^2 kappa_1 = 2) they are i.i.d. uniform: 3N|xbar|^2 ~ chi2_3, so
     # |xbar| > 0.5 has probability ~2e-5 and a diameter < 1.5 among 32 tokens is as unlikely
-    cfg = dict(
-        dt=5e-3, sigma_noise=2.0, activation="relu", width=64, attn_kind="sa", attn_strength=0.0
-    )
     for seed in (1, 2):
         rng = np.random.default_rng(seed)
         x0 = T.initial_tokens("uniform", 32, 3, rng)
         out = T.simulate(
-            x0, n_steps=2000, beta=1.0, rng=rng, stride=2000, noise_sharing="independent", **cfg
+            x0, n_steps=2000, rng=rng, stride=2000, noise_sharing="independent", **TEACHING
         )
         assert T.diameter(out[-1]) > 1.5
         assert T.mean_vector_norm(out[-1]) < 0.5
         # the same run with common noise synchronizes
         rng = np.random.default_rng(seed)
         x0 = T.initial_tokens("uniform", 32, 3, rng)
-        out = T.simulate(x0, n_steps=2000, beta=1.0, rng=rng, stride=2000, **cfg)
+        out = T.simulate(x0, n_steps=2000, rng=rng, stride=2000, **TEACHING)
         assert T.diameter(out[-1]) < 0.1
-
-
-# ---------------------------------------------------------------------------------------------
-# §6.9 strong convergence, §4 panel 7b
-# ---------------------------------------------------------------------------------------------
-
-
-@pytest.mark.slow
-def test_strong_error_slope_one_half():
-    res = T.strong_error_study(rng=1, n_paths=128)
-    assert res.h.tolist() == [2.0**-k for k in range(4, 10)]
-    assert np.all(np.diff(res.error) < 0)  # error decreases with h
-    # spec §6.9: slope 0.49; eight seeds gave 0.48 +- 0.023 with 128 paths; tolerance 0.1
-    assert res.slope == pytest.approx(0.5, abs=0.1)
-
-
-def test_token_statistic_spread_over_tokens_and_over_noise():
-    res = T.statistic_variance_study(rng=1, n_noise=32, n_samples=32)
-    # over token samples (same W): ~N^{-1/2}; ten seeds gave slope -0.51 +- 0.06
-    assert res.slope_tokens == pytest.approx(-0.5, abs=0.2)
-    # over W: O(1), slope 0.01 +- 0.05 over ten seeds
-    assert abs(res.slope_noise) < 0.2
-    # at N = 128 the noise spread dominates (ratio 10-19 over ten seeds)
-    assert res.sd_over_noise[-1] > 5 * res.sd_over_tokens[-1]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -301,19 +233,7 @@ def teaching_default_diameters(seed):
     """Seed convention: rng = default_rng(seed) draws x0 (uniform) and then all the noise."""
     rng = np.random.default_rng(seed)
     x0 = T.initial_tokens("uniform", 32, 3, rng)
-    out = T.simulate(
-        x0,
-        n_steps=2000,
-        dt=5e-3,
-        sigma_noise=2.0,
-        activation="relu",
-        width=64,
-        attn_kind="sa",
-        attn_strength=0.0,
-        beta=1.0,
-        rng=rng,
-        stride=200,
-    )
+    out = T.simulate(x0, n_steps=2000, rng=rng, stride=200, **TEACHING)
     d = T.diameter(out)
     return d[4], d[10]  # t = 4, t = 10
 
@@ -349,8 +269,7 @@ def test_mean_vs_median_preset():
 def preset_diameters(seed, n, d, t_max, **kw):
     rng = np.random.default_rng(seed)
     x0 = T.initial_tokens("uniform", n, d, rng)
-    cfg = dict(dt=5e-3, activation="relu", width=64, attn_kind="sa", attn_strength=0.0, beta=1.0)
-    cfg.update(kw)
+    cfg = {**TEACHING, **kw}
     steps = round(t_max / cfg["dt"])
     out = T.simulate(x0, n_steps=steps, rng=rng, stride=steps // 4, **cfg)
     return T.diameter(out)

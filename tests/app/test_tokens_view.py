@@ -1,0 +1,80 @@
+"""The Token synchronization view without a browser: panels follow the model."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from app.tabs import tokens as tokens_tab
+from app.tabs.tokens import TokensTab
+
+
+@pytest.fixture
+def tab() -> TokensTab:
+    view = TokensTab()
+    assert view.model.ensemble.result is None and not view.model.ensemble.running
+    view.tick()  # the first tick of a live session starts the ensemble
+    deadline = time.monotonic() + 60
+    while view.model.ensemble.running and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return view
+
+
+def test_hero_sources_follow_the_tokens(tab: TokensTab):
+    tab.model.step(200)
+    data = tab.hero._points.data
+    assert len(data["x"]) == tab.model.n_tokens
+    assert "layer k" in tab.hero.readouts.object and ">200<" in tab.hero.readouts.object
+    # orthographic projection of unit vectors stays inside the unit disk
+    assert np.all(np.hypot(data["x"], data["y"]) <= 1 + 1e-12)
+
+
+def test_depth_and_diameter_panels_grow_with_the_run(tab: TokensTab):
+    tab.model.step(500)
+    n_records = len(tab.model.history["t"])
+    assert tab.depth._source.data["image"][0].shape[1] == n_records
+    assert len(tab.diameter._measured.data["t"]) == n_records
+
+
+def test_theory_panels_follow_live_parameters(tab: TokensTab):
+    before = tab.kernel.readouts.object
+    tab.model.activation = "tanh"
+    assert tab.kernel.readouts.object != before
+    assert "0.3943" in tab.kernel.readouts.object  # E tanh(Z)² (spec §6.1)
+    assert tab.phase._current.data["activation"] == ["tanh"]
+
+
+def test_stale_ensemble_reruns_after_the_parameters_rest(tab: TokensTab, monkeypatch):
+    assert tab.model.ensemble.result is not None  # filled after the first tick
+    tab.model.sigma_noise = 1.0
+    assert tab.model.ensemble.result is None
+    tab.tick()
+    assert not tab.model.ensemble.running  # still within the debounce
+    monkeypatch.setattr(tokens_tab, "ENSEMBLE_DEBOUNCE_S", 0.0)
+    tab.tick()
+    deadline = time.monotonic() + 60
+    while tab.model.ensemble.result is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert tab.model.ensemble.result is not None
+    assert len(tab.ensemble._lines["median"].data["t"]) == len(tab.model.ensemble.result["t"])
+
+
+def test_lesson_mode_has_no_advanced_controls():
+    full, lesson = TokensTab(), TokensTab(lesson=True)
+    names = lambda view: {  # noqa: E731
+        w.label for w in view._controls.select(lambda obj: hasattr(obj, "label"))
+    }
+    assert "σ_b bias scale" in names(full)
+    assert "σ_b bias scale" not in names(lesson)
+
+
+def test_closing_the_session_stops_play_and_cancels_jobs():
+    view = TokensTab()
+    view.model.param.update(n_real=1024, t_max=40.0)
+    view.model.playing = True
+    view.model.run_ensemble()
+    view.close()
+    assert not view.model.playing
+    assert not view.model.ensemble.running and view.model.ensemble.message == "Cancelled."
