@@ -70,7 +70,8 @@ def test_slider_moves_theory_and_plots(open_app: Callable[..., Page]) -> None:
 
 
 def test_step_play_and_pause(open_app: Callable[..., Page], screenshot) -> None:
-    page = open_app(TAB)
+    # T = 40 is 8000 layers: the run cannot reach its horizon (and stop by itself) before Pause
+    page = open_app(TAB + "&t_max=40")
     assert chip(page, "layer k") == "0"
     click(page, "Step")
     assert wait_chip_change(page, "layer k", "0") == "100"
