@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import panel as pn
+from panel.io.callbacks import PeriodicCallback
 
 from app.tabs.base import SimulationTab
 from app.tabs.tokens import TokensTab
@@ -22,7 +23,7 @@ ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
 TABS: tuple[type[SimulationTab], ...] = (TokensTab,)
 
 #: Milliseconds between animation ticks (the frame guard drops ticks that overlap).
-TICK_MS = 33
+TICK_MS = 25
 #: Seconds between URL rewrites while parameters move (avoids flooding browser history).
 URL_WRITE_INTERVAL = 0.4
 
@@ -101,9 +102,13 @@ def _start_clock(tabs: pn.Tabs, views: dict[str, SimulationTab], lesson: bool) -
             state["last_write"] = now
 
     if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
-        pn.state.add_periodic_callback(tick, period=TICK_MS)
+        # background=True: the clock must not toggle the page's busy indicator on every tick
+        # (two extra websocket messages and a restyle per frame otherwise)
+        clock = PeriodicCallback(callback=tick, period=TICK_MS, background=True)
+        clock.start()
 
         def close_views(_: Any) -> None:
+            clock.stop()
             for view in views.values():
                 view.close()
 

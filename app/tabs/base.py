@@ -145,9 +145,11 @@ class SimulationTab(pn.viewable.Viewer):
         widgets: dict[str, dict[str, Any]] = {}
         for name in names:
             p = self.model.param[name]
-            if not isinstance(p, param.Number) or isinstance(p, param.Integer):
+            if not isinstance(p, param.Number):
                 continue
-            options: dict[str, Any] = {"format": _number_format(p.step)}
+            options: dict[str, Any] = {}
+            if not isinstance(p, param.Integer):
+                options["format"] = _number_format(p.step)
             if name in restart:
                 options["throttled"] = True  # restart once on release, not on every drag step
             widgets[name] = options

@@ -105,23 +105,34 @@ class TokenHero(param.Parameterized):
             "x", "y", source=self._grid_back, line_alpha=0.15, line_dash="dotted", color="#555555"
         )
         fig.line("x", "y", source=self._grid_front, line_alpha=0.35, color="#555555")
-        self._trails = empty_source("xs", "ys", "color", "alpha")
-        fig.multi_line(
-            "xs", "ys", source=self._trails, line_color="color", line_alpha="alpha", line_width=1.5
+        # trails as segments: a handful of flat numeric arrays (binary websocket buffers) per
+        # frame instead of one list per token; older segments fade
+        self._color_mapper = LinearColorMapper(palette=Turbo256, low=0.0, high=1.0)
+        self._trails = empty_source("x0", "y0", "x1", "y1", "hue", "alpha")
+        fig.segment(
+            "x0",
+            "y0",
+            "x1",
+            "y1",
+            source=self._trails,
+            line_color={"field": "hue", "transform": self._color_mapper},
+            line_alpha="alpha",
+            line_width=1.5,
         )
-        self._points = empty_source("x", "y", "color", "alpha", "index", "depth")
+        self._points = empty_source("x", "y", "hue", "alpha", "index", "depth")
         renderer = fig.scatter(
             "x",
             "y",
             source=self._points,
             size=9,
-            fill_color="color",
+            fill_color={"field": "hue", "transform": self._color_mapper},
             fill_alpha="alpha",
             line_color="#222222",
             line_alpha="alpha",
         )
         fig.hover.renderers = [renderer]
         self.figure = fig
+        self._scene: tuple | None = None  # (d, euclidean, azimuth, elevation) last drawn
 
         gram = labelled_figure(
             "Gram matrix ⟨x_i, x_j⟩",
@@ -177,27 +188,44 @@ class TokenHero(param.Parameterized):
         return v[..., 0], v[..., 1], np.ones(points.shape[:-1])
 
     def update(self) -> None:
+        """Redraw the tokens (every frame); the static scene only when its setup changed."""
         model = self.model
         x = model.x
         n, d = x.shape
         if not np.all(np.isfinite(x)):
             return
         px, py, depth = self._project(x)
-        color = [Turbo256[int(i * 255 / max(n - 1, 1))] for i in range(n)]
+        hue = np.arange(n) / max(n - 1, 1)  # each token keeps its colour along the run
         alpha = np.where(depth >= 0, 0.95, 0.3)
         self._points.data = {
             "x": px,
             "y": py,
-            "color": color,
+            "hue": hue,
             "alpha": alpha,
             "index": np.arange(n),
             "depth": depth,
         }
-        self._update_trails(color)
+        self._update_trails(hue)
         euclidean = model.manifold == "euclidean"
         extent = 1.12 if not euclidean else max(1.12, 1.1 * float(np.max(np.abs([px, py]))))
         self.figure.x_range.update(start=-extent, end=extent)
         self.figure.y_range.update(start=-extent, end=extent)
+        scene = (d, euclidean, self.view_azimuth, self.view_elevation)
+        if scene != self._scene:
+            self._draw_scene(d, euclidean)
+            self._scene = scene
+        if d > 3:
+            self._gram_source.data = {
+                "image": [tokens.gram(x)],
+                "x": [0],
+                "y": [0],
+                "dw": [1],
+                "dh": [1],
+            }
+        self._update_readouts()
+
+    def _draw_scene(self, d: int, euclidean: bool) -> None:
+        """Sphere grid, title, axes and panel visibility: sent only when they change."""
         if d == 3:
             gx, gy, gz = self._project(_GRID)
             front = np.where(gz >= 0, 1.0, np.nan)
@@ -222,14 +250,9 @@ class TokenHero(param.Parameterized):
         self.figure.xaxis.visible = self.figure.yaxis.visible = d != 3
         self.view_controls[0].visible = self.view_controls[1].visible = d == 3
         self.gram_pane.visible = self.gram_figure.visible = d > 3
-        if d > 3:
-            self._gram_source.data = {
-                "image": [tokens.gram(x)],
-                "x": [0],
-                "y": [0],
-                "dw": [1],
-                "dh": [1],
-            }
+
+    def _update_readouts(self) -> None:
+        model = self.model
         h = model.history
         self.readouts.object = readout(
             {
@@ -242,14 +265,22 @@ class TokenHero(param.Parameterized):
             }
         )
 
-    def _update_trails(self, color: list[str]) -> None:
+    def _update_trails(self, hue: np.ndarray) -> None:
         k = self.trail_length
         frames = self.model.history["tokens"][-k - 1 :] if k > 0 else []
         if len(frames) < 2:
-            self._trails.data = {"xs": [], "ys": [], "color": [], "alpha": []}
+            self._trails.data = {name: [] for name in ("x0", "y0", "x1", "y1", "hue", "alpha")}
             return
-        stack = np.stack(frames, axis=1)  # (N, frames, d)
-        tx, ty, _ = self._project(stack)
-        # many tokens: fainter trails, so the picture stays readable
-        alpha = [min(0.45, 12.0 / len(color))] * len(color)
-        self._trails.data = {"xs": list(tx), "ys": list(ty), "color": color, "alpha": alpha}
+        tx, ty, _ = self._project(np.stack(frames, axis=1))  # (N, frames)
+        n, f = tx.shape
+        # many tokens: fainter trails; older segments fade linearly
+        age_fade = np.arange(1, f) / (f - 1)
+        alpha = min(0.5, 12.0 / n) * np.broadcast_to(age_fade, (n, f - 1))
+        self._trails.data = {
+            "x0": tx[:, :-1].ravel(),
+            "y0": ty[:, :-1].ravel(),
+            "x1": tx[:, 1:].ravel(),
+            "y1": ty[:, 1:].ravel(),
+            "hue": np.repeat(hue, f - 1),
+            "alpha": alpha.ravel(),
+        }

@@ -21,6 +21,8 @@ from app.tabs.token_phase import PhasePanel
 
 #: Seconds the parameters must rest before a stale ensemble reruns by itself.
 ENSEMBLE_DEBOUNCE_S = 0.5
+#: Seconds between redraws of the depth panels while the animation plays.
+SECONDARY_PERIOD_S = 0.25
 #: Params the analytic panels (kernel, phase diagrams) depend on.
 THEORY_PARAMS = (
     "activation",
@@ -57,6 +59,9 @@ class TokensTab(SimulationTab):
 
     def _build_panels(self) -> pn.viewable.Viewable:
         model = self.model
+        self._secondary_at = 0.0
+        # when playing stops (pause, horizon, divergence) draw the final state everywhere
+        model.param.watch(lambda e: e.new or self.call_on_loop(self._refresh), ["playing"])
         self.hero = TokenHero(model)
         self.depth = SimilarityDepthPanel(model)
         self.diameter = DiameterPanel(model)
@@ -99,9 +104,14 @@ class TokensTab(SimulationTab):
             self.model.run_ensemble()
 
     def _update_plots(self) -> None:
+        """The hero every frame; the depth panels at most every SECONDARY_PERIOD_S while playing
+        (each repaint of a plot costs the browser milliseconds; the eye needs the hero)."""
         self.hero.update()
-        self.depth.update()
-        self.diameter.update()
+        now = time.monotonic()
+        if not self.model.playing or now - self._secondary_at >= SECONDARY_PERIOD_S:
+            self._secondary_at = now
+            self.depth.update()
+            self.diameter.update()
 
     def _update_theory(self, *_: Any) -> None:
         self.kernel.update()
