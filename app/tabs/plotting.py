@@ -52,6 +52,16 @@ def labelled_figure(
     return fig
 
 
+def legend_outside(fig: figure) -> None:
+    """Move the figure's legend to the right of the frame, where it hides no data."""
+    legend = fig.legend[0]
+    fig.center.remove(legend)
+    legend.location = "top_left"
+    legend.label_text_font_size = "11px"
+    legend.click_policy = "hide"
+    fig.add_layout(legend, "right")
+
+
 def empty_source(*columns: str) -> ColumnDataSource:
     """A data source with the given empty columns."""
     return ColumnDataSource({name: [] for name in columns})

@@ -21,6 +21,7 @@ from app.tabs.plotting import (
     caption,
     empty_source,
     labelled_figure,
+    legend_outside,
     panel_card,
     readout,
     readout_pane,
@@ -102,7 +103,11 @@ class DiameterPanel:
     def __init__(self, model: TokensModel) -> None:
         self.model = model
         fig = labelled_figure(
-            "Diameter of the token cloud", "depth t", "diameter max|x_i − x_j|", y_axis_type="log"
+            "Diameter of the token cloud",
+            "depth t",
+            "diameter max|x_i − x_j|",
+            y_axis_type="log",
+            y_range=(DIAMETER_FLOOR, 3.0),
         )
         self._measured = empty_source("t", "diameter")
         self._fit = empty_source("t", "diameter")
@@ -133,8 +138,7 @@ class DiameterPanel:
             line_dash="dotdash",
             legend_label="predicted λ_dist",
         )
-        fig.legend.location = "bottom_left"
-        fig.legend.click_policy = "hide"
+        legend_outside(fig)
         self.figure = fig
         self.readouts = readout_pane()
 
@@ -157,6 +161,7 @@ class DiameterPanel:
         diam = np.maximum(m.history_array("diameter"), DIAMETER_FLOOR)
         self._measured.data = {"t": t, "diameter": diam}
         self.figure.x_range.update(start=0.0, end=m.t_max)
+        self.figure.y_range.update(start=max(DIAMETER_FLOOR, 0.5 * float(diam.min())), end=3.0)
         predicted = m.theory()["lambda_dist"]
         # λ_dist linearizes the dynamics near synchronization: fit only once the cloud is small
         near = np.flatnonzero(diam < NEAR_SYNC_DIAMETER)
@@ -192,6 +197,7 @@ class EnsemblePanel:
             "depth t",
             "interaction energy",
             y_axis_type="log",
+            y_range=(1e-6, 10.0),
         )
         self._band = empty_source("t", "low", "high")
         self._lines = {
@@ -220,8 +226,7 @@ class EnsemblePanel:
         }
         for name, source in self._lines.items():
             fig.line("t", "y", source=source, legend_label=labels.get(name, name), **style[name])
-        fig.legend.location = "bottom_left"
-        fig.legend.click_policy = "hide"
+        legend_outside(fig)
         self.figure = fig
         self.readouts = readout_pane()
 
@@ -340,8 +345,7 @@ class KernelPanel:
                 line_width=2,
             )
         fig.add_layout(Span(location=0, dimension="width", line_color=REFERENCE, line_alpha=0.5))
-        fig.legend.location = "top_left"
-        fig.legend.click_policy = "hide"
+        legend_outside(fig)
         self.figure = fig
         self.readouts = readout_pane()
 
