@@ -53,9 +53,10 @@ TAB: dict[str, Any] = {
     "slider_dx": 60,  # pixels per drag; alternates right/left
     "play": "button:has-text('Play') >> visible=true",  # starts the animation
     "pause": "button:has-text('Pause') >> visible=true",  # stops it (the button is relabelled)
+    # BokehJS model types whose server updates mean "plot changed"
     "data_model": "DataSource$",
     # shown once the tab's background work after loading is done ("" = nothing to wait for)
-    "ready": ".ns-chip-label:text-is('R')",  # BokehJS model types whose server updates mean "plot changed"
+    "ready": ".ns-chip-label:text-is('R')",
 }
 LOG_DIR = REPO_ROOT / "benchmarks" / "results" / "logs"
 _KERNELS_READY = re.compile(r"kernels ready in ([0-9.]+) s")
