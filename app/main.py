@@ -48,7 +48,7 @@ def create_app() -> pn.template.FastListTemplate:
             notices.extend(apply_query(model, query))
         views[tab_class.slug] = tab_class(model=model, lesson=lesson)
 
-    tabs = pn.Tabs(dynamic=False, sizing_mode="stretch_width", css_classes=["ns-tabs"])
+    tabs = pn.Tabs(dynamic=True, sizing_mode="stretch_width", css_classes=["ns-tabs"])
     tabs.append(("About", _landing_page(tabs)))
     for view in views.values():
         tabs.append((view.title, view))

@@ -183,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--drags", type=int, default=5, help="slider drags (default: 5)")
     parser.add_argument(
-        # 2.5 s at ~25 ticks/s stay below the 80 ticks of the T = 40 horizon
+        # 0.5 + 1.5 s at up to 40 ticks/s stay below the 80 ticks of the T = 40 horizon
         "--play-seconds",
         type=float,
         default=2.0,
