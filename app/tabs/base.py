@@ -159,6 +159,8 @@ class SimulationTab(pn.viewable.Viewer):
             widgets=widgets,
             show_name=False,
             width=CONTROL_WIDTH - 20,
+            # in the order given (pn.Param's default is declaration order)
+            sort=lambda item: names.index(item[0]) if item[0] in names else -1,
         )
 
     def _downloads(self) -> pn.Row:

@@ -78,3 +78,13 @@ def test_closing_the_session_stops_play_and_cancels_jobs():
     view.close()
     assert not view.model.playing
     assert not view.model.ensemble.running and view.model.ensemble.message == "Cancelled."
+
+
+def test_controls_follow_the_models_display_order():
+    view = TokensTab()
+    labels = [
+        w.label
+        for w in view._controls.select(lambda obj: hasattr(obj, "label"))
+        if w.label in {"σ_n noise strength", "s activation", "N tokens", "d dimension"}
+    ]
+    assert labels == ["σ_n noise strength", "s activation", "d dimension", "N tokens"]
