@@ -135,9 +135,32 @@ class SimulationTab(pn.viewable.Viewer):
         if not self.lesson:
             advanced = self._param_widgets([p for p in order if p in model.advanced_params])
             sections.append(pn.Card(advanced, title="Advanced", collapsed=True))
+        sections.append(
+            pn.Card(
+                pn.pane.Markdown(self._glossary(), styles={"font-size": "12px"}),
+                title="What the controls mean",
+                collapsed=True,
+                css_classes=["ns-glossary"],
+            )
+        )
         return pn.Column(
             *sections, width=CONTROL_WIDTH, margin=(0, 16, 0, 0), css_classes=["ns-controls"]
         )
+
+    def _glossary(self) -> str:
+        """One line per control from the params' own docs (sliders have no tooltip)."""
+        model = self.model
+        shown = [
+            n
+            for n in (model.display_order or model.scientific_params())
+            if not (self.lesson and n in model.advanced_params)
+        ]
+        lines = []
+        for name in shown:
+            p = model.param[name]
+            when = "restarts the run" if name in model.restart_params else "applies live"
+            lines.append(f"- **{p.label}**: {p.doc} *({when})*")
+        return "\n".join(lines)
 
     def _param_widgets(self, names: list[str]) -> pn.Param:
         """Widgets generated from the params (bounds, labels, tooltips come from the model)."""

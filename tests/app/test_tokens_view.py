@@ -88,3 +88,12 @@ def test_controls_follow_the_models_display_order():
         if w.label in {"σ_n noise strength", "s activation", "N tokens", "d dimension"}
     ]
     assert labels == ["σ_n noise strength", "s activation", "d dimension", "N tokens"]
+
+
+def test_every_control_is_explained_in_the_glossary():
+    view = TokensTab()
+    glossary = view._glossary()
+    for name in view.model.scientific_params():
+        p = view.model.param[name]
+        assert p.doc and f"**{p.label}**: {p.doc}" in glossary
+    assert "restarts the run" in glossary and "applies live" in glossary
