@@ -186,8 +186,8 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
         # 0.5 + 1.5 s at up to 40 ticks/s stay below the 80 ticks of the T = 40 horizon
         "--play-seconds",
         type=float,
-        default=2.0,
-        help="seconds of animation (default: 2)",
+        default=1.5,
+        help="seconds of animation (default: 1.5)",
     )
     args = parser.parse_args(argv)
 
