@@ -422,8 +422,9 @@ class TokensModel(SimulationModel):
     def _clear_ensemble(self, *events: param.parameterized.Event) -> None:
         if self.ensemble.running:
             self.ensemble.cancel()
-        if self.ensemble.result is not None:
-            self.ensemble.param.update(result=None, message="Parameters changed: rerunning soon.")
+        # the previous result stays on screen (labelled stale) until the rerun replaces it:
+        # blanking the panel on every change would cost a repaint for nothing
+        self.ensemble.message = "Parameters changed: the plot is stale, rerunning…"
         self.ensemble_stale_since = time.monotonic()
 
 

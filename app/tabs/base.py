@@ -206,7 +206,7 @@ class SimulationTab(pn.viewable.Viewer):
 
     def _header(self) -> pn.Column:
         status = pn.pane.Markdown(
-            self.model.param.status, css_classes=["ns-status"], margin=(0, 10)
+            self.model.param.status, css_classes=["ns-status"], margin=(0, 10), height=36
         )
         banner = pn.pane.Alert(
             self.model.param.divergence_message,
@@ -223,12 +223,12 @@ class SimulationTab(pn.viewable.Viewer):
         run.on_click(lambda _: start())
         cancel = pn.widgets.Button(label="Cancel", disabled=True)
         cancel.on_click(lambda _: job.cancel())
-        bar = pn.indicators.Progress(value=0, max=100, width=200, visible=False)
-        message = pn.pane.Str("", margin=(8, 10))
+        # fixed sizes and no visibility toggles: a change here must not relayout the page
+        bar = pn.indicators.Progress(value=0, max=100, width=160, height=20, margin=(14, 10))
+        message = pn.pane.Str("", width=260, height=40, margin=(8, 10))
 
         def sync(*_: Any) -> None:
             bar.value = round(100 * job.progress)
-            bar.visible = job.running
             cancel.disabled = not job.running
             run.disabled = job.running
             message.object = job.error or job.message

@@ -19,6 +19,8 @@ MEASURED = "#1f77b4"
 THEORY = "#d62728"
 REFERENCE = "#7f7f7f"
 BAND = "#9ecae1"
+#: Height (px) of a row of readout chips.
+READOUT_HEIGHT = 62
 
 #: Stylesheet for readouts and captions; Panel renders panes in shadow DOM, so page-level CSS
 #: does not reach them and each pane gets the sheet through ``stylesheets``.
@@ -76,6 +78,8 @@ def caption(text: str) -> pn.pane.Markdown:
 
 def readout_pane(**kwargs: Any) -> pn.pane.HTML:
     """An HTML pane styled for :func:`readout` content."""
+    # a fixed height: new numbers every frame must not relayout the page
+    kwargs.setdefault("height", READOUT_HEIGHT)
     return pn.pane.HTML("", stylesheets=[STYLESHEET], sizing_mode="stretch_width", **kwargs)
 
 

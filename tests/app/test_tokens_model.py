@@ -143,11 +143,12 @@ def test_ensemble_runs_in_background_and_can_be_cancelled():
     assert energy.shape == (len(result["t"]), 8)
     model.energy_kind = "distance"  # display only: the positions stay valid
     assert model.ensemble.result is not None and model.ensemble_stale_since is None
-    model.sigma_noise = 1.5  # parameters changed: the stale result is dropped
-    assert model.ensemble.result is None and model.ensemble_stale_since is not None
+    model.sigma_noise = 1.5  # parameters changed: the result is marked stale until a rerun
+    assert model.ensemble_stale_since is not None and "stale" in model.ensemble.message
     model.param.update(n_real=1024, t_max=40.0)
+    stale = model.ensemble.result
     model.run_ensemble()
     time.sleep(0.05)
     model.ensemble.cancel()
     _wait(model.ensemble)
-    assert model.ensemble.result is None and model.ensemble.message == "Cancelled."
+    assert model.ensemble.result is stale and model.ensemble.message == "Cancelled."
