@@ -28,6 +28,7 @@ __all__ = [
     "ENERGY_KINDS",
     "SlopeFit",
     "cluster_count",
+    "cluster_stats",
     "diameter",
     "energy",
     "fit_log_slope",
@@ -188,6 +189,17 @@ def _cluster_stats(x: object, connect: float, close: float) -> tuple[np.ndarray,
     fr = np.empty(xf.shape[0])
     _cluster_core(xf, np.array([connect, close]), nc, fr)
     return _per_frame(nc, lead), _per_frame(fr, lead)
+
+
+def cluster_stats(
+    x: np.ndarray, threshold: float = 0.9999, pair_threshold: float = 0.999
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`cluster_count` and :func:`synchronized_pair_fraction` in one pass over the pairs."""
+    return _cluster_stats(
+        x,
+        real("threshold", threshold, -1.0, 1.0),
+        real("pair_threshold", pair_threshold, -1.0, 1.0),
+    )
 
 
 def cluster_count(x: np.ndarray, threshold: float = 0.9999) -> np.ndarray:

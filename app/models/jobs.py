@@ -19,7 +19,7 @@ import param
 
 from kernels.progress import Cancelled, ProgressFn
 
-__all__ = ["BackgroundJob", "Cancelled", "ProgressFn", "check_progress"]
+__all__ = ["BackgroundJob", "Cancelled", "ProgressFn"]
 
 #: Shared by every session of the process: at most two heavy jobs at once on a 2-core server.
 _EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="noisescope-job")
@@ -80,9 +80,3 @@ class BackgroundJob(param.Parameterized):
         self._cancel.set()
         if self.running:
             self.param.update(running=False, message="Cancelled.")
-
-
-def check_progress(progress: ProgressFn, fraction: float) -> None:
-    """Report ``fraction`` to ``progress``; raise :class:`Cancelled` if the user cancelled."""
-    if not progress(fraction):
-        raise Cancelled

@@ -15,7 +15,7 @@ import numpy as np
 import param
 
 from app.models.base import SimulationModel
-from app.models.jobs import BackgroundJob, Cancelled, ProgressFn
+from app.models.jobs import BackgroundJob, ProgressFn
 from kernels import token_theory, tokens
 from kernels.activations import ACTIVATIONS
 
@@ -299,13 +299,9 @@ class TokensModel(SimulationModel):
         }
 
     def _initialize(self, rng: np.random.Generator) -> None:
-        n_tokens = 2 if self.init == "pair" else self.n_tokens
-        try:
-            self.x = tokens.initial_tokens(self.init, n_tokens, self.dim, rng, rho0=self.rho0)
-            self.init_notice = ""
-        except ValueError as exc:
-            self.x = tokens.initial_tokens("uniform", n_tokens, self.dim, rng)
-            self.init_notice = f"{exc} Started from a uniform cloud instead."
+        self.x, self.init_notice = _start_tokens(
+            self.init, self.run_n_tokens, self.dim, rng, self.rho0
+        )
         self._fixed = None
         if self.hidden_weights == "fixed":
             self._fixed = tokens.draw_fixed_weights(
@@ -317,6 +313,11 @@ class TokensModel(SimulationModel):
         proj_rng = np.random.default_rng([self.seed, 7])
         q, _ = np.linalg.qr(proj_rng.standard_normal((self.dim, 2)))
         self.projection = q
+
+    @property
+    def run_n_tokens(self) -> int:
+        """Tokens actually simulated: the pair start always has two."""
+        return 2 if self.init == "pair" else self.n_tokens
 
     @property
     def record_stride(self) -> int:
@@ -360,8 +361,9 @@ class TokensModel(SimulationModel):
         h["tokens"].append(x.copy())
         h["diameter"].append(tokens.diameter(x) if finite else np.nan)
         h["mean_norm"].append(tokens.mean_vector_norm(x) if finite else np.nan)
-        h["clusters"].append(tokens.cluster_count(x) if finite else 0)
-        h["sync_fraction"].append(tokens.synchronized_pair_fraction(x) if finite else np.nan)
+        clusters, sync_fraction = tokens.cluster_stats(x) if finite else (0, np.nan)
+        h["clusters"].append(clusters)
+        h["sync_fraction"].append(sync_fraction)
         h["similarity"].append(
             tokens.similarity_histogram(x[None], bins=SIMILARITY_BINS)[0]
             if finite
@@ -409,7 +411,7 @@ class TokensModel(SimulationModel):
         self.ensemble_stale_since = None
         args = dict(
             init=self.init,
-            n_tokens=2 if self.init == "pair" else self.n_tokens,
+            n_tokens=self.run_n_tokens,
             dim=self.dim,
             rho0=self.rho0,
             n_real=self.n_real,
@@ -442,19 +444,25 @@ def _ensemble(
 ) -> dict[str, np.ndarray]:
     """R independent runs from independent starts; positions every ``stride`` layers."""
     rng = np.random.default_rng([seed, 1])  # a stream distinct from the animated run's
-    try:
-        x0s = np.stack(
-            [tokens.initial_tokens(init, n_tokens, dim, rng, rho0=rho0) for _ in range(n_real)]
-        )
-    except ValueError:
-        x0s = np.stack(
-            [tokens.initial_tokens("uniform", n_tokens, dim, rng) for _ in range(n_real)]
-        )
+    x0s = np.stack([_start_tokens(init, n_tokens, dim, rng, rho0)[0] for _ in range(n_real)])
     stride = max(1, n_steps // 200)
+    # a cancel raises kernels.progress.Cancelled, which the BackgroundJob reports
     path = tokens.simulate_ensemble(
         x0s, n_steps=n_steps, stride=stride, rng=rng, progress=progress, **kwargs
     )
-    if path is None:
-        raise Cancelled
     t = np.arange(path.shape[0]) * stride * kwargs["dt"]
     return {"t": t, "x": path}
+
+
+def _start_tokens(
+    init: str, n_tokens: int, dim: int, rng: np.random.Generator, rho0: float
+) -> tuple[np.ndarray, str]:
+    """Initial tokens and a notice; a start that does not fit (e.g. equiangular with d ≤ N)
+    falls back to a uniform cloud (the kernel validates before drawing, so the stream is
+    the same either way)."""
+    try:
+        return tokens.initial_tokens(init, n_tokens, dim, rng, rho0=rho0), ""
+    except ValueError as exc:
+        return tokens.initial_tokens("uniform", n_tokens, dim, rng), (
+            f"{exc} Started from a uniform cloud instead."
+        )

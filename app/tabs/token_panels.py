@@ -75,9 +75,7 @@ class SimilarityDepthPanel:
     def update(self) -> None:
         m = self.model
         t = m.history_array("t")
-        hist = m.history_array("similarity").astype(float)  # (frames, bins)
-        totals = hist.sum(axis=1, keepdims=True)
-        frac = np.divide(hist, totals, out=np.zeros_like(hist), where=totals > 0)
+        frac = m.history_array("similarity")  # (frames, bins): fraction of pairs per bin
         low = -1.0
         if self.absolute.value:
             half = SIMILARITY_BINS // 2

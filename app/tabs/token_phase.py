@@ -127,12 +127,13 @@ class PhasePanel:
 
     def update(self) -> None:
         m = self.model
-        k1, k1p = tokens.activation_moments(m.activation, sigma_w=m.sigma_w, sigma_b=m.sigma_b)
-        c = (m.dim - 3) * k1p - (m.dim - 1) * k1
+        weights = dict(sigma_w=m.sigma_w, sigma_b=m.sigma_b)
+        # λ_dist is linear in σ_n² and α: λ = σ_n² λ₁ − gain·α, λ₁ its value at σ_n = 1, α = 0
+        lambda_1 = tokens.lyapunov_exponent(m.activation, m.dim, sigma_noise=1.0, **weights)
         gain = token_theory.attention_effective_strength(m.attn_kind, 1.0, m.beta)
         s2 = np.linspace(0.0, SIGMA2_MAX, 160)
         alpha = np.linspace(*ALPHA_RANGE, 120)
-        lam = 0.5 * s2[None, :] * c - gain * alpha[:, None]
+        lam = s2[None, :] * lambda_1 - gain * alpha[:, None]
         self._plane.data = {
             "image": [np.clip(lam, -LAMBDA_CLIP, LAMBDA_CLIP)],
             "x": [0.0],
@@ -140,7 +141,10 @@ class PhasePanel:
             "dw": [SIGMA2_MAX],
             "dh": [ALPHA_RANGE[1] - ALPHA_RANGE[0]],
         }
-        self._line.data = {"x": s2, "y": 0.5 * s2 * c / gain}
+        line = token_theory.phase_line_alpha(
+            np.sqrt(s2), m.activation, m.dim, attn_kind=m.attn_kind, beta=m.beta, **weights
+        )
+        self._line.data = {"x": s2, "y": line}
         self._here.data = {"x": [m.sigma_noise**2], "y": [m.attn_strength]}
         self._update_sign_map()
 
@@ -148,19 +152,11 @@ class PhasePanel:
         m = self.model
         key = (m.sigma_w, m.sigma_b)
         if key != self._sign_key:
-            dims, acts, values = [], [], []
-            for act in ACTIVATIONS:
-                for d in DIMS:
-                    lam = tokens.lyapunov_exponent(
-                        act, d, sigma_noise=1.0, sigma_w=m.sigma_w, sigma_b=m.sigma_b
-                    )
-                    dims.append(str(d))
-                    acts.append(act)
-                    values.append(lam)
-            values = np.asarray(values)
+            table = token_theory.sign_map(ACTIVATIONS, DIMS, sigma_w=m.sigma_w, sigma_b=m.sigma_b)
+            values = table.ravel()  # row-major: activation-major, like the cells below
             self._cells.data = {
-                "dim": dims,
-                "activation": acts,
+                "dim": [str(d) for _ in ACTIVATIONS for d in DIMS],
+                "activation": [act for act in ACTIVATIONS for _ in DIMS],
                 "value": np.clip(values, -LAMBDA_CLIP, LAMBDA_CLIP),
                 "label": [f"{v:+.2f}" for v in values],
                 # white text on the saturated ends of the palette, black in the pale middle

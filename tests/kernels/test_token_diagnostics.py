@@ -108,3 +108,12 @@ def test_reexports_and_warmup():
         if name != "warmup":
             assert getattr(T, name) is getattr(token_diagnostics, name)
     token_diagnostics.warmup()
+
+
+def test_cluster_stats_is_both_statistics_in_one_pass():
+    rng = np.random.default_rng(4)
+    x = T.initial_tokens("cap", 20, 3, rng, cap_angle=0.05)
+    clusters, fraction = T.cluster_stats(x)
+    assert clusters == T.cluster_count(x)
+    assert fraction == T.synchronized_pair_fraction(x)
+    assert 0 < fraction < 1  # a cap this narrow has some, not all, pairs above 0.999
