@@ -19,6 +19,10 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade --quiet pip
 	$(BIN)/python -m pip install --quiet -e '.$(if $(strip $(EXTRAS)),[$(EXTRAS)])'
+	@# iisignature (test/bench reference for the signature tab) ships only an sdist that needs
+	@# numpy at build time, so it is built without isolation against the venv's numpy.
+	$(if $(strip $(EXTRAS)),$(BIN)/python -m pip install --quiet setuptools wheel && \
+		$(BIN)/python -m pip install --quiet --no-build-isolation iisignature==0.24)
 	touch $(STAMP)
 
 install: $(STAMP)

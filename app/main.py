@@ -20,7 +20,11 @@ from app.url_state import apply_query, build_query, escape_markdown
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
 
 #: Every implemented tab, in display order. Adding a tab = one line here.
-TABS: tuple[type[SimulationTab], ...] = (TokensTab,)
+# One line per tab, in landing-page order (each tab module's class, imported above).
+TABS: tuple[type[SimulationTab], ...] = (
+    TokensTab,
+    # next tab here
+)
 
 #: Milliseconds between animation ticks (the frame guard drops ticks that overlap).
 TICK_MS = 25
