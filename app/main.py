@@ -14,6 +14,7 @@ import panel as pn
 from panel.io.callbacks import PeriodicCallback
 
 from app.tabs.base import SimulationTab
+from app.tabs.exploration import ExplorationTab
 from app.tabs.tokens import TokensTab
 from app.url_state import apply_query, build_query, escape_markdown
 
@@ -23,6 +24,7 @@ ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
 # One line per tab, in landing-page order (each tab module's class, imported above).
 TABS: tuple[type[SimulationTab], ...] = (
     TokensTab,
+    ExplorationTab,
     # next tab here
 )
 

@@ -20,6 +20,9 @@ KERNEL_MODULES: tuple[str, ...] = (
     "kernels.token_theory",
     "kernels.token_diagnostics",
     "kernels.tokens",
+    "kernels.exploration_solvers",
+    "kernels.exploration_pg",
+    "kernels.exploration",
 )
 
 

@@ -1,0 +1,178 @@
+"""The Exploration maps model driven through its params, without a browser."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from urllib.parse import parse_qsl
+
+import numpy as np
+import pytest
+
+from app.models.base import CUSTOM_PRESET
+from app.models.exploration import TEACHING_DEFAULT, ExplorationModel
+from app.url_state import apply_query, build_query
+
+
+def wait(model: ExplorationModel, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while model.learning.running and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not model.learning.running
+
+
+def run_curves(model: ExplorationModel) -> dict:
+    model.run_learning()
+    wait(model)
+    assert model.learning.error == "", model.learning.error
+    return model.learning.result
+
+
+def test_fresh_model_is_the_teaching_default():
+    model = ExplorationModel()
+    assert model.preset == TEACHING_DEFAULT and model.layout == "four_rooms"
+    assert model.n_iters == 7 and model.k_view == 7  # U_8 = ∅ (spec §5.1)
+    assert "U emptied at k = 8" in model.explorer_notice
+    frame = model.frame_arrays(0)
+    assert frame["poorly"].sum() == 22  # |U_1| = 22 of 67
+
+
+def test_teaching_default_curves_match_the_spec_ordering():
+    curves = run_curves(ExplorationModel())["curves"]
+    n90 = {key: c["iters_90"][0] for key, c in curves.items()}
+    assert n90["blend"] < n90["rho"] < n90["mu"] < n90["uniform"]  # spec §5.1, §6.15
+    assert len(curves["rho"]["mean"]) == 2001
+
+
+def test_every_preset_builds_and_learns():
+    for name in ExplorationModel.presets:
+        model = ExplorationModel(preset=name, n_pg_iters=100)
+        assert model.preset == CUSTOM_PRESET  # an explicit argument on top of the preset
+        model.preset = name
+        model.n_pg_iters = 100
+        result = run_curves(model)
+        assert set(result["curves"]) == {"rho", "mu", "blend", "uniform"}
+        for curve in result["curves"].values():
+            assert np.all(np.isfinite(curve["mean"])) and curve["mean"].max() <= 1 + 1e-9
+
+
+def test_lock_preset_mu_beats_rho():
+    model = ExplorationModel(preset="Combination lock")
+    curves = run_curves(model)["curves"]
+    first = {key: c["iters_target"][0] for key, c in curves.items()}
+    assert first["mu"] < first["blend"] < first["rho"]
+
+
+def test_live_params_reuse_the_explorer_and_restart_params_rebuild_it():
+    model = ExplorationModel()
+    explorer = model.explorer
+    model.restart_beta = 0.2
+    model.lr = 2.0
+    assert model.explorer is explorer  # μ reused
+    assert model.learning_stale_since is not None
+    blend = model.restarts()["blend"]
+    np.testing.assert_allclose(blend, 0.2 * model.mdp.rho + 0.8 * explorer["mu"])
+    model.coverage_c = 0.3
+    assert model.explorer is not explorer
+    # the cache hands back the same (read-only) result for the same parameters
+    model.coverage_c = 0.1
+    assert model.explorer is explorer and not explorer["mu"].flags.writeable
+
+
+def test_distractor_reward_is_live_and_changes_only_learning():
+    model = ExplorationModel(preset="Distractor trap")
+    explorer = model.explorer
+    v_before = model.optimal["v_rho"]
+    model.distractor_reward = 0.5
+    assert model.explorer is explorer
+    assert model.optimal["v_rho"] == pytest.approx(v_before)  # the goal still wins
+    rewards = np.unique(model.mdp.rew)
+    assert np.isclose(rewards, 0.5).any()
+
+
+def test_player_scrubs_and_loops_over_iterations():
+    model = ExplorationModel()
+    frame = model.frame
+    model.k_view = 0  # scrubbing redraws
+    assert model.frame == frame + 1
+    model.step(1)
+    assert model.k_view == 1
+    model.step(model.n_iters)
+    assert model.k_view == 0  # loops back to π₀
+
+
+def test_tiny_delta_gives_a_message_not_an_error():
+    # DeepSea N = 5, c = 0.01: δ below every share, U empty at once
+    sea = ExplorationModel(preset="DeepSea")
+    sea.param.update(size=5, coverage_c=0.01)
+    assert sea.n_iters == 0 and "no state is poorly visited" in sea.explorer_notice
+
+
+def test_same_seed_same_sampled_curves():
+    a = ExplorationModel(preset="Lock with REINFORCE")
+    a.n_pg_iters = 150
+    b = ExplorationModel(preset="Lock with REINFORCE")
+    b.n_pg_iters = 150
+    ra, rb = run_curves(a), run_curves(b)
+    for key in ra["curves"]:
+        np.testing.assert_array_equal(ra["curves"][key]["mean"], rb["curves"][key]["mean"])
+    b.seed = 5
+    rc = run_curves(b)
+    assert not np.array_equal(ra["curves"]["rho"]["mean"], rc["curves"]["rho"]["mean"])
+    # environment steps of μ-restarts include the explorer's nominal cost K·B·H
+    mu_steps = ra["curves"]["mu"]["env_steps"]
+    assert mu_steps[0] == a.explorer_cost() == a.n_iters * a.batch * a.horizon
+
+
+def test_learning_job_can_be_cancelled():
+    model = ExplorationModel(preset="Combination lock", n_pg_iters=30000, size=30)
+    model.gradient = "sampled"
+    model.run_learning()
+    time.sleep(0.2)
+    model.learning.cancel()
+    wait(model)
+    assert model.learning.message == "Cancelled." and model.learning.result is None
+
+
+def test_url_round_trip_reproduces_the_explorer():
+    model = ExplorationModel(preset="DeepSea")
+    model.param.update(size=12, mapping_seed=4)
+    query = dict(parse_qsl(build_query(model, "exploration").lstrip("?")))
+    other = ExplorationModel()
+    notices = apply_query(other, query)
+    assert notices == []
+    np.testing.assert_array_equal(other.explorer["mu"], model.explorer["mu"])
+
+
+def test_bad_link_values_are_clamped_with_notices():
+    model = ExplorationModel()
+    notices = apply_query(
+        model, {"size": "999", "coverage_c": "-3", "layout": "maze", "gamma": "banana"}
+    )
+    assert len(notices) == 4
+    assert model.size == 30 and model.coverage_c == pytest.approx(0.01)
+    assert model.layout == "four_rooms" and np.isfinite(model.explorer["mu"]).all()
+
+
+def test_export_contains_maps_coverage_and_curves():
+    model = ExplorationModel()
+    run_curves(model)
+    with np.load(io.BytesIO(model.export_npz())) as data:
+        meta = json.loads(str(data["metadata"]))
+        assert meta["layout"] == "four_rooms" and meta["seed"] == 1
+        assert data["mixtures"].shape == (8, 68)
+        assert data["value_ratio_mu"].shape == (2001,)
+    csv = model.export_csv()
+    assert csv.startswith("# model") and "value_ratio_rho" in csv
+
+
+def test_explorer_variants_are_restart_params():
+    model = ExplorationModel()
+    explorer = model.explorer
+    model.inner_solver = "soft_vi"
+    assert model.explorer is not explorer and model.n_iters >= 1
+    model.param.update(inner_solver="vi", poorly_set="state_actions")
+    pairs = model.explorer["poorly_visited_pairs"]
+    assert pairs.shape == (model.n_iters + 1, 68, 4)
+    assert model.explorer["delta"] == pytest.approx(0.1 / (67 * 4))

@@ -1,0 +1,102 @@
+"""The Exploration maps view without a browser: maps, coverage and curves follow the model."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from app.tabs import exploration as exploration_tab
+from app.tabs.exploration import ExplorationTab
+from app.tabs.exploration_maps import STRIP_HEIGHT
+
+
+@pytest.fixture
+def tab() -> ExplorationTab:
+    view = ExplorationTab()
+    assert view.model.learning.result is None
+    view.tick()  # the first tick of a live session starts the learning curves
+    deadline = time.monotonic() + 60
+    while view.model.learning.running and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert view.model.learning.result is not None
+    view.learning.update()  # the job result arrives on a worker thread outside a server
+    return view
+
+
+def test_maps_show_the_grid_and_the_poorly_visited_set(tab: ExplorationTab):
+    model = tab.model
+    cells = tab.maps.cells["mixture"].data
+    assert len(cells["x"]) == model.mdp.n_states == 68
+    model.k_view = 0
+    assert len(tab.maps.outline.data["x"]) == 22  # U_1 outlined
+    values = np.asarray(tab.maps.cells["mixture"].data["value"])
+    np.testing.assert_allclose(
+        values, np.maximum(model.explorer["mixtures"][0], tab.maps.mapper.low), rtol=1e-12
+    )
+    assert ">0 / 7<" in tab.maps.readouts.object
+    # π_0 is uniform: no greedy arrows; π_1 has some
+    assert tab.maps.arrows.data["text"] == []
+    model.k_view = 1
+    assert len(tab.maps.arrows.data["text"]) > 20
+    assert len(tab.maps.walls.data["x"]) == 121 - 68  # walls drawn dark
+
+
+def test_layout_change_rebuilds_the_geometry(tab: ExplorationTab):
+    tab.model.preset = "Combination lock"
+    data = tab.maps.cells["mu"].data
+    assert len(data["x"]) == 17 and set(data["row"]) == {0}
+    assert tab.maps.figures["mu"].height == STRIP_HEIGHT  # a 1×(N+1) strip
+    assert len(tab.maps.terminals.data["x"]) == 1  # state N hatched
+    assert tab.maps.k_slider.end == 16 == tab.maps.k_slider.value  # K = N curious policies
+    tab.model.preset = "DeepSea"
+    assert len(tab.maps.cells["mu"].data["x"]) == 55  # the terminal is not drawn
+
+
+def test_coverage_marker_follows_k(tab: ExplorationTab):
+    tab.model.k_view = 3
+    assert all(marker.location == 3 for marker in tab.coverage.markers)
+    assert len(tab.coverage.source.data["k"]) == tab.model.n_iters + 1
+
+
+def test_learning_curves_and_table(tab: ExplorationTab):
+    sources = tab.learning.sources
+    assert set(sources) == {"rho", "mu", "blend", "uniform"}
+    assert len(sources["rho"].data["x"]) == 2001
+    table = tab.learning.table.object
+    assert "iters to 0.9 V*" in table and "222" in table  # ρ-restart count (spec ≈220)
+    tab.learning.axis.value = "environment steps"
+    x = np.asarray(sources["mu"].data["x"])
+    assert x[0] == tab.model.explorer_cost()  # μ offset by the explorer's nominal cost
+    assert "nominal" in tab.learning.note.object
+
+
+def test_live_change_marks_curves_stale_and_tick_reruns(tab: ExplorationTab, monkeypatch):
+    monkeypatch.setattr(exploration_tab, "LEARNING_DEBOUNCE_S", 0.0)
+    old = tab.model.learning.result
+    tab.model.restart_beta = 0.8
+    assert tab.model.learning_stale_since is not None
+    time.sleep(0.01)
+    tab.tick()
+    deadline = time.monotonic() + 30
+    while tab.model.learning.running and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert tab.model.learning.result is not old
+
+
+def test_learned_policy_maps_show_the_distractor_trap(tab: ExplorationTab):
+    tab.model.preset = "Distractor trap"
+    tab.model.run_learning()
+    deadline = time.monotonic() + 30
+    while tab.model.learning.running and time.monotonic() < deadline:
+        time.sleep(0.02)
+    tab.learning.update()
+    mdp = tab.model.mdp
+    distractor = next(s for s in np.flatnonzero(mdp.absorbing) if s not in mdp.goal_states)
+    goal = mdp.goal_states[0]
+    values = {k: np.asarray(src.data["value"]) for k, src in tab.learning.policies.cells.items()}
+    # ρ-restart PG settles on the distractor; μ-restart PG goes to the goal (spec §5.3)
+    assert values["rho"][distractor] > values["rho"][goal]
+    assert values["mu"][goal] > values["mu"][distractor]
+    assert len(tab.learning.policies.arrows["mu"].data["text"]) > 30
