@@ -15,6 +15,7 @@ from panel.io.callbacks import PeriodicCallback
 
 from app.tabs.base import SimulationTab
 from app.tabs.exploration import ExplorationTab
+from app.tabs.signature import SignatureTab
 from app.tabs.tokens import TokensTab
 from app.url_state import apply_query, build_query, escape_markdown
 
@@ -24,8 +25,8 @@ ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
 # One line per tab, in landing-page order (each tab module's class, imported above).
 TABS: tuple[type[SimulationTab], ...] = (
     TokensTab,
+    SignatureTab,
     ExplorationTab,
-    # next tab here
 )
 
 #: Milliseconds between animation ticks (the frame guard drops ticks that overlap).

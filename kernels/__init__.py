@@ -23,6 +23,7 @@ KERNEL_MODULES: tuple[str, ...] = (
     "kernels.exploration_solvers",
     "kernels.exploration_pg",
     "kernels.exploration",
+    "kernels.signature",
 )
 
 

@@ -1,0 +1,107 @@
+"""The Expected signature tab in a real browser: data sets, GP sliders, CSV upload."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from playwright.sync_api import Page, expect
+
+from app.browser import drag_slider, hook_state, install_update_hook
+
+TAB = "?tab=signature"
+NUMBER = re.compile(r"^\d\.\d{3}$")
+
+
+def chip_locator(page: Page, label: str):
+    return page.locator(f".ns-chip:has(.ns-chip-label:text-is('{label}')) .ns-chip-value").first
+
+
+def chip(page: Page, label: str) -> str:
+    return chip_locator(page, label).inner_text()
+
+
+def slider_handle(title: str) -> str:
+    return f".bk-input-group:has(.bk-slider-title:has-text('{title}')) .noUi-handle"
+
+
+def wait_accuracy(page: Page, data: str | None = None) -> str:
+    """Wait for the background job to fill the accuracy readout (for data set ``data``);
+    return its value."""
+    if data is not None:
+        expect(chip_locator(page, "data")).to_have_text(data, timeout=60_000)
+    locator = chip_locator(page, "accuracy (GP-ES)")
+    expect(locator).to_have_text(NUMBER, timeout=60_000)
+    return locator.inner_text()
+
+
+def test_default_view_computes_accuracies(open_app: Callable[..., Page], screenshot) -> None:
+    page = open_app(TAB)
+    wait_accuracy(page, "italy_power_demand")
+    assert NUMBER.match(chip(page, "NoAug")) and NUMBER.match(chip(page, "GP-mean"))
+    assert chip(page, "series i") == "0 / 1095"  # ItalyPowerDemand: 67 + 1029 series
+    expect(page.get_by_text("Look for:", exact=False).first).to_be_visible()
+    screenshot(page, "signature-default")
+
+
+def test_switch_data_set(open_app: Callable[..., Page], screenshot) -> None:
+    page = open_app(TAB)
+    wait_accuracy(page)
+    page.locator("select:has(option:text-is('gunpoint'))").first.select_option("gunpoint")
+    expect(chip_locator(page, "series i")).to_have_text("0 / 199", timeout=30_000)
+    expect(chip_locator(page, "grid G")).to_have_text("150")
+    wait_accuracy(page, "gunpoint")
+    page.wait_for_function("() => window.location.search.includes('dataset=gunpoint')")
+    page.locator("select:has(option:text-is('basic_motions'))").first.select_option("basic_motions")
+    expect(chip_locator(page, "series i")).to_have_text("0 / 79", timeout=30_000)
+    expect(chip_locator(page, "d")).to_have_text("7")  # time + 6 channels
+    wait_accuracy(page, "basic_motions")
+    # N ≤ 4 for d = 7 (Σ d^k ≤ 3000): four points per accuracy-vs-depth curve
+    page.wait_for_timeout(300)
+    screenshot(page, "signature-basic-motions")
+
+
+def test_gp_slider_drag_moves_paths_then_recomputes(
+    open_app: Callable[..., Page], screenshot
+) -> None:
+    page = open_app(TAB)
+    before = wait_accuracy(page)
+    computed = chip(page, "computed in")
+    install_update_hook(page)
+    updates = len(hook_state(page)["updates"])
+    # hold mid-drag: panel 1 follows the slider before the release
+    drag_slider(page, slider_handle("σ_n² noise variance"), dx=120, steps=12, hold_ms=400)
+    assert len(hook_state(page)["updates"]) > updates  # plot data re-sent
+    page.wait_for_function("() => window.location.search.includes('noise_var')")
+    # the release restarts the features in the background; the readouts refresh
+    expect(chip_locator(page, "computed in")).not_to_have_text(computed, timeout=60_000)
+    after = wait_accuracy(page)
+    assert NUMBER.match(after) and NUMBER.match(before)
+    screenshot(page, "signature-after-drag")
+
+
+UPLOAD = (
+    "label,t0,t1,t2,t3,t4,t5,t6,t7\n"
+    + "".join(f"up,{','.join(str(k * (1 + j / 10)) for k in range(8))}\n" for j in range(6))
+    + "".join(f"down,{','.join(str(-k * (1 + j / 10)) for k in range(8))}\n" for j in range(6))
+)
+
+
+def test_csv_upload(open_app: Callable[..., Page], screenshot) -> None:
+    page = open_app(TAB)
+    wait_accuracy(page)
+    file_input = page.locator(".ns-signature-upload input[type=file]").first
+    file_input.set_input_files(
+        files=[{"name": "bad.csv", "mimeType": "text/csv", "buffer": b"label,a,b,c\nx,1,2,3\n"}]
+    )
+    message = page.locator(".ns-upload-message").first
+    expect(message).to_contain_text("Upload rejected", timeout=15_000)
+    expect(message).to_contain_text("Only one class")
+    file_input.set_input_files(
+        files=[{"name": "mine.csv", "mimeType": "text/csv", "buffer": UPLOAD.encode()}]
+    )
+    expect(message).to_contain_text("Loaded mine.csv", timeout=15_000)
+    expect(chip_locator(page, "series i")).to_have_text("0 / 11", timeout=30_000)
+    expect(chip_locator(page, "grid G")).to_have_text("8")
+    wait_accuracy(page, "mine.csv")
+    screenshot(page, "signature-upload")
