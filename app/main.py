@@ -13,6 +13,7 @@ from typing import Any
 import panel as pn
 from panel.io.callbacks import PeriodicCallback
 
+from app.tabs.adaptive import AdaptiveTab
 from app.tabs.base import SimulationTab
 from app.tabs.exploration import ExplorationTab
 from app.tabs.signature import SignatureTab
@@ -21,10 +22,10 @@ from app.url_state import apply_query, build_query, escape_markdown
 
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
 
-#: Every implemented tab, in display order. Adding a tab = one line here.
 # One line per tab, in landing-page order (each tab module's class, imported above).
 TABS: tuple[type[SimulationTab], ...] = (
     TokensTab,
+    AdaptiveTab,
     SignatureTab,
     ExplorationTab,
 )

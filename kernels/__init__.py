@@ -24,6 +24,7 @@ KERNEL_MODULES: tuple[str, ...] = (
     "kernels.exploration_pg",
     "kernels.exploration",
     "kernels.signature",
+    "kernels.adaptive",
 )
 
 
