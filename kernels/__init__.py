@@ -25,6 +25,7 @@ KERNEL_MODULES: tuple[str, ...] = (
     "kernels.exploration",
     "kernels.signature",
     "kernels.adaptive",
+    "kernels.widenet",
 )
 
 

@@ -1,0 +1,139 @@
+"""WidenetModel without a browser: sweep job, cache, live params, presets, export, bad input."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import time
+
+import numpy as np
+import pytest
+
+from app.models.widenet import WidenetModel
+
+SMALL = dict(n_nets=2000, n_replicates=3, width_min=2, width_max=32, width=8)
+
+
+def finish(model: WidenetModel, timeout: float = 60.0) -> None:
+    """Start pending work like a session tick would, and wait for the jobs to end."""
+    model.poll()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if model.sweep.running or model.lindeberg.running:
+            time.sleep(0.02)
+            continue
+        if model.sweep_pending or model.lindeberg_pending:
+            model.poll()
+            continue
+        break
+    assert not model.sweep.error, model.sweep.error
+
+
+@pytest.fixture
+def model() -> WidenetModel:
+    m = WidenetModel(**SMALL)
+    assert m.result is None and m.sweep_pending and not m.sweep.running  # no work until a tick
+    finish(m)
+    return m
+
+
+def test_sweep_fills_the_curves(model: WidenetModel):
+    c = model.curves()
+    assert list(c["widths"]) == [2, 4, 8, 16, 32]
+    assert c["estimator"] == "quantile"  # centred_exp readout: no Rao–Blackwell
+    assert np.all(np.diff(c["w2"]) < 0)  # distances shrink with the width
+    assert -0.8 < c["slope"] < -0.2  # skewed weights: ≈ n^-1/2 (wide bracket: M = 2000)
+    assert c["baseline"] is not None and c["baseline"][-1] < c["w2"][-1]
+    assert model.lindeberg.result is not None  # cheap: started by itself after the sweep
+    assert model.shown_samples().shape == (2000, 1)
+    assert "Sampled 3 × 2,000 networks" in model.status
+
+
+def test_live_params_reuse_the_cached_samples(model: WidenetModel):
+    result = model.result
+    base = model.curves()["w2"]
+    model.estimator = "two_sample"
+    two = model.curves()["w2"]
+    model.floor_correction = True
+    corrected = model.curves()["w2"]
+    model.first_layer_kernel = "gaussian_formula"
+    model.width = 30
+    assert model.result is result and not model.sweep.running and not model.sweep_pending
+    assert not np.array_equal(base, two) and np.all(corrected <= two)
+    assert model.shown_width() == 32
+    assert model.preset == "Custom"
+
+
+def test_restart_params_hit_the_cache_on_return(model: WidenetModel):
+    first = model.result
+    model.activation = "tanh"
+    assert model.result is None and model.sweep_pending
+    finish(model)
+    model.activation = "relu"
+    assert model.result is first and not model.sweep_pending
+    assert model.sweep.message == "Done (cached)."
+
+
+def test_rao_blackwell_and_bounds_with_a_gaussian_readout():
+    m = WidenetModel(weight_law="gaussian", **SMALL)
+    finish(m)
+    c = m.curves()
+    assert c["estimator"] == "rao_blackwell" and c["lower"] is not None
+    assert np.all(c["lower"] <= c["w2"]) and np.all(c["w2"] <= c["upper"])
+
+
+def test_first_layer_trap_plateau():
+    # spec §3a: tanh, Rademacher, Gaussian formula: W2 levels off at |√K_true − √K_gauss| ≈ 0.10
+    m = WidenetModel(preset="first_layer_trap", n_nets=4000, width_min=64, width_max=256)
+    finish(m)
+    c = m.curves()
+    assert c["w2"][-1] == pytest.approx(0.100847, abs=0.015)  # floor at M = 4000 ≈ 0.01
+    m.first_layer_kernel = "true_law"
+    assert m.curves()["w2"][-1] < 0.03
+
+
+def test_play_steps_through_widths_without_becoming_custom():
+    m = WidenetModel()  # teaching_default: widths 2..256, width shown 64; no sampling needed
+    assert m.preset == "teaching_default"
+    seen = []
+    for _ in range(4):
+        assert m.step()
+        seen.append(m.shown_width())
+    assert seen == [128, 256, 2, 4]  # cyclic through the sweep's widths
+    assert m.preset == "teaching_default"  # the animation is not a user edit
+
+
+def test_force_gaussian_first_layer_and_lindeberg_order(model: WidenetModel):
+    lin = model.lindeberg.result
+    assert lin["order"] == "readout_first" and lin["w2"].size == 3
+    assert list(lin["layer1_swapped"]) == [False, False, True]
+    model.first_layer_law = "force_gaussian"
+    assert model.config.layer_laws == ("gaussian", "centred_exp")
+
+
+def test_too_large_sweep_gets_a_message():
+    m = WidenetModel(n_hidden=4, width_min=512, width_max=1024, n_nets=100_000)
+    assert not m.sweep_pending and "Too large" in m.sweep.message
+    m.poll()
+    assert not m.sweep.running
+
+
+def test_student_t_bounds_and_export(model: WidenetModel):
+    with pytest.raises(ValueError):
+        model.t_dof = 3.0  # param bounds [4.5, 30]: the URL layer clamps, the model refuses
+    body = [line for line in model.export_csv().splitlines() if not line.startswith("#")]
+    assert body[0].split(",")[:3] == ["width", "w2", "w2_err"] and len(body) == 1 + 5
+    data = np.load(io.BytesIO(model.export_npz()))
+    assert data["w2"].shape == (5,)
+    assert json.loads(str(data["metadata"]))["weight_law"] == "centred_exp"
+    assert math.isfinite(float(data["w2"][0]))
+
+
+def test_lattice_preset_matches_the_exact_lattice_curve():
+    # spec §6.10: Monte Carlo matches the exact cell-wise W2 within the floor; slope ≈ −1/2
+    m = WidenetModel(preset="lattice")
+    finish(m)
+    c = m.curves()
+    assert np.all(np.abs(c["w2"] - c["lattice"]) < c["floor"])
+    assert -0.55 <= c["slope"] <= -0.45

@@ -1,0 +1,64 @@
+"""The Wasserstein-convergence tab in a real browser: the sweep runs, the plot and readouts fill
+in, live controls redraw from the cache, bad links are clamped."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from playwright.sync_api import Page, expect
+
+from app.browser import hook_state, install_update_hook
+
+# a small sweep: M = 2000 networks, 3 replicates, widths 2..64
+TAB = "?tab=widenet&n_nets=2000&n_replicates=3&width_max=64"
+
+
+def chip(page: Page, label: str):
+    return page.locator(f".ns-chip:has(.ns-chip-label:text-is('{label}')) .ns-chip-value").first
+
+
+def wait_sweep_done(page: Page) -> None:
+    expect(page.locator("pre:text-matches('^Done')").first).to_be_visible(timeout=60_000)
+
+
+def test_sweep_fills_the_loglog_plot_and_slope(
+    open_app: Callable[..., Page], screenshot: Callable[[Page, str], object]
+) -> None:
+    page = open_app(TAB)
+    expect(page.locator(".bk-active", has_text="Wasserstein convergence").first).to_be_visible()
+    wait_sweep_done(page)
+    expect(chip(page, "fitted slope")).to_have_text(re.compile(r"^-0\.\d\d$"))
+    expect(chip(page, "estimator")).to_have_text("quantile")
+    expect(chip(page, "points fitted")).to_have_text(re.compile(r"^[3-6]$"))
+    expect(page.locator(".ns-panel", has_text="W2 against width").first).to_contain_text("Look for")
+    screenshot(page, "widenet-sweep")
+    # the Lindeberg exchange starts by itself once the sweep is done
+    expect(chip(page, "order")).to_have_text("readout first", timeout=60_000)
+
+
+def test_live_estimator_redraws_from_the_cache(
+    open_app: Callable[..., Page], screenshot: Callable[[Page, str], object]
+) -> None:
+    page = open_app(TAB)
+    wait_sweep_done(page)
+    floor_before = chip(page, "floor F_M").inner_text()
+    install_update_hook(page)
+    updates = len(hook_state(page)["updates"])
+    select = page.locator("select").nth(3)  # preset, law, activation, estimator
+    expect(select).to_have_value("auto")
+    select.select_option("two_sample")
+    expect(chip(page, "estimator")).to_have_text("two sample", timeout=10_000)
+    # no new sweep: the progress message still reads Done, the two-sample floor is larger
+    expect(page.locator("pre:text-matches('^Done')").first).to_be_visible()
+    assert float(chip(page, "floor F_M").inner_text()) > float(floor_before)
+    assert len(hook_state(page)["updates"]) > updates
+    screenshot(page, "widenet-two-sample")
+
+
+def test_bad_link_values_are_clamped_with_a_notice(open_app: Callable[..., Page]) -> None:
+    page = open_app("?tab=widenet&t_dof=2&n_nets=10&width_max=99999&weight_law=cauchy")
+    notice = page.locator(".ns-url-notice").first
+    expect(notice).to_be_visible()
+    expect(notice).to_contain_text("Some link parameters were adjusted")
+    expect(chip(page, "estimator")).to_be_visible()
