@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page
 
+from app.browser import wait_for_bokeh
 from app.main import TABS
 
 
@@ -28,3 +29,19 @@ def test_tab_link_renders_a_plot(
         page.locator(".bk-tab", has_text=title).first.get_attribute("class") or ""
     )
     screenshot(page, f"tab-{slug}")
+
+
+def test_tabs_are_built_when_first_opened(open_app: Callable[..., Page]) -> None:
+    """Views are built lazily: from the landing page, a card's button and then a tab header each
+    open a tab that renders its plots, and the link follows the open tab."""
+    page = open_app(plot=None)
+    first, second = TABS[0], TABS[-1]
+    page.locator("button", has_text=f"Open {first.title}").first.click()
+    wait_for_bokeh(page)
+    page.wait_for_url(f"**tab={first.slug}**")
+    page.locator(".bk-tab", has_text=second.title).first.click()
+    wait_for_bokeh(page)
+    page.wait_for_url(f"**tab={second.slug}**")
+    page.locator(".bk-tab", has_text=first.title).first.click()  # built once, shown again
+    wait_for_bokeh(page)
+    page.wait_for_url(f"**tab={first.slug}**")
