@@ -39,6 +39,9 @@ class SimulationTab(pn.viewable.Viewer):
     provenance: ClassVar[str] = ""
     #: The model class this tab views.
     model_class: ClassVar[type[SimulationModel]] = SimulationModel
+    #: Label of the model's ``speed`` slider, or None for tabs whose Play does not step a
+    #: simulation clock (the slider would do nothing).
+    speed_label: ClassVar[str | None] = "Steps per frame"
 
     def __init__(self, model: SimulationModel | None = None, lesson: bool = False, **params: Any):
         super().__init__(**params)
@@ -120,11 +123,15 @@ class SimulationTab(pn.viewable.Viewer):
         new_seed.on_click(lambda _: model.new_seed())
         seed = pn.widgets.IntInput.from_param(model.param.seed, label="Seed", width=120)
         preset = pn.widgets.Select.from_param(model.param.preset, label="Preset")
-        speed = pn.widgets.IntSlider.from_param(model.param.speed, label="Steps per frame")
+        speed = (
+            pn.widgets.IntSlider.from_param(model.param.speed, label=self.speed_label)
+            if self.speed_label
+            else None
+        )
         transport = pn.Column(
             preset,
             pn.Row(play, step, reset),
-            speed,
+            *([speed] if speed else []),
             pn.Row(seed, new_seed, align="end"),
             self._downloads(),
             sizing_mode="stretch_width",

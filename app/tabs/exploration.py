@@ -45,6 +45,7 @@ class ExplorationTab(SimulationTab):
         "the explorer loop, threshold, layouts and all numbers were derived for this app."
     )
     model_class = ExplorationModel
+    speed_label = "Explorer iterations per step"
 
     def _build_panels(self) -> pn.viewable.Viewable:
         model = self.model

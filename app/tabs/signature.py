@@ -62,6 +62,7 @@ class SignatureTab(SimulationTab):
         "UCR/UEA data."
     )
     model_class = SignatureModel
+    speed_label = "Brownian blocks per frame"
 
     def _build_panels(self) -> pn.viewable.Viewable:
         model = self.model

@@ -51,6 +51,7 @@ class WidenetTab(SimulationTab):
         "or taken from the literature."
     )
     model_class = WidenetModel
+    speed_label = None  # Play steps the width shown, at a fixed pace
 
     def _build_panels(self) -> pn.viewable.Viewable:
         model = self.model
