@@ -129,3 +129,11 @@ def test_local_images_and_links_exist() -> None:
     assert "assets/screenshot.png" in targets
     missing = [target for target in targets if not (REPO_ROOT / target).exists()]
     assert not missing, f"README points at missing files: {missing}"
+
+
+def test_tabs_table_lists_every_registered_tab() -> None:
+    from app.main import TABS
+
+    table = section("Tabs")
+    for tab in TABS:
+        assert f"| {tab.title} | `?tab={tab.slug}` |" in table, tab.slug
