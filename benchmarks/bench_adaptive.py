@@ -32,6 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from timing import best_time  # noqa: E402
+
 from kernels import adaptive as ad  # noqa: E402
 from kernels import adaptive_landscapes as lands  # noqa: E402
 from kernels import adaptive_reference as ref  # noqa: E402
@@ -40,16 +42,6 @@ from kernels import adaptive_studies as studies  # noqa: E402
 
 P, D, TAU = 1000, 2, 2**-6
 A = np.array([[1.0, 0.5], [0.5, 1.0]])
-
-
-def best(fn, repeat: int = 3) -> float:
-    """Best wall time of ``repeat`` calls (seconds)."""
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def row(
@@ -108,7 +100,7 @@ def discrete_rows(steps: int = 400) -> list[dict[str, Any]]:
             return ref.chain(name, A, lmat[1], np.tile([2.0, 1.0], (P, 1)), zeta, v0=1.0, **hyper)
 
         np.testing.assert_allclose(run_numba(), run_numpy(), rtol=1e-10, atol=1e-12)
-        t_nb, t_np = best(run_numba), best(run_numpy)
+        t_nb, t_np = best_time(run_numba), best_time(run_numpy)
         rows.append(
             row(
                 f"discrete {name}, {P} paths, d=2",
@@ -135,7 +127,7 @@ def _torch_adam_row(steps: int, numba_rate: float) -> dict[str, Any]:
             p.grad = p.detach() @ a.T + 0.5 * xi[k]
             opt.step()
 
-    rate = P * steps / best(run)
+    rate = P * steps / best_time(run)
     return {
         "model": "adaptive",
         "case": f"discrete adam vs torch.optim.Adam, {P} paths",
@@ -212,8 +204,8 @@ def sde_rows(steps: int = 64, n_sub: int = 4) -> list[dict[str, Any]]:
             row(
                 f"RMSprop {order} ({regime}), {P} paths, d=2",
                 "path-substeps/s",
-                work / best(run_numba),
-                work / best(run_numpy),
+                work / best_time(run_numba),
+                work / best_time(run_numpy),
             )
         )
     return rows
@@ -245,7 +237,7 @@ def ensemble_rows() -> list[dict[str, Any]]:
                 "model": "adaptive",
                 "case": f"default ensemble: chain + {'/'.join(orders)}, {P} paths, T=10",
                 "unit": "ms",
-                "numba": 1e3 * best(run),
+                "numba": 1e3 * best_time(run),
                 "target": "≤ 200 ms",
             }
         )

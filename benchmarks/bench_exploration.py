@@ -19,7 +19,6 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import json  # noqa: E402
-import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
@@ -31,17 +30,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from timing import best_time, fresh_process_start  # noqa: E402
+
 from kernels import exploration as ex  # noqa: E402
 from kernels import exploration_reference as ref  # noqa: E402
-
-
-def best_time(fn, repeats: int = 3) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def row(case: str, unit: str, numba: float, numpy: float | None = None, **extra) -> dict:
@@ -127,18 +119,6 @@ def reinforce_case(label: str, mdp, nu, gamma, lr, B, H, n_ours, n_ref) -> dict:
     return row(label, "episodes/s", episodes_ours, episodes_ref)
 
 
-def fresh_process_start(cache_dir: str) -> float:
-    code = (
-        "import time; t=time.perf_counter(); import kernels.exploration as e; e.warmup(); "
-        "print(time.perf_counter()-t)"
-    )
-    env = {**os.environ, "NUMBA_CACHE_DIR": cache_dir}
-    res = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
-    )
-    return float(res.stdout.strip().splitlines()[-1])
-
-
 def main(argv: list[str] | None = None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-compile", action="store_true", help="skip the subprocess timings")
@@ -147,8 +127,20 @@ def main(argv: list[str] | None = None) -> list[dict]:
     rows: list[dict] = []
     if not args.no_compile:
         with tempfile.TemporaryDirectory() as cache:
-            rows.append(row("JIT compile, empty cache (warmup())", "s", fresh_process_start(cache)))
-            rows.append(row("cached start (warmup())", "s", fresh_process_start(cache)))
+            rows.append(
+                row(
+                    "JIT compile, empty cache (warmup())",
+                    "s",
+                    sum(fresh_process_start("kernels.exploration", cache)),
+                )
+            )
+            rows.append(
+                row(
+                    "cached start (warmup())",
+                    "s",
+                    sum(fresh_process_start("kernels.exploration", cache)),
+                )
+            )
     ex.warmup()
 
     rooms = ex.make_mdp("four_rooms")

@@ -25,7 +25,6 @@ import argparse  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
 import statistics  # noqa: E402
-import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
@@ -38,6 +37,8 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from timing import best_time, fresh_process_start  # noqa: E402
 
 import kernels.signature as S  # noqa: E402
 
@@ -60,15 +61,6 @@ def numpy_signature_batch(paths: np.ndarray, depth: int) -> np.ndarray:
             for k in range(1, depth + 1)
         ]
     return np.concatenate(sig[1:], axis=1)
-
-
-def best_time(fn, repeats: int = 5) -> float:
-    best = math.inf
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def row(case: str, unit: str, **values) -> dict:
@@ -151,23 +143,6 @@ def expected_signature_rows(repeats: int) -> list[dict]:
             note="reference: numpy sampling + augmentation + iisignature.sig per series",
         )
     ]
-
-
-_PROBE = (
-    "import time; t0 = time.perf_counter(); import kernels.signature as S; "
-    "t1 = time.perf_counter(); S.warmup(); t2 = time.perf_counter(); print(t1 - t0, t2 - t1)"
-)
-
-
-def fresh_process_start(cache_dir: str) -> tuple[float, float]:
-    env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir, PYTHONPATH=str(ROOT))
-    res = subprocess.run(
-        [sys.executable, "-c", _PROBE], env=env, cwd=ROOT, capture_output=True, text=True
-    )
-    if res.returncode != 0:
-        raise RuntimeError(res.stderr)
-    imp, warm = (float(v) for v in res.stdout.split()[-2:])
-    return imp, warm
 
 
 def model_release_rows(repeats: int) -> list[dict]:
@@ -258,8 +233,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
     rows: list[dict] = []
     if not args.no_compile:
         with tempfile.TemporaryDirectory(prefix="noisescope-numba-") as cache:
-            imp, cold = fresh_process_start(cache)
-            _, warm = fresh_process_start(cache)
+            imp, cold = fresh_process_start("kernels.signature", cache)
+            _, warm = fresh_process_start("kernels.signature", cache)
         rows.append(row("JIT compile, empty cache (warmup())", "s", numba=cold, import_s=imp))
         rows.append(row("cached start (warmup())", "s", numba=warm))
     S.warmup()

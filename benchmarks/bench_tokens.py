@@ -21,7 +21,6 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import argparse  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
-import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
@@ -32,6 +31,8 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from timing import best_time, fresh_process_start  # noqa: E402
 
 import kernels.tokens as T  # noqa: E402
 
@@ -105,15 +106,6 @@ def check_reference(n: int, d: int, attn: bool, m: int) -> float:
     return float(np.abs(got - x).max())
 
 
-def best_time(fn, repeats: int = 3) -> float:
-    best = math.inf
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
 def layers_for(seconds_per_layer: float, budget: float = 0.25) -> int:
     return int(min(20_000, max(3, budget / max(seconds_per_layer, 1e-9))))
 
@@ -153,23 +145,6 @@ def time_pairs(m: int, r: int = 1024) -> tuple[float, float]:
 # ---------------------------------------------------------------------------------------------
 # compile / cached start in fresh processes
 # ---------------------------------------------------------------------------------------------
-
-_PROBE = (
-    "import time; t0 = time.perf_counter(); import kernels.tokens as T; t1 = time.perf_counter();"
-    " T.warmup(); t2 = time.perf_counter(); print(t1 - t0, t2 - t1)"
-)
-
-
-def fresh_process_start(cache_dir: str) -> tuple[float, float]:
-    """(import seconds, warmup seconds) in a new interpreter using ``cache_dir``."""
-    env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir, PYTHONPATH=str(ROOT))
-    res = subprocess.run(
-        [sys.executable, "-c", _PROBE], env=env, cwd=ROOT, capture_output=True, text=True
-    )
-    if res.returncode != 0:
-        raise RuntimeError(res.stderr)
-    imp, warm = (float(v) for v in res.stdout.split()[-2:])
-    return imp, warm
 
 
 # ---------------------------------------------------------------------------------------------
@@ -212,8 +187,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
     rows: list[dict] = []
     if not args.no_compile:
         with tempfile.TemporaryDirectory(prefix="noisescope-numba-") as cache:
-            imp, cold = fresh_process_start(cache)
-            _, warm = fresh_process_start(cache)
+            imp, cold = fresh_process_start("kernels.tokens", cache)
+            _, warm = fresh_process_start("kernels.tokens", cache)
         rows.append(row("JIT compile, empty cache (warmup())", "s", cold, import_s=imp))
         rows.append(row("cached start (warmup())", "s", warm))
     T.warmup()
