@@ -18,6 +18,7 @@ from app.tabs.adaptive import AdaptiveTab
 from app.tabs.base import SimulationTab
 from app.tabs.exploration import ExplorationTab
 from app.tabs.signature import SignatureTab
+from app.tabs.swarm import SwarmTab
 from app.tabs.tokens import TokensTab
 from app.tabs.widenet import WidenetTab
 from app.url_state import apply_query, build_query, escape_markdown
@@ -27,6 +28,7 @@ ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
 # One line per tab, in landing-page order (each tab module's class, imported above).
 TABS: tuple[type[SimulationTab], ...] = (
     TokensTab,
+    SwarmTab,
     WidenetTab,
     AdaptiveTab,
     SignatureTab,

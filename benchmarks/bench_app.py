@@ -9,10 +9,13 @@ second, and server memory, measured on ``noisescope serve`` driven by headless C
   that painted it.
 - frames per second: animation frames that painted new data per second while playing at the
   tab's default settings.
+- tabs: every measurement except memory at launch runs per tab of ``--tab`` (repeatable; default
+  tokens and swarm), with the tab's hooks from :data:`TABS`; the cold start runs once, on the
+  first tab.
 - memory: VmRSS of the server process after start (no session) and with one session open,
   VmHWM (peak) at the end, from ``/proc/<pid>/status``.
 
-Run: ``python benchmarks/bench_app.py`` (``make bench`` runs every benchmark).
+Run: ``python benchmarks/bench_app.py [--tab swarm]`` (``make bench`` runs every benchmark).
 """
 
 from __future__ import annotations
@@ -39,64 +42,97 @@ from app.browser import (
 )
 from app.serve_process import REPO_ROOT, ServeProcess
 
-#: Tab-specific hooks (Playwright selectors pierce Panel's shadow roots); adjust to the tab's DOM.
-TAB: dict[str, Any] = {
-    # the teaching default with a T = 40 horizon (8000 layers), so that the timed play does not
-    # reach the horizon and stop; per-frame work is that of the default (100 layers per tick)
-    "query": "?tab=tokens&t_max=40",
-    "tab_title": "Token synchronization",  # tab header clicked after load ("" = none)
-    "plot": VISIBLE_PLOT,  # the hero plot is on screen
-    # handle dragged for the latency (first match). A throttled (restart) slider: its value
-    # reaches the server on release, which restarts the run and redraws the tokens. Live sliders
-    # (σ_n) update the theory panels while dragging, so "after release" would time later work.
-    "slider": ".bk-input-group:has(.bk-slider-title:has-text('N tokens')) .noUi-handle",
-    "slider_dx": 60,  # pixels per drag; alternates right/left
-    "play": "button:has-text('Play') >> visible=true",  # starts the animation
-    "pause": "button:has-text('Pause') >> visible=true",  # stops it (the button is relabelled)
-    # BokehJS model types whose server updates mean "plot changed"
-    "data_model": "DataSource$",
-    # shown once the tab's background work after loading is done ("" = nothing to wait for)
-    "ready": ".ns-chip-label:text-is('R')",
+#: Tab-specific hooks per tab slug (Playwright selectors pierce Panel's shadow roots); a tab is
+#: measured by ``--tab <slug>``. Keys: ``query`` (link opened), ``tab_title`` (tab header clicked
+#: after load, "" = none), ``plot`` (element that means "rendered"), ``slider`` (handle dragged
+#: for the latency, first match), ``slider_dx`` (pixels per drag, alternating right/left),
+#: ``play`` / ``pause`` (buttons), ``data_model`` (BokehJS model types whose server updates mean
+#: "plot changed"), ``ready`` (shown once the tab's background work after loading is done, "" =
+#: nothing to wait for).
+TABS: dict[str, dict[str, Any]] = {
+    "tokens": {
+        # the teaching default with a T = 40 horizon (8000 layers), so that the timed play does
+        # not reach the horizon and stop; per-frame work is that of the default (100 layers/tick)
+        "query": "?tab=tokens&t_max=40",
+        "tab_title": "Token synchronization",
+        "plot": VISIBLE_PLOT,
+        # a throttled (restart) slider: its value reaches the server on release, which restarts
+        # the run and redraws the tokens. Live sliders (σ_n) update the theory panels while
+        # dragging, so "after release" would time later work.
+        "slider": ".bk-input-group:has(.bk-slider-title:has-text('N tokens')) .noUi-handle",
+        "slider_dx": 60,
+        "play": "button:has-text('Play') >> visible=true",
+        "pause": "button:has-text('Pause') >> visible=true",
+        "data_model": "DataSource$",
+        "ready": ".ns-chip-label:text-is('R')",
+    },
+    "swarm": {
+        # the teaching default (P1: 250 SDE steps per frame) with a T = 500 horizon, so that
+        # the timed play does not reach the horizon (60 at the default is 120 frames)
+        "query": "?tab=swarm&t_max=500",
+        "tab_title": "Swarm escapes",
+        "plot": VISIBLE_PLOT,
+        # a restart slider (throttled): release → new cloud → hero redrawn
+        "slider": ".bk-input-group:has(.bk-slider-title:has-text('N particles')) .noUi-handle",
+        "slider_dx": 40,
+        "play": "button:has-text('Play') >> visible=true",
+        "pause": "button:has-text('Pause') >> visible=true",
+        "data_model": "DataSource$",
+        "ready": "",
+    },
 }
+#: Tabs measured when ``--tab`` is not given.
+DEFAULT_TABS = ("tokens", "swarm")
 LOG_DIR = REPO_ROOT / "benchmarks" / "results" / "logs"
 _KERNELS_READY = re.compile(r"kernels ready in ([0-9.]+) s")
 
 
-def _row(measure: str, value: float | None, unit: str, note: str = "") -> dict[str, Any]:
-    return {"benchmark": "app", "measure": measure, "value": value, "unit": unit, "note": note}
+def _row(
+    measure: str, value: float | None, unit: str, note: str = "", tab: str = ""
+) -> dict[str, Any]:
+    return {
+        "benchmark": "app",
+        "tab": tab,
+        "measure": measure,
+        "value": value,
+        "unit": unit,
+        "note": note,
+    }
 
 
-def open_tab(page: Page, url: str) -> None:
+def open_tab(page: Page, url: str, tab: dict[str, Any]) -> None:
     """Load the app, open the benchmarked tab, wait until its plot is rendered."""
-    page.goto(url + TAB["query"])
+    page.goto(url + tab["query"])
     wait_for_bokeh(page, plot=None)
-    if TAB["tab_title"]:
-        page.locator(".bk-tab", has_text=TAB["tab_title"]).first.click()
-    wait_for_bokeh(page, plot=TAB["plot"])
+    if tab["tab_title"]:
+        page.locator(".bk-tab", has_text=tab["tab_title"]).first.click()
+    wait_for_bokeh(page, plot=tab["plot"])
 
 
-def measure_start(browser: Browser, label: str, cache_dir: Path) -> list[dict[str, Any]]:
-    """Launch → /liveness → first plot in a fresh page, with ``cache_dir`` as numba cache."""
+def measure_start(browser: Browser, label: str, cache_dir: Path, slug: str) -> list[dict[str, Any]]:
+    """Launch → /liveness → first plot of tab ``slug`` in a fresh page, with ``cache_dir`` as
+    numba cache."""
     server = ServeProcess(
-        log_path=LOG_DIR / f"serve-{label}.log", env={"NUMBA_CACHE_DIR": str(cache_dir)}
+        log_path=LOG_DIR / f"serve-{label}-{slug}.log", env={"NUMBA_CACHE_DIR": str(cache_dir)}
     ).start()
     try:
         live = server.wait_live()
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        open_tab(context.new_page(), server.base_url)
+        open_tab(context.new_page(), server.base_url, TABS[slug])
         plot = time.perf_counter() - server.started_at
         context.close()
     finally:
         server.stop()
     compiled = _KERNELS_READY.search(server.log_text())
     return [
-        _row(f"{label} start: launch → /liveness", live, "s"),
-        _row(f"{label} start: launch → first plot", plot, "s", "browser already running"),
+        _row(f"{label} start: launch → /liveness", live, "s", tab=slug),
+        _row(f"{label} start: launch → first plot", plot, "s", "browser already running", slug),
         _row(
             f"{label} start: kernel warm-up",
             float(compiled.group(1)) if compiled else None,
             "s",
             "empty NUMBA_CACHE_DIR" if label == "cold" else "cache from the cold start",
+            slug,
         ),
     ]
 
@@ -120,8 +156,9 @@ def _release_latency(page: Page, timeout_ms: float) -> tuple[float, float] | Non
     return update - release, min(t for t in state["frames"] if t > update) - release
 
 
-def measure_slider(page: Page, drags: int) -> list[dict[str, Any]]:
+def measure_slider(page: Page, drags: int, slug: str) -> list[dict[str, Any]]:
     """Median time from slider release to the server's data update and to its painted frame."""
+    tab = TABS[slug]
     state = hook_state(page)
     page.wait_for_timeout(1000)
     idle_updates = len(hook_state(page)["updates"]) - len(state["updates"])
@@ -130,7 +167,7 @@ def measure_slider(page: Page, drags: int) -> list[dict[str, Any]]:
     for i in range(drags):
         direction = 1 if i % 2 == 0 else -1
         # Holding still before the release lets updates from the drag itself arrive first.
-        drag_slider(page, TAB["slider"], TAB["slider_dx"] * direction, hold_ms=300)
+        drag_slider(page, tab["slider"], tab["slider_dx"] * direction, hold_ms=300)
         latency = _release_latency(page, 10_000)
         if latency is not None:
             to_update.append(latency[0])
@@ -140,33 +177,36 @@ def measure_slider(page: Page, drags: int) -> list[dict[str, Any]]:
     if idle_updates:
         note += f"; plot was already updating ({idle_updates}/s) before the drags"
     if not to_paint:
-        note = f"no plot update after {drags} drags: check TAB['slider'] and TAB['data_model']"
+        note = (
+            f"no plot update after {drags} drags: check TABS[{slug!r}]['slider'] and ['data_model']"
+        )
     return [
-        _row("slider release → data update", _median(to_update), "ms", note),
-        _row("slider release → plot painted", _median(to_paint), "ms", note),
+        _row("slider release → data update", _median(to_update), "ms", note, slug),
+        _row("slider release → plot painted", _median(to_paint), "ms", note, slug),
     ]
 
 
-def measure_fps(page: Page, seconds: float) -> list[dict[str, Any]]:
+def measure_fps(page: Page, seconds: float, slug: str) -> list[dict[str, Any]]:
     """Painted frames with new data per second while playing (after a 0.5 s ramp-up)."""
-    page.locator(TAB["play"]).first.click()
+    tab = TABS[slug]
+    page.locator(tab["play"]).first.click()
     page.wait_for_timeout(500)
     start = hook_state(page)
     page.wait_for_timeout(seconds * 1000)
     end = hook_state(page)
-    pause = page.locator(TAB["pause"]).first
+    pause = page.locator(tab["pause"]).first
     still_playing = pause.is_visible()
     if still_playing:
         pause.click()
     span = (end["now"] - start["now"]) / 1000
     frames = sum(start["now"] < t <= end["now"] for t in end["frames"])
     updates = sum(start["now"] < t <= end["now"] for t in end["updates"])
-    note = f"{seconds:g} s of play at {TAB['query']}"
+    note = f"{seconds:g} s of play at {tab['query']}"
     if not still_playing:
         note += "; the animation had stopped by itself (see the server log)"
     return [
-        _row("animation: painted frames per second", frames / span, "1/s", note),
-        _row("animation: data-source changes per second", updates / span, "1/s", note),
+        _row("animation: painted frames per second", frames / span, "1/s", note, slug),
+        _row("animation: data-source changes per second", updates / span, "1/s", note, slug),
     ]
 
 
@@ -189,7 +229,17 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
         default=1.5,
         help="seconds of animation (default: 1.5)",
     )
+    parser.add_argument(
+        "--tab",
+        action="append",
+        choices=sorted(TABS),
+        help=f"tab to measure (repeatable; default: {', '.join(DEFAULT_TABS)})",
+    )
+    parser.add_argument(
+        "--no-start", action="store_true", help="skip the cold/warm server start measurements"
+    )
     args = parser.parse_args(argv)
+    slugs = list(dict.fromkeys(args.tab or DEFAULT_TABS))
 
     rows: list[dict[str, Any]] = []
     with (
@@ -197,31 +247,37 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
         sync_playwright() as playwright,
     ):
         browser = launch_chromium(playwright)
-        for label in ("cold", "warm"):
-            rows += measure_start(browser, label, Path(cache))
+        if not args.no_start:
+            # cold start once (the first tab; it compiles every kernel), warm start per tab
+            rows += measure_start(browser, "cold", Path(cache), slugs[0])
+            for slug in slugs:
+                rows += measure_start(browser, "warm", Path(cache), slug)
 
         with ServeProcess(
             log_path=LOG_DIR / "serve-session.log", env={"NUMBA_CACHE_DIR": cache}
         ) as server:
             idle = server.memory_kib()
-            page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-            open_tab(page, server.base_url)
-            install_update_hook(page, TAB["data_model"])
-            one_session = server.memory_kib()
-            rows += measure_slider(page, args.drags)
-            # a fresh session at the tab's defaults, its background work (ensemble) finished
-            open_tab(page, server.base_url)
-            if TAB["ready"]:
-                page.locator(TAB["ready"]).first.wait_for(timeout=60_000)
-            install_update_hook(page, TAB["data_model"])
-            rows += measure_fps(page, args.play_seconds)
+            sessions: dict[str, float] = {}
+            for slug in slugs:
+                tab = TABS[slug]
+                page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+                open_tab(page, server.base_url, tab)
+                install_update_hook(page, tab["data_model"])
+                sessions[slug] = server.memory_kib()["VmRSS"]
+                rows += measure_slider(page, args.drags, slug)
+                # a fresh session at the tab's defaults, its background work finished
+                open_tab(page, server.base_url, tab)
+                if tab["ready"]:
+                    page.locator(tab["ready"]).first.wait_for(timeout=60_000)
+                install_update_hook(page, tab["data_model"])
+                rows += measure_fps(page, args.play_seconds, slug)
+                page.context.close()
             peak = server.memory_kib()
         browser.close()
-    rows += [
-        _row("server RSS, no session", _mib(idle["VmRSS"]), "MiB", "after /liveness"),
-        _row("server RSS, one session", _mib(one_session["VmRSS"]), "MiB", "plot rendered"),
-        _row("server peak RSS (VmHWM)", _mib(peak["VmHWM"]), "MiB", "after slider + play"),
-    ]
+    rows.append(_row("server RSS, no session", _mib(idle["VmRSS"]), "MiB", "after /liveness"))
+    for slug, rss in sessions.items():
+        rows.append(_row("server RSS, one session", _mib(rss), "MiB", "plot rendered", slug))
+    rows.append(_row("server peak RSS (VmHWM)", _mib(peak["VmHWM"]), "MiB", "after slider + play"))
     return rows
 
 

@@ -20,12 +20,15 @@ KERNEL_MODULES: tuple[str, ...] = (
     "kernels.token_theory",
     "kernels.token_diagnostics",
     "kernels.tokens",
+    "kernels.swarm_objectives",
+    "kernels.swarm_core",
+    "kernels.swarm",
+    "kernels.widenet",
+    "kernels.adaptive",
+    "kernels.signature",
     "kernels.exploration_solvers",
     "kernels.exploration_pg",
     "kernels.exploration",
-    "kernels.signature",
-    "kernels.adaptive",
-    "kernels.widenet",
 )
 
 

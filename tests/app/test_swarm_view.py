@@ -1,0 +1,77 @@
+"""The Swarm escapes view without a browser: what the plots' sources hold after frames."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from app.tabs.swarm import SwarmTab
+
+
+def wait_for(job, timeout: float = 60.0) -> None:
+    start = time.monotonic()
+    while job.running and time.monotonic() - start < timeout:
+        time.sleep(0.02)
+    assert not job.running and not job.error
+
+
+def test_hero_draws_swarm_level_set_and_ghosts() -> None:
+    tab = SwarmTab()
+    hero = tab.hero
+    image = hero._background.data["image"][0]  # the cached contour, lines baked in
+    assert image.shape == (200, 200) and image.dtype == np.uint32
+    grey = image & 0xFF
+    assert grey.min() < 0.8 * grey.max()  # contour lines and wells are darker than the hills
+    tab.model.step(2000)
+    tab._refresh()
+    points = hero._points.data
+    assert len(points["x"]) == 10
+    snap = tab.model.snapshot()
+    # hollow markers are exactly the explorers (c < 0), filled ones descend
+    np.testing.assert_array_equal(np.asarray(points["fill"]) == 0.0, snap["c"] < 0)
+    assert len(hero._level.data["xs"]) >= 1  # the dashed level set f = J + 1/β
+    lang_source, lang_renderer = hero._ghosts["langevin"]
+    assert lang_renderer.visible and len(lang_source.data["x"]) == 10
+    assert not hero._ghosts["cbo"][1].visible
+    tab.model.show_cbo = True
+    assert hero._ghosts["cbo"][1].visible  # a live toggle redraws at once
+    assert "stable" in hero.readouts.object
+
+
+def test_secondary_panels_fill() -> None:
+    tab = SwarmTab()
+    tab.model.step(1000)
+    tab._refresh()
+    assert len(tab.weights._source.data["rank"]) == 10
+    assert len(tab.series._source.data["t"]) == 2  # the start and one frame
+    assert len(tab.schedules._source.data["t"]) == 300
+    assert "ΔV" in tab.potential.readouts.object
+    assert "exploring" in tab.diagnostics.readouts.object
+
+
+def test_one_dimensional_landscape_draws_a_curve() -> None:
+    tab = SwarmTab()
+    tab.model.dim = 1
+    tab._refresh()
+    assert len(tab.hero._curve.data["x"]) == 600
+    assert len(tab.hero._background.data["image"]) == 0
+    tab.model.step(10)
+    tab._refresh()
+    ys = np.asarray(tab.hero._points.data["y"])
+    np.testing.assert_allclose(ys, tab.model.snapshot()["f"])  # particles sit on f(x)
+
+
+def test_study_result_fills_histograms_and_table() -> None:
+    tab = SwarmTab()
+    tab.model.n_runs = 10
+    tab.model.t_max = 5.0
+    tab.model.run_study()
+    wait_for(tab.model.study)
+    tab.study.update()
+    assert "dual annealing" in tab.study.summary.object
+    total = sum(np.sum(tab.study._hist_sources[m].data["top"]) for m in tab.study._hist_sources)
+    hits = sum(np.isfinite(s.hit_time).sum() for s in tab.model.study.result["methods"].values())
+    assert total == hits
+    tab.study.axis.value = "evaluations"
+    assert "evaluations" in tab.study.hist.xaxis.axis_label
