@@ -189,12 +189,8 @@ class SwarmHero:
     def layout(self) -> pn.viewable.Viewable:
         return pn.Column(
             self.readouts,
-            pn.Row(
-                pn.pane.Bokeh(self.figure),
-                pn.pane.Bokeh(self.ghost_figure),
-                pn.Column(caption(HERO_CAPTION), width=250),
-                sizing_mode="stretch_width",
-            ),
+            pn.Row(pn.pane.Bokeh(self.figure), pn.pane.Bokeh(self.ghost_figure)),
+            pn.Column(caption(HERO_CAPTION), max_width=900, sizing_mode="stretch_width"),
             sizing_mode="stretch_width",
         )
 
