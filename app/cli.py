@@ -140,10 +140,11 @@ def _serve(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     import panel as pn
 
-    from app.main import ASSETS_DIR, create_app
+    from app.main import ASSETS_DIR, create_app, warm_views
 
     if args.num_threads is not None:
         pn.config.nthreads = args.num_threads
+    print(f"every tab built once in {warm_views():.2f} s", flush=True)
     print("building one throwaway session to warm imports and plots", flush=True)
     try:
         server: Any = pn.serve(

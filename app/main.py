@@ -96,6 +96,15 @@ def create_app() -> pn.template.FastListTemplate:
     return template
 
 
+def warm_views() -> float:
+    """Build and close every tab's view once (imports, data-set loads, first Bokeh models), so
+    the first visitor to a tab does not pay for them; return the seconds spent."""
+    start = time.perf_counter()
+    for tab_class in TABS:
+        tab_class(model=tab_class.model_class(), lesson=False).close()
+    return time.perf_counter() - start
+
+
 def _start_clock(
     tabs: pn.Tabs,
     slugs: list[str],
