@@ -36,6 +36,9 @@ LOGW_FLOOR = -8.0
 #: Seconds between readout refreshes while playing (text changes cost the browser a relayout:
 #: refreshed every frame they cut the animation from ~25 to ~10 painted frames per second).
 READOUT_PERIOD_S = 0.5
+#: While playing, the J + 1/β level set is re-contoured at most this often (it moves slowly;
+#: every frame it was one more data-source change for the browser to apply).
+LEVEL_PERIOD_S = 0.15
 GHOST_STYLE = {  # method -> (marker, colour, label)
     "langevin": ("circle", "#4d4d4d", "Langevin (same noise)"),
     "cbo": ("triangle", "#b35806", "CBO (same noise)"),
@@ -170,6 +173,8 @@ class SwarmHero:
         self.readouts = fixed_readout_pane(1120, css_classes=["ns-hero-readout"])
         self._scene: tuple | None = None
         self._readouts_at = 0.0
+        self._level_at = 0.0
+        self._best_sent: tuple[float, float] | None = None
         self._grid: np.ndarray | None = None
         self._contour_gen = None
 
@@ -260,8 +265,13 @@ class SwarmHero:
             "role": np.where(explorers, "exploring (c < 0)", "descending (c > 0)"),
         }
         bx, by = self._xy(m.swarm.best_x[None])
-        self._best.data = {"x": bx, "y": by}
-        self._update_level(snap["level"])
+        if (bx[0], by[0]) != self._best_sent:  # the best point moves rarely: send it when it does
+            self._best_sent = (bx[0], by[0])
+            self._best.data = {"x": bx, "y": by}
+        now = time.monotonic()
+        if not m.playing or now - self._level_at >= LEVEL_PERIOD_S:
+            self._level_at = now
+            self._update_level(snap["level"])
         self._update_trails()
         for method, (source, renderer) in self._ghosts.items():
             shown = getattr(m, "show_" + method)
@@ -269,7 +279,6 @@ class SwarmHero:
             if shown:
                 gx, gy = self._xy(m.ghosts[method].x)
                 source.data = {"x": gx, "y": gy}
-        now = time.monotonic()
         if not m.playing or now - self._readouts_at >= READOUT_PERIOD_S:
             self._readouts_at = now
             self._update_readouts(snap)
