@@ -170,7 +170,7 @@ class SwarmHero:
         self.ghost_figure.legend.location = "top_left"
         self.ghost_figure.legend.label_text_font_size = "11px"
         self.ghost_figure.legend.background_fill_alpha = 0.6
-        self.readouts = fixed_readout_pane(1120, css_classes=["ns-hero-readout"])
+        self.readouts = fixed_readout_pane(900, css_classes=["ns-hero-readout"])  # fits 1400 px
         self._scene: tuple | None = None
         self._readouts_at = 0.0
         self._level_at = 0.0
