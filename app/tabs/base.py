@@ -223,8 +223,9 @@ class SimulationTab(pn.viewable.Viewer):
         )
         return pn.Column(status, banner, sizing_mode="stretch_width")
 
-    def job_controls(self, job: BackgroundJob, label: str, start: Callable[[], None]) -> pn.Row:
-        """A run button, a cancel button and a progress bar for a background job."""
+    def job_controls(self, job: BackgroundJob, label: str, start: Callable[[], None]) -> pn.Column:
+        """A run button, a cancel button and a progress bar for a background job, with its
+        message underneath (beside them it overflowed half-width cards)."""
         self._jobs.append(job)
         run = pn.widgets.Button(label=label, color="primary")
         run.on_click(lambda _: start())
@@ -232,7 +233,7 @@ class SimulationTab(pn.viewable.Viewer):
         cancel.on_click(lambda _: job.cancel())
         # fixed sizes and no visibility toggles: a change here must not relayout the page
         bar = pn.indicators.Progress(value=0, max=100, width=160, height=20, margin=(14, 10))
-        message = pn.pane.Str("", width=260, height=40, margin=(8, 10))
+        message = pn.pane.Str("", height=24, margin=(0, 10), sizing_mode="stretch_width")
 
         def sync(*_: Any) -> None:
             bar.value = round(100 * job.progress)
@@ -243,7 +244,7 @@ class SimulationTab(pn.viewable.Viewer):
         job.param.watch(
             lambda *e: self.call_on_loop(sync), ["progress", "running", "message", "error"]
         )
-        return pn.Row(run, cancel, bar, message)
+        return pn.Column(pn.Row(run, cancel, bar), message, sizing_mode="stretch_width")
 
     def __panel__(self) -> pn.viewable.Viewable:
         return self._layout

@@ -163,7 +163,7 @@ class LearningPanel:
         self._shown: tuple | None = None
         self.note = pn.pane.Markdown("", height=30, margin=(0, 10), sizing_mode="stretch_width")
 
-    def card(self, controls: pn.Row) -> pn.Card:
+    def card(self, controls: pn.Column) -> pn.Card:
         return panel_card(
             "Learning curves: where PG restarts matters",
             controls,

@@ -77,7 +77,7 @@ class StudyPanel:
             sizing_mode="stretch_width",
         )
 
-    def card(self, controls: pn.Row) -> pn.Card:
+    def card(self, controls: pn.Column) -> pn.Card:
         return panel_card(
             "Hitting times over many runs",
             controls,
@@ -178,7 +178,7 @@ class SweepPanel:
                 self._sources[(key, m)] = src
             legend_outside(fig)
 
-    def card(self, controls: pn.Row) -> pn.Card:
+    def card(self, controls: pn.Column) -> pn.Card:
         return panel_card(
             "Success rate against β and σ",
             controls,
@@ -238,7 +238,7 @@ class KramersPanel:
         legend_outside(fig)
         self.figure = fig
 
-    def card(self, controls: pn.Row) -> pn.Card:
+    def card(self, controls: pn.Column) -> pn.Card:
         return panel_card(
             "Kramers plot",
             controls,
