@@ -19,7 +19,6 @@ from typing import Any
 
 import numpy as np
 import param
-from threadpoolctl import ThreadpoolController
 
 from app.models import signature_head as head
 from app.models.jobs import BackgroundJob, ProgressFn
@@ -46,19 +45,6 @@ MAX_SHOWN_PATHS = 20
 MAX_GRID = 600
 #: Feature sets kept per session (restart configurations visited recently).
 CACHE_SIZE = 4
-
-
-#: Scanned once per process (read-only afterwards); ``limit`` is then cheap.
-_BLAS = ThreadpoolController()
-
-
-def serial_blas() -> Any:
-    """Context: BLAS/LAPACK on one thread. This tab makes many small LAPACK calls (Cholesky,
-    SVD, L-BFGS); on a busy 2-core server OpenBLAS's extra threads only spin: measured 0.16 s
-    single-threaded vs 2.9 s with the default for one feature job, and 3 ms vs 170 ms for a
-    G = 150 posterior. The limit is process-wide while it lasts; other sessions' BLAS calls
-    then also run on one thread, which changes no number."""
-    return _BLAS.limit(limits=1, user_api="blas")
 
 
 class SignatureModel(SignatureParams):
@@ -149,15 +135,14 @@ class SignatureModel(SignatureParams):
         with self._cache_lock:
             post = self._posteriors.get(key)
         if post is None:
-            with serial_blas():
-                post = S.gp_posterior(
-                    self.data.length,
-                    refine=int(values["grid_refine"]),
-                    kernel=values["kernel"],
-                    length_scale=float(values["length_scale"]),
-                    signal_var=float(values["signal_var"]),
-                    noise_var=float(values["noise_var"]),
-                )
+            post = S.gp_posterior(
+                self.data.length,
+                refine=int(values["grid_refine"]),
+                kernel=values["kernel"],
+                length_scale=float(values["length_scale"]),
+                signal_var=float(values["signal_var"]),
+                noise_var=float(values["noise_var"]),
+            )
             with self._cache_lock:
                 self._posteriors[key] = post
                 while len(self._posteriors) > 3:
@@ -274,22 +259,19 @@ class SignatureModel(SignatureParams):
         index,
     ) -> dict[str, Any]:
         start = time.perf_counter()
-        # many tiny LAPACK/BLAS calls (SVDs, L-BFGS): OpenBLAS threads only spin on a busy
-        # 2-core server (measured 0.16 s single-threaded vs 2.9 s with its default threads)
-        with serial_blas():
-            fs = self._feature_set(config, data, post, progress)
-            with fs.lock:  # one job at a time extends a feature set's running sums
-                fs.extend(m, progress=lambda f: progress(0.9 * f))
-            result = summarise(
-                fs,
-                m=m,
-                depth=depth,
-                mode=mode,
-                levelwise=levelwise,
-                c=c,
-                map_channels=map_channels,
-                seed=config.seed,
-            )
+        fs = self._feature_set(config, data, post, progress)
+        with fs.lock:  # one job at a time extends a feature set's running sums
+            fs.extend(m, progress=lambda f: progress(0.9 * f))
+        result = summarise(
+            fs,
+            m=m,
+            depth=depth,
+            mode=mode,
+            levelwise=levelwise,
+            c=c,
+            map_channels=map_channels,
+            seed=config.seed,
+        )
         result["index"] = index
         result["seconds"] = time.perf_counter() - start
         return result
@@ -304,13 +286,12 @@ class SignatureModel(SignatureParams):
     def fit_marginal_likelihood(self) -> str:
         """Set ℓ, σ_f², σ_n² to the maximiser of the training set's log marginal likelihood."""
         bounds = [self.param[n].bounds for n in ("length_scale", "signal_var", "noise_var")]
-        with serial_blas():
-            (ls, sf2, sn2), value = head.fit_hyperparameters(
-                self.data.x_train,
-                self.kernel,
-                (self.length_scale, self.signal_var, self.noise_var),
-                bounds,
-            )
+        (ls, sf2, sn2), value = head.fit_hyperparameters(
+            self.data.x_train,
+            self.kernel,
+            (self.length_scale, self.signal_var, self.noise_var),
+            bounds,
+        )
         self.param.update(
             length_scale=round(ls, 4), signal_var=round(sf2, 4), noise_var=float(f"{sn2:.3g}")
         )
