@@ -76,11 +76,13 @@ def caption(text: str) -> pn.pane.Markdown:
     )
 
 
-def readout_pane(**kwargs: Any) -> pn.pane.HTML:
-    """An HTML pane styled for :func:`readout` content."""
+def readout_pane(width: int | None = None, **kwargs: Any) -> pn.pane.HTML:
+    """An HTML pane styled for :func:`readout` content, stretching unless ``width`` is given
+    (a fixed width spares the browser a relayout when chips change their text)."""
     # a fixed height: new numbers every frame must not relayout the page
     kwargs.setdefault("height", READOUT_HEIGHT)
-    return pn.pane.HTML("", stylesheets=[STYLESHEET], sizing_mode="stretch_width", **kwargs)
+    size: dict[str, Any] = {"width": width} if width else {"sizing_mode": "stretch_width"}
+    return pn.pane.HTML("", stylesheets=[STYLESHEET], **size, **kwargs)
 
 
 def panel_card(

@@ -20,12 +20,11 @@ from contourpy import contour_generator
 
 from app.models.swarm import SwarmModel
 from app.tabs.plotting import (
-    READOUT_HEIGHT,
-    STYLESHEET,
     caption,
     empty_source,
     labelled_figure,
     readout,
+    readout_pane,
 )
 from kernels import swarm
 from kernels.swarm_objectives import grid_values
@@ -52,12 +51,6 @@ and feel the *same* noise: explorers above the dashed line {f = J + 1/β} climb 
 shallow well, one finds the deep well, becomes the leader and pulls the others after it, while
 the ghosts stay stuck behind the full barrier.
 """
-
-
-def fixed_readout_pane(width: int, **kwargs: object) -> pn.pane.HTML:
-    """A readout pane of fixed width and height: new numbers never relayout the page (with a
-    stretching width, the chips' changing text cost the browser a relayout per refresh)."""
-    return pn.pane.HTML("", stylesheets=[STYLESHEET], width=width, height=READOUT_HEIGHT, **kwargs)
 
 
 def landscape_rgba(grid: np.ndarray, n_levels: int = 16) -> np.ndarray:
@@ -170,7 +163,7 @@ class SwarmHero:
         self.ghost_figure.legend.location = "top_left"
         self.ghost_figure.legend.label_text_font_size = "11px"
         self.ghost_figure.legend.background_fill_alpha = 0.6
-        self.readouts = fixed_readout_pane(900, css_classes=["ns-hero-readout"])  # fits 1400 px
+        self.readouts = readout_pane(900, css_classes=["ns-hero-readout"])  # fits 1400 px
         self._scene: tuple | None = None
         self._readouts_at = 0.0
         self._level_at = 0.0

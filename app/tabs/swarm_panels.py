@@ -18,8 +18,8 @@ from app.tabs.plotting import (
     legend_outside,
     panel_card,
     readout,
+    readout_pane,
 )
-from app.tabs.swarm_hero import fixed_readout_pane
 from kernels import swarm
 from kernels.swarm_theory import barrier_constant, double_well_points, effective_potential
 
@@ -214,7 +214,7 @@ class EffectivePotentialPanel:
         )
         legend_outside(fig)
         self.figure = fig
-        self.readouts = fixed_readout_pane(520)
+        self.readouts = readout_pane(520)
 
     def card(self) -> pn.Card:
         return panel_card(
@@ -291,7 +291,7 @@ class DiagnosticsPanel:
         )
         legend_outside(fig)
         self.figure = fig
-        self.readouts = fixed_readout_pane(520)
+        self.readouts = readout_pane(520)
 
     def card(self) -> pn.Card:
         return panel_card(
