@@ -19,7 +19,9 @@ def click(page: Page, name: str) -> None:
 
 
 def test_preset_play_and_pause(open_app: Callable[..., Page], screenshot) -> None:
-    page = open_app(TAB + "&preset=SGD+and+its+SME")
+    # a horizon far enough that the run cannot end (and pause itself) before "Pause" is clicked:
+    # at T = 10 it reached the horizon within the 1.5 s of play and the click found no button
+    page = open_app(TAB + "&preset=SGD+and+its+SME&t_final=50")
     expect(page.locator(".bk-Canvas >> visible=true").first).to_be_visible()
     assert chip(page, "t") == "0"
     click(page, "Play")
