@@ -126,7 +126,8 @@ def main() -> None:
         arrays = compute(tab.slug)
         np.savez_compressed(PINNED_DIR / f"{tab.slug}.npz", **arrays)
         size = sum(a.size for a in arrays.values())
-        print(f"{tab.slug}: {len(arrays)} arrays, {size} numbers, {time.perf_counter() - start:.1f} s")
+        seconds = time.perf_counter() - start
+        print(f"{tab.slug}: {len(arrays)} arrays, {size} numbers, {seconds:.1f} s")
 
 
 if __name__ == "__main__":
