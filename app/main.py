@@ -14,13 +14,13 @@ from typing import Any
 import panel as pn
 from panel.io.callbacks import PeriodicCallback
 
-from app.tabs.adaptive import AdaptiveTab
+from app.tabs.adaptive.tab import AdaptiveTab
 from app.tabs.base import SimulationTab
-from app.tabs.exploration import ExplorationTab
-from app.tabs.signature import SignatureTab
-from app.tabs.swarm import SwarmTab
-from app.tabs.tokens import TokensTab
-from app.tabs.widenet import WidenetTab
+from app.tabs.exploration.tab import ExplorationTab
+from app.tabs.signature.tab import SignatureTab
+from app.tabs.swarm.tab import SwarmTab
+from app.tabs.tokens.tab import TokensTab
+from app.tabs.widenet.tab import WidenetTab
 from app.url_state import apply_query, build_query, escape_markdown
 
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"

@@ -5,8 +5,9 @@ spec's sizes). ``main(argv)`` returns rows for ``benchmarks/run_all.py`` with ke
 ``case``, ``unit``, ``numba``, ``numpy`` (or a peer) and ``ratio`` (reference time / numba time).
 
 * Path-steps per second at 1000 paths, d = 2 (quadratic, constant Σ): the vectorized numba
-  cores against the plain numpy transcription of :mod:`kernels.adaptive_reference`, on the same
-  pre-drawn normals (checked equal before timing); discrete Adam also against ``torch.optim``.
+  cores against the plain numpy transcription of :mod:`tests.oracles.adaptive_reference`, on
+  the same pre-drawn normals (checked equal before timing); discrete Adam also against
+  ``torch.optim``.
 * The default ensemble: chain + SDE on one Brownian path, 1000 paths, T = 10, τ = 2⁻⁶, 4 EM
   substeps, normals included (target ≤ 200 ms).
 * The weak-error study at the spec's sizes: 10⁵ paths, τ = 2⁻²…2⁻⁶, h = 2⁻¹¹, ODE, SDE1, SME2
@@ -35,10 +36,10 @@ if str(ROOT) not in sys.path:
 from timing import best_time  # noqa: E402
 
 from kernels import adaptive as ad  # noqa: E402
-from kernels import adaptive_landscapes as lands  # noqa: E402
-from kernels import adaptive_reference as ref  # noqa: E402
-from kernels import adaptive_soa as soa  # noqa: E402
-from kernels import adaptive_studies as studies  # noqa: E402
+from kernels.adaptive import landscapes as lands  # noqa: E402
+from kernels.adaptive import soa as soa  # noqa: E402
+from kernels.adaptive import studies as studies  # noqa: E402
+from tests.oracles import adaptive_reference as ref  # noqa: E402
 
 P, D, TAU = 1000, 2, 2**-6
 A = np.array([[1.0, 0.5], [0.5, 1.0]])

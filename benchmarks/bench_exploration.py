@@ -5,7 +5,7 @@ for ``benchmarks/run_all.py``: ``model``, ``case``, ``unit``, ``numba``, ``numpy
 (numpy / numba), ``target`` (the issue's target, where it sets one) and ``check`` (the largest
 deviation between the two implementations on the same case).
 
-The reference is :mod:`kernels.exploration_reference` (dense ``numpy.linalg.solve`` and
+The reference is :mod:`tests.oracles.exploration_reference` (dense ``numpy.linalg.solve`` and
 vectorised value iteration) plus a plain numpy REINFORCE written here. Everything runs
 serially on one core, as in the server (BLAS pinned to one thread).
 """
@@ -33,7 +33,7 @@ if str(ROOT) not in sys.path:
 from timing import best_time, fresh_process_start  # noqa: E402
 
 from kernels import exploration as ex  # noqa: E402
-from kernels import exploration_reference as ref  # noqa: E402
+from tests.oracles import exploration_reference as ref  # noqa: E402
 
 
 def row(case: str, unit: str, numba: float, numpy: float | None = None, **extra) -> dict:

@@ -117,7 +117,7 @@ def signature_rows(repeats: int) -> list[dict]:
 
 def expected_signature_rows(repeats: int) -> list[dict]:
     """The tab's heavy pass: GunPoint-sized GP expected signature, M = 8, depth 5."""
-    from app.models.signature_data import load_dataset
+    from app.models.signature.data import load_dataset
 
     data = load_dataset("gunpoint")
     x = data.all_series()
@@ -147,7 +147,7 @@ def expected_signature_rows(repeats: int) -> list[dict]:
 
 def model_release_rows(repeats: int) -> list[dict]:
     """Server side of a slider release on GunPoint, M = 8: restart → features → head → result."""
-    from app.models.signature import SignatureModel
+    from app.models.signature.model import SignatureModel
 
     model = SignatureModel(dataset="gunpoint", n_samples=8)
     job = model.features_job

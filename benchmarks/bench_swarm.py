@@ -9,7 +9,7 @@ Run ``python benchmarks/bench_swarm.py`` (about a minute). ``main(argv)`` return
 * The numpy reference is the same softmin step written with vectorized numpy (the objective,
   weights and update on whole arrays, ``rng.standard_normal`` per step), checked against the
   kernel on identical normals before it is timed. Both include drawing the normals.
-* The study rows time :func:`kernels.swarm_batch.hitting_time_study` (one core: serial loops,
+* The study rows time :func:`kernels.swarm.studies.hitting_time_study` (one core: serial loops,
   BLAS pinned to one thread).
 * The success rows run the teaching settings of spec §5 P5 on 2-D Ackley and Rastrigin: every
   method takes the same number of particle-steps (softmin and Langevin spend one ∇f each, CBO
@@ -38,7 +38,8 @@ if str(ROOT) not in sys.path:
 
 from timing import best_time, fresh_process_start  # noqa: E402
 
-from kernels import swarm, swarm_batch  # noqa: E402
+from kernels import swarm  # noqa: E402
+from kernels.swarm import studies as swarm_batch  # noqa: E402
 
 BETA, SIGMA, DT = 5.0, 0.5, 1e-3
 STEPS_CHECKED = 2

@@ -39,7 +39,7 @@ if str(ROOT) not in sys.path:
 import ot  # noqa: E402
 
 from kernels import widenet as W  # noqa: E402
-from kernels.widenet_sweep import SweepConfig, width_sweep  # noqa: E402
+from kernels.widenet.studies import SweepConfig, width_sweep  # noqa: E402
 
 X1 = W.circle_inputs(1, 0.0)
 C_B = 0.1

@@ -13,21 +13,21 @@ import time
 #: ``tokens`` API that runs the token tab end to end), dependencies first; a new tab adds its
 #: module here.
 KERNEL_MODULES: tuple[str, ...] = (
-    "kernels.activations",
-    "kernels.fast_normals",
-    "kernels.dual_kernel",
-    "kernels.token_layer",
-    "kernels.token_theory",
-    "kernels.token_diagnostics",
+    "kernels.common.activations",
+    "kernels.common.normals",
+    "kernels.common.dual_kernel",
+    "kernels.tokens.core",
+    "kernels.tokens.theory",
+    "kernels.tokens.diagnostics",
     "kernels.tokens",
-    "kernels.swarm_objectives",
-    "kernels.swarm_core",
+    "kernels.swarm.objectives",
+    "kernels.swarm.core",
     "kernels.swarm",
     "kernels.widenet",
     "kernels.adaptive",
     "kernels.signature",
-    "kernels.exploration_solvers",
-    "kernels.exploration_pg",
+    "kernels.exploration.solvers",
+    "kernels.exploration.core",
     "kernels.exploration",
 )
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import param
 
-from kernels.progress import Cancelled, ProgressFn
+from kernels.common.progress import Cancelled, ProgressFn
 
 __all__ = ["BackgroundJob", "Cancelled", "ProgressFn"]
 

@@ -101,13 +101,16 @@ def wait(job: Any, timeout: float = 300.0) -> Any:
 def compute(slug: str) -> dict[str, np.ndarray]:
     """The pinned arrays of one tab, computed now with a fresh model at seed 1."""
     from app.main import TABS
+    from app.models.jobs import BackgroundJob
 
     tab_class = next(tab for tab in TABS if tab.slug == slug)
     model = tab_class.model_class(seed=1)
-    if slug == "widenet":
-        wait(model.sweep) if model.sweep.running else None
+    # jobs a fresh model starts by itself (widenet's sweep, signature's features) finish first:
+    # what the run exports must not depend on how far they got
+    if hasattr(model, "poll"):
         model.poll()
-        wait(model.sweep)
+    for job in [v for v in vars(model).values() if isinstance(v, BackgroundJob)]:
+        wait(job)
     for _ in range(RUN_STEPS[slug]):
         model.step()
     arrays = {f"run/{k}": v for k, v in flatten(model._run_arrays()).items()}

@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl
 import numpy as np
 import pytest
 
-from app.models.adaptive import TEACHING_DEFAULT, AdaptiveModel
+from app.models.adaptive.model import TEACHING_DEFAULT, AdaptiveModel
 from app.models.base import CUSTOM_PRESET
 from app.url_state import apply_query, build_query
 

@@ -7,8 +7,8 @@ import time
 import numpy as np
 import pytest
 
-from app.tabs.adaptive import AdaptiveTab
-from kernels import adaptive_studies as studies
+from app.tabs.adaptive.tab import AdaptiveTab
+from kernels.adaptive import studies as studies
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from app.models.base import CUSTOM_PRESET
-from app.models.exploration import TEACHING_DEFAULT, ExplorationModel
+from app.models.exploration.model import TEACHING_DEFAULT, ExplorationModel
 from app.url_state import apply_query, build_query
 
 

@@ -7,9 +7,9 @@ import time
 import numpy as np
 import pytest
 
-from app.tabs import exploration as exploration_tab
-from app.tabs.exploration import ExplorationTab
-from app.tabs.exploration_maps import STRIP_HEIGHT
+from app.tabs.exploration import tab as exploration_tab
+from app.tabs.exploration.maps import STRIP_HEIGHT
+from app.tabs.exploration.tab import ExplorationTab
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ import time
 import numpy as np
 import pytest
 
-from app.models.signature import SignatureModel, summarise
-from app.models.signature_data import UPLOAD_EXAMPLE, load_dataset
-from app.models.signature_features import FeatureConfig, build_features
+from app.models.signature.data import UPLOAD_EXAMPLE, load_dataset
+from app.models.signature.features import FeatureConfig, build_features
+from app.models.signature.model import SignatureModel, summarise
 from kernels import signature as S
 
 
@@ -115,7 +115,7 @@ def test_every_feature_mode_gives_an_accuracy(mode: str) -> None:
 
 
 def test_fourier_and_spline_interpolants_pass_through_the_data() -> None:
-    from app.models.signature_features import fourier_interpolate
+    from app.models.signature.features import fourier_interpolate
 
     x = np.random.default_rng(0).standard_normal((3, 1, 9))
     assert np.allclose(fourier_interpolate(x, np.arange(9.0)), x, atol=1e-12)
@@ -212,7 +212,7 @@ def test_feature_config_is_the_cache_key() -> None:
 
 def test_channel_map_equals_mapped_samples_and_changes_feature_length() -> None:
     # §3 / §6.8: A^{⊗k} applied to the averaged signature = expected signature of AX
-    from app.models.signature_summary import ChannelMap
+    from app.models.signature.summary import ChannelMap
 
     model = SignatureModel(dataset="basic_motions", depth=3, map_channels=2)
     result = wait(model)

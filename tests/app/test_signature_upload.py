@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.models.signature_data import (
+from app.models.signature.data import (
     MAX_UPLOAD_BYTES,
     UploadError,
     parse_csv,

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from app.models.base import CUSTOM_PRESET
-from app.models.swarm import TEACHING_DEFAULT, SwarmModel
+from app.models.swarm.model import TEACHING_DEFAULT, SwarmModel
 from app.url_state import apply_query, build_query
 
 

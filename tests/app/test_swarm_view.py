@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 
-from app.tabs.swarm import SwarmTab
+from app.tabs.swarm.tab import SwarmTab
 
 
 def wait_for(job, timeout: float = 60.0) -> None:

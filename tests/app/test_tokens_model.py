@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from app.models.base import CUSTOM_PRESET
-from app.models.tokens import TEACHING_DEFAULT, TokensModel
+from app.models.tokens.model import TEACHING_DEFAULT, TokensModel
 from app.url_state import apply_query, build_query
 
 

@@ -7,8 +7,8 @@ import time
 import numpy as np
 import pytest
 
-from app.tabs import tokens as tokens_tab
-from app.tabs.tokens import TokensTab
+from app.tabs.tokens import tab as tokens_tab
+from app.tabs.tokens.tab import TokensTab
 
 
 @pytest.fixture

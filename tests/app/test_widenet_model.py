@@ -10,7 +10,7 @@ import time
 import numpy as np
 import pytest
 
-from app.models.widenet import WidenetModel
+from app.models.widenet.model import WidenetModel
 
 SMALL = dict(n_nets=2000, n_replicates=3, width_min=2, width_max=32, width=8)
 

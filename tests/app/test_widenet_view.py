@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from app.tabs.widenet import WidenetTab
+from app.tabs.widenet.tab import WidenetTab
 from tests.app.test_widenet_model import SMALL, finish
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from kernels import adaptive_landscapes as lands
-from kernels import adaptive_sde as sde
+from kernels.adaptive import landscapes as lands
+from kernels.adaptive import sde as sde
 
 
 def pointwise(

@@ -3,7 +3,7 @@
 The discrete optimizers are fed the same float64 gradients as ``torch.optim`` (gradient =
 Aθ + σξ_k with the same ξ), and the Euler–Maruyama core gets the same Brownian increments as
 torchsde's and sdeint's Euler schemes, whose drift and diffusion come from the pointwise
-transcription :func:`kernels.adaptive_sde.coefficients`.
+transcription :func:`kernels.adaptive.sde.coefficients`.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ import torch
 import torchsde
 
 from kernels import adaptive as ad
-from kernels import adaptive_landscapes as lands
-from kernels import adaptive_soa as soa
-from kernels.adaptive_discrete import OPTIMIZERS
-from kernels.adaptive_sde import BALLISTIC, ORDERS, REGIMES, state_size
+from kernels.adaptive import landscapes as lands
+from kernels.adaptive import soa as soa
+from kernels.adaptive.discrete import OPTIMIZERS
+from kernels.adaptive.sde import BALLISTIC, ORDERS, REGIMES, state_size
 from tests.kernels.adaptive_helpers import pointwise
 
 A2 = np.array([[1.0, 0.5], [0.5, 1.0]])

@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 
 from kernels import adaptive as ad
-from kernels import adaptive_driver as drv
-from kernels import adaptive_landscapes as lands
-from kernels import adaptive_reference as ref
-from kernels import adaptive_soa as soa
-from kernels.adaptive_discrete import ADAM, RMSPROP, SGD
-from kernels.adaptive_sde import BALLISTIC, BATCH_EQUIVALENT, SDE1, SME2, state_size
+from kernels.adaptive import driver as drv
+from kernels.adaptive import landscapes as lands
+from kernels.adaptive import soa as soa
+from kernels.adaptive.discrete import ADAM, RMSPROP, SGD
+from kernels.adaptive.sde import BALLISTIC, BATCH_EQUIVALENT, SDE1, SME2, state_size
 from tests.kernels.adaptive_helpers import pointwise
+from tests.oracles import adaptive_reference as ref
 
 A2 = np.array([[1.0, 0.5], [0.5, 1.0]])
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from kernels import adaptive as ad
-from kernels import adaptive_landscapes as lands
-from kernels.adaptive_discrete import ADAM, RMSPROP
-from kernels.adaptive_sde import ODE, SME2
+from kernels.adaptive import landscapes as lands
+from kernels.adaptive.discrete import ADAM, RMSPROP
+from kernels.adaptive.sde import ODE, SME2
 from tests.kernels.adaptive_helpers import ode_solution
 
 
@@ -270,7 +270,7 @@ def test_frozen_u_limit_of_the_batch_equivalent_sme2(authors):
     on f = θ⁴/4 + θ²/2 with noise s is dθ = [−f′ + τ(−½f′f″ + ¼s²f‴)]dt + s(1 + τf″/2)dW
     (the first-order expansion of s√(1 + τf″)); the authors' coefficients put −s² on f‴ and,
     with their c2 factor, no Hessian term in the noise."""
-    from kernels.adaptive_sde import BATCH_EQUIVALENT, SME2
+    from kernels.adaptive.sde import BATCH_EQUIVALENT, SME2
     from tests.kernels.adaptive_helpers import pointwise
 
     tau, s = 2**-4, 1.0
@@ -299,7 +299,7 @@ def test_weak_orders_and_the_w2_regression():
     """Spec §6.4 with preset 3 in 2-D (A = I: two independent copies, so ‖θ‖² errors are twice
     the 1-D ones): ODE 3.2e-2 → ~1e-3 and SDE1 6.0e-2 → 4.5e-3 per coordinate, slope ≈ 1 for
     both; SME2 with W2 slope ≈ 2; without W2 the ‖v‖² error is visibly worse."""
-    from kernels.adaptive_studies import weak_error_study
+    from kernels.adaptive.studies import weak_error_study
 
     res = weak_error_study("rmsprop", n_paths=20480, A=np.eye(2), noise_std=1.0, c2=1.0,
                            eps=0.1, v0=1.0, seed=0)  # fmt: skip

@@ -1,4 +1,4 @@
-"""Tests for kernels.dual_kernel: closed forms, quadrature, moments (spec models/tokens.md §6.1)."""
+"""Tests for kernels.common.dual_kernel: closed forms, quadrature, moments (spec tokens.md §6.1)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pytest
 from scipy.integrate import quad
 from scipy.special import erf, expit
 
-from kernels import dual_kernel as dk
-from kernels.activations import ACTIVATIONS, LEAKY_SLOPE, ODD_ACTIVATIONS
-from kernels.dual_kernel import (
+from kernels.common import dual_kernel as dk
+from kernels.common.activations import ACTIVATIONS, LEAKY_SLOPE, ODD_ACTIVATIONS
+from kernels.common.dual_kernel import (
     activation_moments,
     dual_kernel,
     dual_kernel_cov,
@@ -33,7 +33,7 @@ SPEC_MOMENTS = {
     "sin": (0.4323, 0.5677),
 }
 
-# Independent scalar definitions (scipy/numpy), not kernels.activations.
+# Independent scalar definitions (scipy/numpy), not kernels.common.activations.
 ORACLE_S = {
     "linear": (lambda x: x, lambda x: 1.0),
     "relu": (lambda x: max(x, 0.0), lambda x: float(x > 0)),

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from kernels import exploration as ex
-from kernels.progress import Cancelled
+from kernels.common.progress import Cancelled
 
 
 def explore(mdp, gamma, c, K, eps=0.1, **kw):
@@ -278,8 +278,8 @@ def test_reinforce_first_goal_and_steps():
 @pytest.mark.slow
 def test_reinforce_gradient_is_unbiased():
     # mean of single-episode REINFORCE steps (lr = 1, B = 1, θ = 0) ≈ exact ∇V(ν) at θ = 0
-    from kernels import exploration_reference as ref
-    from kernels.exploration_pg import reinforce_chunk
+    from kernels.exploration.core import reinforce_chunk
+    from tests.oracles import exploration_reference as ref
 
     mdp = ex.make_mdp("lock", size=4)
     gamma = 0.9
@@ -339,7 +339,7 @@ def test_lock_reinforce_mu_beats_rho_on_average():
 
 # ---------------------------------------------------------------- explorer variants (spec §3)
 def test_soft_vi_solves_its_fixed_point_and_tends_to_the_greedy_policy():
-    from kernels.exploration_solvers import soft_value_iteration
+    from kernels.exploration.solvers import soft_value_iteration
 
     mdp = ex.make_mdp("four_rooms", slip=0.1)
     gamma, tau = 0.95, 0.05

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from kernels import exploration as ex
-from kernels import exploration_reference as ref
-from kernels.exploration_pg import exact_pg_chunk
+from kernels.exploration.core import exact_pg_chunk
+from tests.oracles import exploration_reference as ref
 
 ALL_LAYOUTS = [
     ("four_rooms", {"slip": 0.2}),

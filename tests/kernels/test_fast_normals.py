@@ -1,4 +1,4 @@
-"""kernels.fast_normals: Box–Muller normals from Generator uniforms; polynomial exp/log/sincos."""
+"""kernels.common.normals: Box–Muller normals from Generator uniforms; polynomial exp/log/sincos."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from kernels import fast_normals as F
 from kernels import tokens as T
+from kernels.common import normals as F
 
 
 def test_standard_normals_are_box_muller_of_the_generator_uniforms():

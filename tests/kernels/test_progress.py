@@ -1,11 +1,11 @@
-"""kernels.progress: the Cancelled exception and the throttled progress wrapper."""
+"""kernels.common.progress: the Cancelled exception and the throttled progress wrapper."""
 
 from __future__ import annotations
 
 import pytest
 
 import kernels.tokens as T
-from kernels.progress import PROGRESS_INTERVAL, Cancelled, throttled_progress
+from kernels.common.progress import PROGRESS_INTERVAL, Cancelled, throttled_progress
 
 
 def test_cancelled_carries_partial_result_and_steps():

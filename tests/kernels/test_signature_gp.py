@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import kernels.signature as S
-from kernels.progress import Cancelled
-from kernels.signature_gp import jittered_cholesky, kernel_matrix
+from kernels.common.progress import Cancelled
+from kernels.signature.gp import jittered_cholesky, kernel_matrix
 
 
 def test_posterior_matches_direct_solve() -> None:
@@ -177,7 +177,7 @@ def test_synthetic_ou_has_unit_stationary_variance_and_different_roughness() -> 
 
 def test_serial_cores_give_identical_numbers() -> None:
     # the fallback for a thread-unsafe Numba layer must not change a single bit
-    from kernels import signature_features as F
+    from kernels.signature import features as F
 
     post, means, z, sums, sumsq, _ = fused_and_explicit(True)
     s2, q2 = np.zeros_like(sums), np.zeros_like(sums)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from kernels import swarm
-from kernels.swarm_theory import (
+from kernels.swarm.theory import (
     barrier_constant,
     double_well_points,
     effective_potential,
@@ -241,8 +241,8 @@ def test_bad_input_names_the_parameter() -> None:
 
 
 def test_schedules_match_the_jitted_ones_and_their_laws() -> None:
-    from kernels.swarm_core import beta_at, sigma_at
-    from kernels.swarm_theory import schedule_curves
+    from kernels.swarm.core import beta_at, sigma_at
+    from kernels.swarm.theory import schedule_curves
 
     t = np.linspace(0, 50, 101)
     for kind, name in enumerate(swarm.BETA_SCHEDULES):

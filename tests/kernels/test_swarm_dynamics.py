@@ -6,9 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kernels import swarm, swarm_batch
-from kernels.progress import Cancelled
-from kernels.swarm_theory import double_well_points
+from kernels import swarm
+from kernels.common.progress import Cancelled
+from kernels.swarm import studies as swarm_batch
+from kernels.swarm.theory import double_well_points
 
 P1 = dict(dt=2e-3, beta0=20.0, sigma0=0.25)
 

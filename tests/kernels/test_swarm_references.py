@@ -9,7 +9,8 @@ import pytest
 from cbx.dynamics import CBO
 from scipy.optimize import dual_annealing
 
-from kernels import swarm, swarm_batch
+from kernels import swarm
+from kernels.swarm import studies as swarm_batch
 
 
 def rastrigin_3d(x: np.ndarray) -> np.ndarray:

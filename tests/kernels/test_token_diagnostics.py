@@ -1,4 +1,4 @@
-"""kernels.token_diagnostics on hand-made configurations."""
+"""kernels.tokens.diagnostics on hand-made configurations."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import kernels.tokens as T
-from kernels import token_diagnostics
+from kernels.tokens import diagnostics as token_diagnostics
 
 
 def unit(v):

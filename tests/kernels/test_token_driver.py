@@ -1,4 +1,4 @@
-"""kernels.token_driver: chunked noise, fixed-weight arrays, and chunk-size invariance."""
+"""kernels.tokens.driver: chunked noise, fixed-weight arrays, and chunk-size invariance."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import kernels.tokens as T
-from kernels import token_driver
-from kernels.fast_normals import standard_normals
-from kernels.token_layer import layer_params
+from kernels.common.normals import standard_normals
+from kernels.tokens import driver as token_driver
+from kernels.tokens.core import layer_params
 from tests.kernels.token_helpers import base_cfg
 
 

@@ -1,4 +1,4 @@
-"""kernels.token_init: initial token configurations (spec models/tokens.md §4-§6)."""
+"""kernels.tokens.initial: initial token configurations (spec models/tokens.md §4-§6)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from scipy import stats
 
 import kernels.tokens as T
-from kernels import token_init
+from kernels.tokens import initial as token_init
 
 
 def test_initial_tokens_validation():

@@ -1,4 +1,4 @@
-"""kernels.token_layer: one layer of the noisy transformer against a plain-numpy oracle.
+"""kernels.tokens.core: one layer of the noisy transformer against a plain-numpy oracle.
 
 The oracle is written from spec models/tokens.md §2-§3, independently of the kernels; it is
 driven through the public API (``kernels.tokens.simulate`` / ``advance_with_normals``) on every
@@ -16,8 +16,8 @@ import pytest
 from scipy import special
 
 import kernels.tokens as T
-from kernels import token_layer
-from kernels.activations import ACTIVATIONS
+from kernels.common.activations import ACTIVATIONS
+from kernels.tokens import core as token_layer
 from tests.kernels.token_helpers import base_cfg, uniform_tokens
 
 # ---------------------------------------------------------------------------------------------
@@ -199,7 +199,7 @@ def test_activation_list_is_shared_with_the_activation_module():
     assert set(T.ACTIVATIONS) == set(NUMPY_ACTIVATIONS) == set(ACTIVATIONS)
     for name in ACTIVATIONS:
         u = np.linspace(-3, 3, 7)
-        from kernels.activations import apply_activation
+        from kernels.common.activations import apply_activation
 
         np.testing.assert_allclose(
             apply_activation(name, u), NUMPY_ACTIVATIONS[name](u), atol=1e-15

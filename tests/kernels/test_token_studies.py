@@ -1,4 +1,4 @@
-"""kernels.token_studies: Benettin exponent, strong error, spread of a statistic (spec §6.2, §6.9,
+"""kernels.tokens.studies: Benettin exponent, strong error, spread of a statistic (spec §6.2, §6.9,
 §4 panel 7b).
 
 Tests marked ``slow`` take 2-5 s each on a warm numba cache. Every statistical test uses a fixed
@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 import kernels.tokens as T
-from kernels import token_studies
-from kernels.token_theory import lyapunov_exponent
+from kernels.tokens import studies as token_studies
+from kernels.tokens.theory import lyapunov_exponent
 
 # ---------------------------------------------------------------------------------------------
 # §6.2 Benettin exponents

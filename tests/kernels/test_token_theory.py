@@ -1,4 +1,4 @@
-"""Tests for kernels.token_theory against spec models/tokens.md §2 and §6.1–6.8."""
+"""Tests for kernels.tokens.theory against spec models/tokens.md §2 and §6.1–6.8."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from scipy.integrate import solve_ivp
 from scipy.optimize import brentq
 from scipy.special import i0, i0e, i1, i1e
 
-from kernels import token_theory as tt
-from kernels.activations import ACTIVATIONS, ODD_ACTIVATIONS
-from kernels.dual_kernel import activation_moments
-from kernels.token_theory import (
+from kernels.common.activations import ACTIVATIONS, ODD_ACTIVATIONS
+from kernels.common.dual_kernel import activation_moments
+from kernels.tokens import theory as tt
+from kernels.tokens.theory import (
     attention_effective_strength,
     critical_dimension,
     equiangular_rate,

@@ -16,7 +16,7 @@ import pytest
 from scipy import stats
 
 import kernels.tokens as T
-from kernels.token_theory import (
+from kernels.tokens.theory import (
     equiangular_rho,
     kuramoto_order_parameter,
     lyapunov_exponent,

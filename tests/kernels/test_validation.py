@@ -1,4 +1,4 @@
-"""kernels.validation: the shared argument checks and their messages."""
+"""kernels.common.validation: the shared argument checks and their messages."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from kernels.validation import choice, integer, real, real_array, resolve_rng
+from kernels.common.validation import choice, integer, real, real_array, resolve_rng
 
 
 def test_choice():

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from kernels import widenet as W
-from kernels.activations import apply_activation
-from kernels.progress import Cancelled
-from kernels.widenet_rng import GOLDEN, fill_law_numpy
-from kernels.widenet_sweep import SweepConfig, hybrid_laws, lindeberg_study, w2_table, width_sweep
+from kernels.common.activations import apply_activation
+from kernels.common.progress import Cancelled
+from kernels.widenet.rng import GOLDEN, fill_law_numpy
+from kernels.widenet.studies import SweepConfig, hybrid_laws, lindeberg_study, w2_table, width_sweep
 
 LAW_IDS = {"gaussian": 0, "rademacher": 1, "uniform": 2, "centred_exp": 3}
 
@@ -279,7 +279,7 @@ def test_bound_sandwich_and_lindeberg_staircase():
     res = width_sweep(cfg, with_baseline=False)
     k = cfg.target()[0, 0]
     rb = w2_table(res["main"], [k], "rao_blackwell", res["z2"], res["g2"]).mean(axis=0)[:, 0]
-    from kernels.widenet_sweep import bounds_table
+    from kernels.widenet.studies import bounds_table
 
     lo, hi = (b.mean(axis=0)[:, 0] for b in bounds_table(res["main"], [k]))
     np.testing.assert_allclose(rb, [0.0163, 0.00428], rtol=0.05)  # 5 % (spec §6.9)

@@ -1,0 +1,347 @@
+r"""Expected signature: the state of the tab (spec ``models/signature.md``).
+
+A data set's series become random paths through their GP posterior; the feature is the Monte
+Carlo expected signature, classified by standardise + logistic regression against the NoAug
+and GP-mean baselines. Romito, Triggiano, arXiv:2310.10836.
+
+Restart parameters (data set, GP hyperparameters, grid, augmentations, seed) define a feature
+set, computed off the event loop by :attr:`SignatureModel.features_job` and cached per session;
+live parameters (depth, M, head, feature mode) are answered from that cache. The animation
+(play/step) grows the Monte Carlo sample of the Brownian teaching inset.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from typing import Any
+
+import numpy as np
+import param
+
+from app.models.jobs import BackgroundJob, ProgressFn
+from app.models.signature import head
+from app.models.signature.brownian import BrownianInset
+from app.models.signature.data import (
+    DATASETS,
+    UPLOAD,
+    Dataset,
+    UploadError,
+    load_dataset,
+    parse_csv,
+)
+from app.models.signature.features import FeatureConfig, FeatureSet, build_features
+from app.models.signature.params import SignatureParams
+from app.models.signature.summary import summarise
+from kernels import signature as S
+from kernels.signature.features import augmented_dim
+
+#: Blocks drawn at a restart, so the inset shows a first stretch of its convergence curve.
+BM_START_CHUNKS = 4
+#: Sample paths drawn in panel 1 (at most).
+MAX_SHOWN_PATHS = 20
+#: Largest posterior grid for live redraws (Cholesky ≈ 13 ms at G = 600, spec §8).
+MAX_GRID = 600
+#: Feature sets kept per session (restart configurations visited recently).
+CACHE_SIZE = 4
+
+
+class SignatureModel(SignatureParams):
+    """GP augmentation, expected signatures and the classifier head (spec §2–§5)."""
+
+    def __init__(self, **params: Any) -> None:
+        self.features_job = BackgroundJob(name="features")
+        self.upload_data: Dataset | None = None
+        self._cache: OrderedDict[FeatureConfig, FeatureSet] = OrderedDict()
+        self._posteriors: OrderedDict[tuple, S.Posterior] = OrderedDict()
+        self._cache_lock = threading.Lock()
+        super().__init__(**params)
+        self.param.watch(
+            self._on_live,
+            ["n_samples", "depth", "feature_mode", "standardise_levels", "head_c", "map_channels"],
+        )
+        self.param.watch(self._on_bm_samples, ["bm_samples"])
+
+    # ------------------------------------------------------------------ data
+    @property
+    def data(self) -> Dataset:
+        if self.dataset == UPLOAD:
+            return self.upload_data if self.upload_data is not None else load_dataset(DATASETS[0])
+        return load_dataset(self.dataset)
+
+    def data_key(self) -> str:
+        if self.dataset == UPLOAD and self.upload_data is not None:
+            return f"upload:{id(self.upload_data)}"
+        return self.dataset if self.dataset != UPLOAD else DATASETS[0]
+
+    def upload_csv(self, content: bytes, filename: str = "upload.csv") -> str:
+        """Parse an uploaded CSV into this session's data set; returns the message shown."""
+        try:
+            data = parse_csv(content, name=filename)
+        except UploadError as exc:
+            self.upload_message = f"Upload rejected: {exc}"
+            self.status = self.upload_message
+            return self.upload_message
+        self.upload_data = data
+        self.upload_message = (
+            f"Loaded {filename}: {len(data.y_train)} train / {len(data.y_test)} test series, "
+            f"{data.channels} channel(s) × {data.length} points, {len(data.classes)} classes."
+        )
+        if self.dataset == UPLOAD:
+            self.reset()
+        else:
+            self.dataset = UPLOAD  # restarts through the watcher
+        self.status = self.upload_message
+        return self.upload_message
+
+    @property
+    def current_index(self) -> int:
+        return min(self.series_index, self.data.n_series - 1)
+
+    @property
+    def current_channel(self) -> int:
+        return min(self.channel, self.data.channels - 1)
+
+    # ------------------------------------------------------------- posterior
+    def config(self) -> FeatureConfig:
+        return FeatureConfig(
+            dataset=self.data_key(),
+            kernel=self.kernel,
+            length_scale=float(self.length_scale),
+            signal_var=float(self.signal_var),
+            noise_var=float(self.noise_var),
+            grid_refine=self.effective_refine(),
+            add_time=self.add_time,
+            basepoint=self.basepoint,
+            lead_lag=self.lead_lag,
+            seed=int(self.seed),
+        )
+
+    def effective_refine(self, refine: int | None = None) -> int:
+        """``grid_refine`` capped so that G = r(L−1)+1 ≤ :data:`MAX_GRID` (spec §8)."""
+        r = int(self.grid_refine if refine is None else refine)
+        return max(1, min(r, (MAX_GRID - 1) // (self.data.length - 1)))
+
+    def posterior(self, **overrides: Any) -> S.Posterior:
+        """The GP posterior (one factorisation per hyperparameter setting, cached)."""
+        values = {
+            n: getattr(self, n)
+            for n in ("kernel", "length_scale", "signal_var", "noise_var", "grid_refine")
+        }
+        values.update(overrides)
+        values["grid_refine"] = self.effective_refine(values["grid_refine"])
+        key = (self.data.length, *(values[n] for n in sorted(values)))
+        with self._cache_lock:
+            post = self._posteriors.get(key)
+        if post is None:
+            post = S.gp_posterior(
+                self.data.length,
+                refine=int(values["grid_refine"]),
+                kernel=values["kernel"],
+                length_scale=float(values["length_scale"]),
+                signal_var=float(values["signal_var"]),
+                noise_var=float(values["noise_var"]),
+            )
+            with self._cache_lock:
+                self._posteriors[key] = post
+                while len(self._posteriors) > 3:
+                    self._posteriors.popitem(last=False)
+        return post
+
+    def series_view(self, **overrides: Any) -> dict[str, Any]:
+        """Panel 1 for the highlighted series: observations, posterior mean, ±2σ band and
+        sample paths (same z under any hyperparameters, so drags deform the paths)."""
+        post = self.posterior(**overrides)
+        values, label, split = self.data.series(self.current_index)
+        mean = post.mean(values)  # (c, G)
+        n_show = min(self.n_samples, MAX_SHOWN_PATHS)
+        z = S.sample_normals(
+            self.seed, np.array([self.current_index]), n_show, values.shape[0], post.grid.size
+        )[0]
+        paths = S.gp_sample_paths(post, mean, z)
+        ch = self.current_channel
+        sd = np.sqrt(post.variance)
+        return {
+            "t": post.t,
+            "y": values[ch],
+            "grid": post.grid,
+            "mean": mean[ch],
+            "lower": mean[ch] - 2 * sd,
+            "upper": mean[ch] + 2 * sd,
+            "paths": paths[:, ch],
+            "label": label,
+            "split": split,
+            "jitter": post.jitter,
+            "method": post.method,
+        }
+
+    def effective_depth(self) -> int:
+        """``depth`` capped so that the feature length Σ d^k stays ≤ 3000."""
+        d_aug = augmented_dim(self.data.channels, self.add_time, self.lead_lag)
+        return min(self.depth, S.max_depth(d_aug))
+
+    def series_signature(self) -> dict[str, Any]:
+        """Panel 2: expected signature of the highlighted series (M samples, ± s.e.), with the
+        GP-mean and NoAug signatures, at the effective depth."""
+        post = self.posterior()
+        index = self.current_index
+        values = self.data.series(index)[0]
+        depth = self.effective_depth()
+        flags = dict(add_time=self.add_time, basepoint=self.basepoint, lead_lag=self.lead_lag)
+        means = post.mean(values)[None]
+        z = S.sample_normals(
+            self.seed, np.array([index]), self.n_samples, values.shape[0], post.grid.size
+        )
+        sums, sumsq = S.gp_signature_sums(means, post, z, depth, **flags)
+        es, se = S.sums_to_mean_stderr(sums[0], sumsq[0], self.n_samples)
+        gp_mean = S.augmented_signature_batch(means.transpose(0, 2, 1), depth, post.grid, **flags)[
+            0
+        ]
+        raw = S.augmented_signature_batch(values.T[None], depth, post.t, **flags)[0]
+        return {
+            "es": es,
+            "se": se,
+            "mean": gp_mean,
+            "raw": raw,
+            "depth": depth,
+            "d": augmented_dim(values.shape[0], self.add_time, self.lead_lag),
+        }
+
+    # -------------------------------------------------------------- features
+    def refresh_features(self) -> None:
+        """Recompute (or look up) features and refit the head off the event loop."""
+        config = self.config()
+        snapshot = dict(
+            config=config,
+            data=self.data,
+            m=int(self.n_samples),
+            depth=self.effective_depth(),
+            mode=self.feature_mode,
+            levelwise=self.standardise_levels,
+            c=float(self.head_c),
+            map_channels=int(self.map_channels),
+            index=self.current_index,
+        )
+        post = self.posterior()
+        self.features_job.start(
+            lambda progress: self._compute(progress, post=post, **snapshot), "Computing features"
+        )
+
+    def _feature_set(
+        self, config: FeatureConfig, data: Dataset, post: S.Posterior, progress: ProgressFn
+    ) -> FeatureSet:
+        with self._cache_lock:
+            fs = self._cache.get(config)
+            if fs is not None:
+                self._cache.move_to_end(config)
+        if fs is None:
+            fs = build_features(config, data, post, progress)
+            with self._cache_lock:
+                self._cache[config] = fs
+                while len(self._cache) > CACHE_SIZE:
+                    self._cache.popitem(last=False)
+        return fs
+
+    def _compute(
+        self,
+        progress: ProgressFn,
+        *,
+        config,
+        data,
+        post,
+        m,
+        depth,
+        mode,
+        levelwise,
+        c,
+        map_channels,
+        index,
+    ) -> dict[str, Any]:
+        start = time.perf_counter()
+        fs = self._feature_set(config, data, post, progress)
+        with fs.lock:  # one job at a time extends a feature set's running sums
+            fs.extend(m, progress=lambda f: progress(0.9 * f))
+        result = summarise(
+            fs,
+            m=m,
+            depth=depth,
+            mode=mode,
+            levelwise=levelwise,
+            c=c,
+            map_channels=map_channels,
+            seed=config.seed,
+        )
+        result["index"] = index
+        result["seconds"] = time.perf_counter() - start
+        return result
+
+    def _on_live(self, *events: param.parameterized.Event) -> None:
+        if self._applying_preset:
+            return
+        self.refresh_features()
+        self.status = "Updating accuracies from the cached features…"
+
+    # ---------------------------------------------------- marginal likelihood
+    def fit_marginal_likelihood(self) -> str:
+        """Set ℓ, σ_f², σ_n² to the maximiser of the training set's log marginal likelihood."""
+        bounds = [self.param[n].bounds for n in ("length_scale", "signal_var", "noise_var")]
+        (ls, sf2, sn2), value = head.fit_hyperparameters(
+            self.data.x_train,
+            self.kernel,
+            (self.length_scale, self.signal_var, self.noise_var),
+            bounds,
+        )
+        self.param.update(
+            length_scale=round(ls, 4), signal_var=round(sf2, 4), noise_var=float(f"{sn2:.3g}")
+        )
+        self.status = f"Fitted by marginal likelihood (log ML = {value:.1f})."
+        return self.status
+
+    # ----------------------------------------------------- simulation hooks
+    def _initialize(self, rng: np.random.Generator) -> None:
+        if self.dataset == UPLOAD and self.upload_data is None:
+            self.upload_message = "No CSV uploaded in this session yet: showing ItalyPowerDemand."
+        data = self.data
+        # the sliders span this data set (values beyond are clamped by current_index/channel)
+        self.param.series_index.softbounds = (0, data.n_series - 1)
+        self.param.channel.softbounds = (0, max(1, data.channels - 1))
+        self.brownian = BrownianInset(self.bm_dim, self.bm_horizon, self.bm_steps)
+        self.brownian.add(BM_START_CHUNKS, self.bm_samples, rng)
+        self.refresh_features()
+
+    def _advance(self, n_steps: int, rng: np.random.Generator) -> float:
+        self.brownian.add(n_steps, self.bm_samples, rng)
+        return float(self.brownian.count)
+
+    def _steps_until_end(self) -> int:
+        return self.brownian.blocks_left(self.bm_samples)
+
+    def _on_bm_samples(self, event: param.parameterized.Event) -> None:
+        if event.new < self.brownian.count and not self._applying_preset:
+            self.reset()  # fewer paths than already drawn: start the inset again
+
+    def _run_arrays(self) -> dict[str, np.ndarray]:
+        arrays: dict[str, np.ndarray] = {
+            "brownian_paths": np.asarray(self.brownian.trace["m"], dtype=float),
+            "brownian_max_error": np.asarray(self.brownian.trace["error"], dtype=float),
+            "brownian_mean": self.brownian.estimate()[0],
+            "brownian_exact": self.brownian.exact,
+        }
+        result = self.features_job.result
+        if result is not None:
+            for name, values in result["acc_depth"].items():
+                arrays[f"accuracy_vs_depth_{name}"] = np.asarray(values, dtype=float)
+            arrays["embedding"] = result["embedding"]
+            # the CSV holds the longest 1-D arrays: one row per series of the embedding
+            classes = sorted(set(result["labels"].tolist()))
+            arrays["embedding_pc1"] = result["embedding"][:, 0]
+            arrays["embedding_pc2"] = result["embedding"][:, 1]
+            arrays["class_index"] = np.array(
+                [classes.index(v) for v in result["labels"]], dtype=float
+            )
+            arrays["is_test"] = (np.arange(len(result["labels"])) >= result["n_train"]) * 1.0
+        return arrays
+
+    def _state_arrays(self) -> dict[str, np.ndarray]:
+        return {"brownian_sums": self.brownian.sums}

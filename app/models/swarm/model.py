@@ -1,0 +1,261 @@
+r"""Swarm escapes: the state of the tab (spec ``models/swarm.md``).
+
+A softmin-energy swarm descends :math:`J_\beta=\sum_i w_i f(x_i)`; next to it run "ghost"
+baselines from the same start and, for Langevin and CBO, the same noise increments (common
+random numbers): independent overdamped Langevin, CBO and PSO. Many-run studies (hitting times,
+success rates, the Kramers plot, dual annealing) run as background jobs. Agazzi, Carlei,
+Romito, Saviozzi, arXiv:2509.17815.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import param
+
+from app.models.jobs import BackgroundJob
+from app.models.swarm import studies as swarm_studies
+from app.models.swarm.params import TEACHING_DEFAULT, SwarmControls
+from kernels import swarm
+from kernels.swarm.objectives import OBJECTIVES
+from kernels.swarm.theory import schedule_curves, stability_number
+
+__all__ = ["GHOSTS", "TEACHING_DEFAULT", "SwarmModel"]
+
+GHOSTS = ("langevin", "cbo", "pso")
+#: Frames of positions kept for the trails.
+TRAIL_FRAMES = 16
+#: At most this many frames of history are kept (older ones are thinned by 2).
+MAX_RECORDS = 4000
+#: A particle counts as "at a wall" within this fraction of the box width (spec §4.7).
+WALL_FRACTION = 0.025
+HISTORY_FIELDS = (
+    "t",
+    "best",
+    "J",
+    "min_f",
+    "mean_f",
+    "explorers",
+    "at_wall",
+    "clipped",
+    "best_langevin",
+    "best_cbo",
+    "best_pso",
+)
+
+
+class SwarmModel(SwarmControls):
+    """Softmin swarm and its ghost baselines on a 1-D or 2-D landscape (spec §2–§5)."""
+
+    def __init__(self, **params: Any) -> None:
+        self.study = BackgroundJob(name="hitting-time study")
+        self.sweep = BackgroundJob(name="success sweep")
+        self.kramers = BackgroundJob(name="Kramers study")
+        super().__init__(**params)
+        self.param.watch(self._on_speed_preset, ["preset"])
+
+    def _on_speed_preset(self, event: param.parameterized.Event) -> None:
+        """Presets also set the frame size (speed is not a scientific param)."""
+        values = self.presets.get(event.new, {})
+        self.speed = int(values.get("speed", self.param.speed.default))
+
+    # ------------------------------------------------------------------ run
+    @property
+    def box(self) -> tuple[float, float]:
+        info = OBJECTIVES[self.objective]
+        return info.lo, info.hi
+
+    def kernel_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments of :func:`kernels.swarm.make_params` from the live params."""
+        return dict(
+            dt=self.dt,
+            beta_schedule=self.beta_schedule,
+            beta0=self.beta0,
+            beta_rate=self.beta_rate,
+            beta_max=self.beta_max,
+            sigma_schedule=self.sigma_schedule,
+            sigma0=self.sigma0,
+            kappa_mode=self.kappa_mode,
+            boundary=self.boundary,
+            tilt=self.tilt if self.objective == "tilted_double_well" else 0.0,
+            energy_form=self.energy_form,
+            step_clip=self.step_clip,
+            cbo_lambda=self.cbo_lambda,
+            cbo_sigma=self.cbo_sigma,
+            pso_w=self.pso_w,
+            pso_c1=self.pso_c1,
+            pso_c2=self.pso_c2,
+        )
+
+    def params_for(self, dim: int, n: int) -> swarm.SwarmParams:
+        return swarm.make_params(self.objective, dim, n, **self.kernel_kwargs())
+
+    def _initialize(self, rng: np.random.Generator) -> None:
+        self.x0 = swarm.initial_cloud(
+            self.init,
+            self.n_particles,
+            self.dim,
+            self.objective,
+            rng,
+            self.init_spread,
+            self.kernel_kwargs()["tilt"],
+        )
+        self.swarm = swarm.SwarmState(self.x0)
+        self.ghosts = {m: swarm.SwarmState(self.x0) for m in GHOSTS}
+        # PSO reads uniforms from its own stream: toggling it never shifts the shared normals
+        self._pso_rng = np.random.default_rng([self.seed, 3])
+        self.trail: list[np.ndarray] = [self.x0.copy()]
+        self.history: dict[str, list[float]] = {k: [] for k in HISTORY_FIELDS}
+        self._record()
+
+    def _steps_until_end(self) -> int:
+        return max(0, round((self.t_max - self.t) / self.dt))
+
+    def _advance(self, n_steps: int, rng: np.random.Generator) -> float:
+        params = self.params_for(self.dim, self.n_particles)
+        normals = swarm.draw_noise(rng, "softmin", n_steps, self.n_particles, self.dim)
+        swarm.advance(self.swarm, params, "softmin", normals)
+        swarm.advance(self.ghosts["langevin"], params, "langevin", normals)
+        swarm.advance(self.ghosts["cbo"], params, "cbo", normals)
+        uniforms = swarm.draw_noise(self._pso_rng, "pso", n_steps, self.n_particles, self.dim)
+        swarm.advance(self.ghosts["pso"], params, "pso", uniforms)
+        # ghosts keep their own clocks; the swarm's is the run's
+        self.trail.append(self.swarm.x.copy())
+        del self.trail[:-TRAIL_FRAMES]
+        self._record()
+        return self.swarm.t
+
+    # ------------------------------------------------------------ snapshot
+    def snapshot(self) -> dict[str, Any]:
+        """The current swarm: positions, f, weights w, coefficients c, J, β(t), σ(t), the
+        explorer mask (c < 0) and the J + 1/β level."""
+        x = self.swarm.x
+        tilt = self.kernel_kwargs()["tilt"]
+        finite = bool(np.all(np.isfinite(x)))
+        f = swarm.objective_value(self.objective, x, tilt) if finite else np.full(len(x), np.nan)
+        beta, sigma = self.schedules_at(np.array([self.t]))
+        b = float(beta[0])
+        if finite:
+            w = swarm.softmin_weights(f, b)
+            c = swarm.softmin_coefficients(f, b, self.energy_form)
+            j = swarm.softmin_energy(f, b, self.energy_form)
+        else:
+            w = c = np.full(len(x), np.nan)
+            j = math.nan
+        return {
+            "x": x,
+            "f": f,
+            "w": w,
+            "c": c,
+            "J": j,
+            "beta": b,
+            "sigma": float(sigma[0]),
+            "explorers": c < 0,
+            "level": j + 1.0 / b if b > 0 else math.inf,
+        }
+
+    def schedules_at(self, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return schedule_curves(
+            t,
+            self.beta_schedule,
+            self.beta0,
+            self.beta_rate,
+            self.beta_max,
+            self.sigma_schedule,
+            self.sigma0,
+        )
+
+    def at_wall_fraction(self, x: np.ndarray) -> float:
+        """Fraction of particles within 2.5 % of the box width of a wall (spec §4.7)."""
+        lo, hi = self.box
+        margin = WALL_FRACTION * (hi - lo)
+        return float(np.mean(np.any((x < lo + margin) | (x > hi - margin), axis=1)))
+
+    def _record(self) -> None:
+        snap = self.snapshot()
+        h = self.history
+        h["t"].append(self.swarm.t)
+        h["best"].append(self.swarm.best if self.swarm.steps else float(np.nanmin(snap["f"])))
+        h["J"].append(snap["J"])
+        h["min_f"].append(float(np.min(snap["f"])))
+        h["mean_f"].append(float(np.mean(snap["f"])))
+        h["explorers"].append(float(np.mean(snap["explorers"])))
+        h["at_wall"].append(self.at_wall_fraction(snap["x"]))
+        steps = max(1, self.swarm.steps * self.n_particles)
+        h["clipped"].append(self.swarm.n_clipped / steps)
+        for m in GHOSTS:
+            g = self.ghosts[m]
+            h["best_" + m].append(g.best if g.steps else h["best"][0])
+        if len(h["t"]) > MAX_RECORDS:
+            for k in h:
+                h[k] = h[k][::2]
+
+    def stability(self) -> tuple[float | None, str]:
+        """hκL(1+(N−1)/e) and a one-line verdict (the stability badge, spec §2)."""
+        lipschitz = OBJECTIVES[self.objective].lipschitz
+        kappa = float(self.n_particles) if self.kappa_mode == "N" else 1.0
+        if lipschitz is None:
+            clip = "on" if self.step_clip > 0 else "off: switch it on"
+            return None, f"no global L (cusp at 0); step clip {clip}"
+        number = stability_number(self.dt, kappa, lipschitz, self.n_particles)
+        verdict = "stable" if number < 1 else "UNSTABLE: lower h, N or κ"
+        return number, verdict
+
+    def hit_times(self) -> dict[str, float]:
+        """Time at which the swarm and each ghost first reached the target (NaN: not yet)."""
+        states = {"softmin": self.swarm, **self.ghosts}
+        return {m: s.hit_step * self.dt if s.hit_step >= 0 else math.nan for m, s in states.items()}
+
+    def _run_arrays(self) -> dict[str, np.ndarray]:
+        arrays = {k: np.asarray(v, dtype=float) for k, v in self.history.items()}
+        arrays["x"] = self.swarm.x
+        for m in GHOSTS:
+            arrays["x_" + m] = self.ghosts[m].x
+        return arrays
+
+    def _state_arrays(self) -> dict[str, np.ndarray]:
+        return {"x": self.swarm.x, **{m: g.x for m, g in self.ghosts.items()}}
+
+    # -------------------------------------------------------------- studies
+    def study_args(self) -> dict[str, Any]:
+        """Arguments of :func:`kernels.swarm.studies.hitting_time_study` at the current params."""
+        kwargs = self.kernel_kwargs()
+        return dict(
+            n_runs=self.n_runs,
+            t_max=self.t_max,
+            n_particles=self.n_particles,
+            dim=self.study_dim,
+            seed=self.seed,
+            init=self.init,
+            init_spread=self.init_spread,
+            **kwargs,
+        )
+
+    def run_study(self) -> None:
+        """Hitting times of softmin, Langevin, CBO and PSO, plus dual annealing (panel 6)."""
+        objective, args = self.objective, self.study_args()
+        self.study.start(
+            lambda progress: swarm_studies.hitting_study(objective, args, progress),
+            "Running the study",
+        )
+
+    def run_sweep(self) -> None:
+        """Success rate by the horizon against β₀ and against σ₀ (panel 6)."""
+        objective, args = self.objective, self.study_args()
+        args["n_runs"] = max(10, self.n_runs // 4)
+        beta0, sigma0 = self.beta0, self.sigma0
+        self.sweep.start(
+            lambda progress: swarm_studies.success_sweep(objective, args, beta0, sigma0, progress),
+            "Sweeping β and σ",
+        )
+
+    def run_kramers(self) -> None:
+        """Mean hitting time against 1/σ² on the double well (the Kramers plot)."""
+        args = self.study_args()
+        # long horizon: Langevin's exits must mostly happen within it, or the means are censored
+        args.update(n_runs=max(10, self.n_runs // 4), t_max=max(self.t_max, 200.0))
+        for key in ("tilt",):
+            args[key] = self.tilt
+        self.kramers.start(lambda progress: swarm_studies.kramers(args, progress), "Kramers study")

@@ -1,0 +1,290 @@
+"""The controls of the Swarm escapes tab: every parameter, its bounds and doc, the presets.
+
+Spec ``models/swarm.md`` §2 (parameter table) and §5 (presets). :class:`SwarmControls` declares
+them; :class:`app.models.swarm.model.SwarmModel` adds the behaviour.
+"""
+
+from __future__ import annotations
+
+import param
+
+from app.models.base import SimulationModel
+from kernels import swarm
+from kernels.swarm.objectives import OBJECTIVES
+
+TEACHING_DEFAULT = "Escape race (teaching default)"
+
+
+class SwarmControls(SimulationModel):
+    """Parameters (restart / live / advanced), their display order and the presets."""
+
+    speed = param.Integer(
+        default=250,
+        bounds=(1, 5000),
+        softbounds=(1, 1000),
+        doc="SDE steps advanced per animation frame (all methods advance together).",
+    )
+    objective = param.Selector(
+        default="tilted_double_well",
+        label="Landscape f",
+        objects=list(OBJECTIVES),
+        doc="f: the landscape. The tilted double well has a shallow well (start) and a deep one.",
+    )
+    tilt = param.Number(
+        0.1,
+        label="a tilt",
+        bounds=(-0.35, 0.35),
+        step=0.01,
+        doc="a: tilt a·x₁ of the double well; a > 0 makes the left well the deep one.",
+    )
+    dim = param.Selector(
+        default=2,
+        label="d dimension",
+        objects=[1, 2],
+        doc="d: dimension of the animated landscape (studies may use up to 50, see Advanced).",
+    )
+    n_particles = param.Integer(
+        10,
+        label="N particles",
+        bounds=(1, 200),
+        doc="N: particles in the swarm (and per ghost swarm).",
+    )
+    kappa_mode = param.Selector(
+        default="N",
+        label="κ drift scale",
+        objects=list(swarm.KAPPA_MODES),
+        doc="κ: drift scale. κ = N makes β = 0 exactly independent Langevin; κ = 1 is N× hotter.",
+    )
+    beta_schedule = param.Selector(
+        default="constant",
+        label="β schedule",
+        objects=list(swarm.BETA_SCHEDULES),
+        doc=(
+            "β(t): constant β₀, linear β₀+rt, exponential β₀e^{rt} or logarithmic β₀log(e+rt), "
+            "capped at β_max."
+        ),
+    )
+    beta0 = param.Number(
+        20.0,
+        label="β₀ inverse temperature",
+        bounds=(0.0, 1000.0),
+        softbounds=(0.0, 200.0),
+        step=0.5,
+        doc="β₀: softmin inverse temperature at t = 0 (also CBO's α).",
+    )
+    beta_rate = param.Number(
+        0.2,
+        label="r β growth rate",
+        bounds=(0.0, 5.0),
+        step=0.05,
+        doc="r: growth rate of the β schedule.",
+    )
+    beta_max = param.Number(
+        1000.0,
+        label="β_max cap",
+        bounds=(1.0, 1e4),
+        step=10.0,
+        doc="β_max: cap of every β schedule.",
+    )
+    sigma_schedule = param.Selector(
+        default="constant",
+        label="σ schedule",
+        objects=list(swarm.SIGMA_SCHEDULES),
+        doc="σ(t): constant, or log cooling σ₀√(log 2/log(2+t)) (the SA law).",
+    )
+    sigma0 = param.Number(
+        0.25,
+        label="σ₀ noise",
+        bounds=(0.0, 3.0),
+        step=0.01,
+        doc="σ₀: Brownian noise strength (shared by the swarm and the Langevin ghosts).",
+    )
+    dt = param.Number(
+        2e-3,
+        label="h step",
+        bounds=(1e-5, 1e-2),
+        step=1e-4,
+        doc="h: Euler–Maruyama step. The badge warns when hκL(1+(N−1)/e) ≥ 1.",
+    )
+    step_clip = param.Number(
+        0.0,
+        label="Step clip",
+        bounds=(0.0, 1.0),
+        step=0.005,
+        doc="Largest drift displacement per step (0 = off); needed on Ackley's cusp.",
+    )
+    boundary = param.Selector(
+        default="reflect",
+        label="Walls",
+        objects=list(swarm.BOUNDARIES),
+        doc="Box walls: reflecting, periodic, or none (explorers can then be lost).",
+    )
+    init = param.Selector(
+        default="shallow_well",
+        label="Initial cloud",
+        objects=list(swarm.INITS),
+        doc="Start: a Gaussian cloud in the shallow well, uniform on the box, or a corner.",
+    )
+    init_spread = param.Number(
+        0.05,
+        label="s₀ initial spread",
+        bounds=(0.0, 1.0),
+        step=0.01,
+        doc="s₀: standard deviation of the shallow-well start.",
+    )
+    t_max = param.Number(
+        60.0,
+        label="T horizon",
+        bounds=(1.0, 500.0),
+        step=1.0,
+        doc="T: the run (and every study) stops at this time.",
+    )
+    energy_form = param.Selector(
+        default="weighted_mean",
+        label="Energy J",
+        objects=list(swarm.ENERGY_FORMS),
+        doc=(
+            "J: Boltzmann-weighted mean (explorers exist) or log-sum-exp (every particle descends)."
+        ),
+    )
+    show_langevin = param.Boolean(
+        True, label="Langevin ghosts", doc="Show the independent Langevin ghosts (same noise)."
+    )
+    show_cbo = param.Boolean(False, label="CBO ghosts", doc="Show the CBO ghosts (same noise).")
+    show_pso = param.Boolean(False, label="PSO ghosts", doc="Show the gbest PSO ghosts.")
+    cbo_lambda = param.Number(
+        1.0, label="CBO λ", bounds=(0.0, 10.0), step=0.1, doc="λ: CBO drift towards the consensus."
+    )
+    cbo_sigma = param.Number(
+        0.7,
+        label="CBO σ_c",
+        bounds=(0.0, 5.0),
+        step=0.05,
+        doc="σ_c: CBO noise scale (× |x − m_α|).",
+    )
+    pso_w = param.Number(0.9, label="PSO w", bounds=(0.0, 1.2), step=0.05, doc="w: PSO inertia.")
+    pso_c1 = param.Number(
+        0.5, label="PSO c₁", bounds=(0.0, 3.0), step=0.05, doc="c₁: PSO pull to the personal best."
+    )
+    pso_c2 = param.Number(
+        0.3, label="PSO c₂", bounds=(0.0, 3.0), step=0.05, doc="c₂: PSO pull to the global best."
+    )
+    n_runs = param.Integer(
+        200,
+        label="M runs (studies)",
+        bounds=(10, 2000),
+        softbounds=(10, 500),
+        doc="M: independent runs per method in the hitting-time studies.",
+    )
+    study_dim = param.Integer(
+        2,
+        label="d in studies",
+        bounds=(1, 50),
+        doc="Dimension used by the studies (the animation shows d ≤ 2).",
+    )
+
+    restart_params = ("objective", "dim", "n_particles", "init", "init_spread")
+    live_params = (
+        "tilt",
+        "kappa_mode",
+        "beta_schedule",
+        "beta0",
+        "beta_rate",
+        "beta_max",
+        "sigma_schedule",
+        "sigma0",
+        "dt",
+        "step_clip",
+        "boundary",
+        "t_max",
+        "energy_form",
+        "show_langevin",
+        "show_cbo",
+        "show_pso",
+        "cbo_lambda",
+        "cbo_sigma",
+        "pso_w",
+        "pso_c1",
+        "pso_c2",
+        "n_runs",
+        "study_dim",
+    )
+    display_order = (
+        "beta0",
+        "sigma0",
+        "n_particles",
+        "tilt",
+        "objective",
+        "show_langevin",
+        "show_cbo",
+        "show_pso",
+        "kappa_mode",
+        "beta_schedule",
+        "beta_rate",
+        "beta_max",
+        "sigma_schedule",
+        "energy_form",
+        "dt",
+        "step_clip",
+        "boundary",
+        "t_max",
+        "init",
+        "init_spread",
+        "dim",
+        "n_runs",
+        "study_dim",
+        "cbo_lambda",
+        "cbo_sigma",
+        "pso_w",
+        "pso_c1",
+        "pso_c2",
+    )
+    advanced_params = (
+        "beta_rate",
+        "beta_max",
+        "sigma_schedule",
+        "energy_form",
+        "dt",
+        "step_clip",
+        "boundary",
+        "init",
+        "init_spread",
+        "dim",
+        "study_dim",
+        "cbo_lambda",
+        "cbo_sigma",
+        "pso_w",
+        "pso_c1",
+        "pso_c2",
+    )
+    presets = {
+        TEACHING_DEFAULT: {"seed": 0},
+        "Small-noise gap": {"seed": 0, "sigma0": 0.18, "beta0": 100.0},
+        "Weak coupling": {"seed": 0, "beta0": 0.5},
+        "Leaders and explorers": {
+            "seed": 0,
+            "objective": "quadratic",
+            "n_particles": 8,
+            "beta0": 1.0,
+            "sigma0": 0.0,
+            "dt": 0.01,
+            "init": "uniform",
+            "speed": 20,
+            "t_max": 100.0,
+        },
+        "Ackley, small noise": {
+            "seed": 0,
+            "objective": "ackley",
+            "n_particles": 20,
+            "beta0": 50.0,
+            "sigma0": 0.6,
+            "dt": 5e-4,
+            "step_clip": 0.05,
+            "speed": 100,
+            "t_max": 20.0,
+            "init": "corner",
+            "show_cbo": True,
+        },
+    }
+    default_preset = TEACHING_DEFAULT
+    divergence_hint = "lower the step h or β, switch on the step clip or the walls, then reset"

@@ -1,0 +1,312 @@
+"""Panels 1–2 of the expected-signature tab: one series with its GP posterior, and its expected
+signature level by level. Each panel owns its Bokeh sources and refreshes them in place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import panel as pn
+from bokeh.models import ColorBar, FixedTicker, LinearColorMapper, Span, Whisker
+from bokeh.palettes import Category10_10, RdBu11
+
+from app.models.signature.model import SignatureModel
+from app.tabs.plotting import (
+    BAND,
+    MEASURED,
+    REFERENCE,
+    THEORY,
+    caption,
+    empty_source,
+    labelled_figure,
+    legend_outside,
+    panel_card,
+    readout,
+    readout_pane,
+)
+
+SERIES_CAPTION = (
+    "**Look for:** the band collapses onto the data as σ_n² → 0 at r = 1 and bulges between "
+    "observations when r > 1. Drag ℓ or σ_n²: the sample paths deform smoothly because they "
+    "keep their random keys z."
+)
+SIGNATURE_CAPTION = (
+    "**Look for:** level 1 of the expected signature agrees with the GP-mean signature up to "
+    "Monte Carlo noise, while higher levels drift away as σ_n² grows (the samples gain "
+    "roughness). Bars: GP-ES ± 2 s.e.; dots: GP mean; crosses: raw series (NoAug)."
+)
+#: At most this many signature coordinates are drawn as bars (whole levels only).
+MAX_BARS = 400
+
+
+class SeriesPanel:
+    """Panel 1 (hero): observations, posterior mean, ±2σ band and sample paths."""
+
+    def __init__(self, model: SignatureModel) -> None:
+        self.model = model
+        fig = labelled_figure(
+            "One series and its GP posterior",
+            "time t (rescaled to [0, 1])",
+            "value",
+            height=340,
+        )
+        self._band = empty_source("x", "lower", "upper")
+        self._paths = empty_source("xs", "ys")
+        self._mean = empty_source("x", "y")
+        self._obs = empty_source("x", "y")
+        fig.varea(
+            "x",
+            "lower",
+            "upper",
+            source=self._band,
+            color=BAND,
+            alpha=0.45,
+            legend_label="mean ± 2σ",
+        )
+        fig.multi_line(
+            "xs",
+            "ys",
+            source=self._paths,
+            color="#6a51a3",
+            alpha=0.35,
+            line_width=1,
+            legend_label="sample paths X⁽ʲ⁾",
+        )
+        fig.line(
+            "x",
+            "y",
+            source=self._mean,
+            color=MEASURED,
+            line_width=2.5,
+            legend_label="posterior mean m",
+        )
+        fig.scatter(
+            "x", "y", source=self._obs, color="black", size=4, legend_label="observations y"
+        )
+        self._class_means = empty_source("xs", "ys", "color", "label")
+        fig.multi_line(
+            "xs",
+            "ys",
+            source=self._class_means,
+            color="color",
+            line_dash="dashed",
+            line_width=2,
+            alpha=0.8,
+            legend_field="label",
+        )
+        legend_outside(fig)
+        self.figure = fig
+        self.readout = readout_pane()
+        self.show_class_means = pn.widgets.Checkbox(label="Class means (training set)", value=False)
+        self.show_class_means.param.watch(lambda *_: self.update(), "value")
+
+    def layout(self) -> pn.viewable.Viewable:
+        return panel_card(
+            "Series + GP posterior",
+            pn.pane.Bokeh(self.figure, sizing_mode="stretch_width"),
+            self.show_class_means,
+            self.readout,
+            caption(SERIES_CAPTION),
+            min_width=520,
+        )
+
+    def update(self, **overrides: Any) -> None:
+        view = self.model.series_view(**overrides)
+        grid = view["grid"]
+        self._band.data = {"x": grid, "lower": view["lower"], "upper": view["upper"]}
+        self._paths.data = {"xs": [grid] * len(view["paths"]), "ys": list(view["paths"])}
+        self._mean.data = {"x": grid, "y": view["mean"]}
+        self._obs.data = {"x": view["t"], "y": view["y"]}
+        data = self.model.data
+        if self.show_class_means.value:
+            ch = self.model.current_channel
+            labels = data.y_train
+            classes = sorted(set(labels.tolist()))[:10]
+            self._class_means.data = {
+                "xs": [view["t"]] * len(classes),
+                "ys": [data.x_train[labels == c, ch].mean(axis=0) for c in classes],
+                "color": [Category10_10[k] for k in range(len(classes))],
+                "label": [f"mean of class {c}" for c in classes],
+            }
+        else:
+            self._class_means.data = {"xs": [], "ys": [], "color": [], "label": []}
+        self.readout.object = readout(
+            {
+                "series i": f"{self.model.current_index} / {data.n_series - 1}",
+                "class": view["label"][:12],
+                "split": view["split"],
+                "grid G": str(len(grid)),
+                "paths shown": str(len(view["paths"])),
+                "jitter ε": f"{view['jitter']:.0e}" if view["method"] == "cholesky" else "eigh",
+            }
+        )
+
+
+def word_labels(d: int, depth: int) -> list[str]:
+    """Words (i₁…i_k) of levels 1..depth in the flat signature order."""
+    labels = []
+    for k in range(1, depth + 1):
+        for flat in range(d**k):
+            digits = np.unravel_index(flat, (d,) * k)
+            labels.append("(" + ",".join(str(int(i)) for i in digits) + ")")
+    return labels
+
+
+class SignaturePanel:
+    """Panel 2: the expected signature by level, with the level-2 matrix and its Lévy area."""
+
+    def __init__(self, model: SignatureModel) -> None:
+        self.model = model
+        fig = labelled_figure(
+            "Expected signature of the highlighted series",
+            "signature coordinate (word)",
+            "coefficient",
+            height=300,
+            tooltips=[
+                ("word", "@word"),
+                ("level", "@level"),
+                ("GP-ES", "@es{0.0000}"),
+                ("± 2 s.e.", "@err{0.0000}"),
+                ("GP mean", "@mean{0.0000}"),
+                ("NoAug", "@raw{0.0000}"),
+            ],
+        )
+        self._bars = empty_source(
+            "x", "es", "lower", "upper", "err", "mean", "raw", "word", "level"
+        )
+        fig.vbar(
+            "x",
+            top="es",
+            width=0.8,
+            source=self._bars,
+            color=MEASURED,
+            alpha=0.6,
+            legend_label="GP-ES (M samples)",
+        )
+        fig.add_layout(
+            Whisker(
+                source=self._bars,
+                base="x",
+                lower="lower",
+                upper="upper",
+                line_color="#08306b",
+                line_width=1,
+            )
+        )
+        fig.scatter("x", "mean", source=self._bars, color=THEORY, size=5, legend_label="GP mean")
+        fig.scatter(
+            "x",
+            "raw",
+            source=self._bars,
+            color=REFERENCE,
+            marker="x",
+            size=6,
+            legend_label="NoAug (raw)",
+        )
+        self._levels = empty_source("x", "y", "text")
+        fig.text("x", "y", "text", source=self._levels, text_font_size="11px", text_color="#555555")
+        self._separators: list[Span] = []
+        legend_outside(fig)
+        self.figure = fig
+        heat = labelled_figure(
+            "Level 2: S^(i,j)",
+            "j",
+            "i",
+            height=300,
+            tooltips=[("(i,j)", "(@i,@j)"), ("S", "@value{0.0000}")],
+        )
+        heat.update(sizing_mode="fixed", width=300)
+        heat.y_range.flipped = True
+        self._ticker = FixedTicker(ticks=[0, 1])
+        heat.xaxis.ticker = self._ticker
+        heat.yaxis.ticker = self._ticker
+        self._mapper = LinearColorMapper(palette=RdBu11[::-1], low=-1, high=1)
+        self._cells = empty_source("i", "j", "value")
+        heat.rect(
+            "j",
+            "i",
+            0.95,
+            0.95,
+            source=self._cells,
+            fill_color={"field": "value", "transform": self._mapper},
+            line_color=None,
+        )
+        heat.add_layout(ColorBar(color_mapper=self._mapper, width=8), "right")
+        self.heat = heat
+        self.readout = readout_pane()
+
+    def layout(self) -> pn.viewable.Viewable:
+        return panel_card(
+            "Expected signature by level",
+            pn.Row(
+                pn.pane.Bokeh(self.figure, sizing_mode="stretch_width"),
+                pn.pane.Bokeh(self.heat, width=310),
+                sizing_mode="stretch_width",
+            ),
+            self.readout,
+            caption(
+                SIGNATURE_CAPTION + " Right: level 2 as a d×d matrix; its antisymmetric "
+                "part ½(S^(i,j) − S^(j,i)) is the **Lévy area**."
+            ),
+        )
+
+    def update(self) -> None:
+        sig = self.model.series_signature()
+        d, depth = sig["d"], sig["depth"]
+        sizes = [d**k for k in range(1, depth + 1)]
+        shown_levels = max(1, sum(np.cumsum(sizes) <= MAX_BARS))
+        n = int(np.sum(sizes[:shown_levels]))
+        se2 = 2 * np.nan_to_num(sig["se"][:n])
+        es = sig["es"][:n]
+        levels = np.repeat(np.arange(1, shown_levels + 1), sizes[:shown_levels])
+        self._bars.data = {
+            "x": np.arange(n),
+            "es": es,
+            "lower": es - se2,
+            "upper": es + se2,
+            "err": se2,
+            "mean": sig["mean"][:n],
+            "raw": sig["raw"][:n],
+            "word": word_labels(d, shown_levels),
+            "level": levels,
+        }
+        starts = np.concatenate([[0], np.cumsum(sizes[:shown_levels])])
+        top = float(np.max(np.abs(np.concatenate([es + se2, sig["mean"][:n]])))) or 1.0
+        self._levels.data = {
+            "x": starts[:-1] - 0.4,
+            "y": [top * 1.05] * shown_levels,
+            "text": [
+                f"level {k}" if sizes[k - 1] >= 4 else str(k) for k in range(1, shown_levels + 1)
+            ],
+        }
+        self._set_separators(starts[1:-1] - 0.5)
+        if depth >= 2:
+            level2 = sig["es"][d : d + d * d].reshape(d, d)
+            ii, jj = np.meshgrid(np.arange(d), np.arange(d), indexing="ij")
+            bound = float(np.max(np.abs(level2))) or 1.0
+            self._mapper.update(low=-bound, high=bound)
+            self._cells.data = {"i": ii.ravel(), "j": jj.ravel(), "value": level2.ravel()}
+            self._ticker.ticks = list(range(d))
+            area = 0.5 * (level2[0, 1] - level2[1, 0]) if d > 1 else 0.0
+        else:
+            self._cells.data = {"i": [], "j": [], "value": []}
+            area = float("nan")
+        names = "time, value" if self.model.add_time else "channels 0, 1"
+        chips = {
+            "N shown": f"{shown_levels} of {depth}",
+            "d": str(d),
+            "S^(1) first": f"{es[0]:.3f}",
+            f"Lévy area ({names})": f"{area:+.4f}",
+            "max 2 s.e.": f"{np.max(se2):.2g}" if self.model.n_samples > 1 else "n/a (M=1)",
+        }
+        self.readout.object = readout(chips)
+
+    def _set_separators(self, positions: np.ndarray) -> None:
+        for span in self._separators:
+            span.visible = False
+        for k, x in enumerate(positions):
+            if k >= len(self._separators):
+                span = Span(dimension="height", line_color="#aaaaaa", line_dash="dashed")
+                self.figure.add_layout(span)
+                self._separators.append(span)
+            self._separators[k].update(location=float(x), visible=True)

@@ -1,0 +1,216 @@
+"""Panel 7 of the Token synchronization tab (collapsed): convergence and the random limit.
+
+Left: the strong error of the scheme against the layer step h with fixed hidden weights, coarse
+steps built from summed fine Brownian increments; the slope is 1/2 (spec §6.9). Right: the
+variance of a token statistic over token samples (falls like 1/N) against its variance over the
+noise W (stays O(1)): the mean-field limit is a random measure (spec §4 panel 7).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import panel as pn
+
+from app.models.jobs import BackgroundJob
+from app.models.tokens.model import TokensModel
+from app.tabs.plotting import (
+    MEASURED,
+    REFERENCE,
+    THEORY,
+    caption,
+    empty_source,
+    labelled_figure,
+    panel_card,
+    readout,
+    readout_pane,
+)
+from kernels import tokens
+
+if TYPE_CHECKING:
+    from app.tabs.base import SimulationTab
+
+
+class AdvancedPanel:
+    """Strong-error study and variance decomposition, each a cancellable background job."""
+
+    def __init__(self, model: TokensModel, tab: SimulationTab) -> None:
+        self.model = model
+        self.tab = tab
+        self.strong_job = BackgroundJob(name="strong_error")
+        self.variance_job = BackgroundJob(name="variance")
+
+        strong = labelled_figure(
+            "Strong error vs layer step (fixed B)",
+            "layer step h",
+            "E max_i |X_i^h(T) − X_i^ref(T)|",
+            x_axis_type="log",
+            y_axis_type="log",
+            x_range=(1e-3, 0.1),
+            y_range=(1e-4, 1.0),
+        )
+        self._strong = empty_source("h", "error")
+        self._strong_ref = empty_source("h", "error")
+        strong.line(
+            "h", "error", source=self._strong, color=MEASURED, line_width=2, legend_label="measured"
+        )
+        strong.scatter("h", "error", source=self._strong, color=MEASURED, size=7)
+        strong.line(
+            "h",
+            "error",
+            source=self._strong_ref,
+            color=THEORY,
+            line_dash="dashed",
+            line_width=2,
+            legend_label="slope 1/2",
+        )
+        strong.legend.location = "top_left"
+        self.strong_figure = strong
+        self.strong_readout = readout_pane()
+
+        variance = labelled_figure(
+            "Where the randomness lives",
+            "number of tokens N",
+            "standard deviation of the token mean",
+            x_axis_type="log",
+            y_axis_type="log",
+            x_range=(5, 200),
+            y_range=(1e-3, 1.0),
+        )
+        self._var_tokens = empty_source("n", "var")
+        self._var_noise = empty_source("n", "var")
+        self._var_ref = empty_source("n", "var")
+        variance.line(
+            "n",
+            "var",
+            source=self._var_tokens,
+            color=MEASURED,
+            line_width=2,
+            legend_label="over token samples (fixed W)",
+        )
+        variance.scatter("n", "var", source=self._var_tokens, color=MEASURED, size=7)
+        variance.line(
+            "n",
+            "var",
+            source=self._var_noise,
+            color="#ff7f0e",
+            line_width=2,
+            legend_label="over the noise W",
+        )
+        variance.scatter("n", "var", source=self._var_noise, color="#ff7f0e", size=7)
+        variance.line(
+            "n",
+            "var",
+            source=self._var_ref,
+            color=REFERENCE,
+            line_dash="dashed",
+            legend_label="∝ N^(-1/2)",
+        )
+        variance.legend.location = "bottom_left"
+        self.variance_figure = variance
+        self.variance_readout = readout_pane()
+
+        self.strong_job.param.watch(lambda *_: tab.call_on_loop(self.update_strong), "result")
+        self.variance_job.param.watch(lambda *_: tab.call_on_loop(self.update_variance), "result")
+
+    def card(self) -> pn.Card:
+        strong_controls = self.tab.job_controls(
+            self.strong_job, "Run strong-error study", self.run_strong
+        )
+        variance_controls = self.tab.job_controls(
+            self.variance_job, "Run variance study", self.run_variance
+        )
+        return panel_card(
+            "Advanced: convergence and the random mean-field limit",
+            pn.Row(
+                pn.Column(
+                    strong_controls,
+                    self.strong_readout,
+                    pn.pane.Bokeh(self.strong_figure, sizing_mode="stretch_width"),
+                    sizing_mode="stretch_width",
+                ),
+                pn.Column(
+                    variance_controls,
+                    self.variance_readout,
+                    pn.pane.Bokeh(self.variance_figure, sizing_mode="stretch_width"),
+                    sizing_mode="stretch_width",
+                ),
+                sizing_mode="stretch_width",
+            ),
+            caption(
+                "**What to look for.** Left: with the hidden weights B fixed, refining the "
+                "layer step on the *same* Brownian path converges at strong order 1/2. "
+                "Right: the mean of the first token coordinate fluctuates like N^{−1/2} "
+                "over which tokens you sample, but not over the noise W: the limit of the "
+                "token cloud is a random measure, one for each draw of the common noise."
+            ),
+            collapsed=True,
+        )
+
+    def _study_kwargs(self) -> dict[str, Any]:
+        m = self.model
+        return dict(
+            activation=m.activation,
+            dim=m.dim,
+            sigma_noise=m.sigma_noise,
+            sigma_w=m.sigma_w,
+            sigma_b=m.sigma_b,
+            attn_kind=m.attn_kind,
+            attn_strength=m.attn_strength,
+            beta=m.beta,
+        )
+
+    def run_strong(self) -> None:
+        kwargs = self._study_kwargs()
+        seed = self.model.seed
+        self.strong_job.start(
+            lambda progress: tokens.strong_error_study(
+                rng=np.random.default_rng([seed, 2]), progress=progress, **kwargs
+            ),
+            "Refining the layer step",
+        )
+
+    def run_variance(self) -> None:
+        kwargs = self._study_kwargs()
+        seed = self.model.seed
+        self.variance_job.start(
+            lambda progress: tokens.statistic_variance_study(
+                rng=np.random.default_rng([seed, 3]), progress=progress, **kwargs
+            ),
+            "Sampling tokens and noise",
+        )
+
+    def update_strong(self) -> None:
+        result = self.strong_job.result
+        if result is None:
+            return
+        h, err = np.asarray(result.h), np.asarray(result.error)
+        self._strong.data = {"h": h, "error": err}
+        self._strong_ref.data = {"h": h, "error": err[-1] * np.sqrt(h / h[-1])}
+        self.strong_figure.x_range.update(start=h.min() / 1.5, end=h.max() * 1.5)
+        self.strong_figure.y_range.update(start=err.min() / 2, end=err.max() * 2)
+        self.strong_readout.object = readout(
+            {"fitted slope": f"{result.slope:.2f}", "theory": "0.50"}
+        )
+
+    def update_variance(self) -> None:
+        result = self.variance_job.result
+        if result is None:
+            return
+        n = np.asarray(result.n_tokens, dtype=float)
+        over_tokens = np.asarray(result.sd_over_tokens)
+        over_noise = np.asarray(result.sd_over_noise)
+        self._var_tokens.data = {"n": n, "var": over_tokens}
+        self._var_noise.data = {"n": n, "var": over_noise}
+        self._var_ref.data = {"n": n, "var": over_tokens[0] * np.sqrt(n[0] / n)}
+        both = np.concatenate([over_tokens, over_noise])
+        self.variance_figure.x_range.update(start=n.min() / 1.5, end=n.max() * 1.5)
+        self.variance_figure.y_range.update(start=both.min() / 2, end=both.max() * 2)
+        self.variance_readout.object = readout(
+            {
+                "slope over tokens": f"{result.slope_tokens:+.2f}",
+                "slope over noise": f"{result.slope_noise:+.2f}",
+                "theory": "−0.50 and 0",
+            }
+        )

@@ -1,0 +1,338 @@
+"""Panels C–E of the Wasserstein-convergence tab: Lindeberg exchange, covariance against the
+NNGP kernel, cumulants against width (spec ``models/widenet.md`` §4).
+
+Each panel owns its Bokeh sources and an ``update()`` that replaces their data in place.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import panel as pn
+from bokeh.models import LinearColorMapper, SingleIntervalTicker
+from bokeh.palettes import RdBu11
+
+from app.models.widenet.model import WidenetModel
+from app.tabs.plotting import (
+    MEASURED,
+    REFERENCE,
+    THEORY,
+    caption,
+    empty_source,
+    labelled_figure,
+    panel_card,
+    readout,
+    readout_pane,
+)
+from app.tabs.widenet.panels import fmt_value, width_ticks
+from kernels.widenet import gelbrich_lower
+
+
+class LindebergPanel:
+    """C: the Lindeberg exchange: W2 of each hybrid to its limit, and the swap increments."""
+
+    def __init__(self, model: WidenetModel) -> None:
+        self.model = model
+        fig = labelled_figure(
+            "Lindeberg exchange: layers made Gaussian one at a time",
+            "Gaussian weight layers j (hybrid H_j)",
+            "W2 at x₁",
+            height=300,
+        )
+        self._stairs = empty_source("x", "top", "color")
+        self._inc = empty_source("x", "y")
+        self._floor = empty_source("x", "y")
+        fig.vbar(
+            x="x",
+            top="top",
+            width=0.6,
+            source=self._stairs,
+            fill_color="color",
+            fill_alpha=0.7,
+            line_color=None,
+            legend_label="W2(H_j, own GP limit)",
+        )
+        fig.line(
+            "x",
+            "y",
+            source=self._inc,
+            color=THEORY,
+            line_width=2,
+            legend_label="increment W2(H_j, H_j+1)",
+        )
+        fig.scatter("x", "y", source=self._inc, color=THEORY, size=8)
+        fig.line(
+            "x",
+            "y",
+            source=self._floor,
+            color=REFERENCE,
+            line_dash="dashed",
+            legend_label="two-sample floor",
+        )
+        fig.legend.location = "top_right"
+        fig.legend.label_text_font_size = "11px"
+        fig.xaxis.ticker = SingleIntervalTicker(interval=1)
+        self.figure = fig
+        self.readouts = readout_pane()
+
+    def card(self, controls: pn.viewable.Viewable) -> pn.Card:
+        return panel_card(
+            "C. Lindeberg exchange at the width shown",
+            controls,
+            self.readouts,
+            pn.pane.Bokeh(self.figure, sizing_mode="stretch_width"),
+            caption(
+                "**Look for:** each swap lowers the distance, but the increments need not "
+                "add up to the drop (the triangle inequality only bounds it). An orange bar "
+                "marks a hybrid whose first layer was swapped: its limit kernel changed."
+            ),
+        )
+
+    def update(self) -> None:
+        res = self.model.lindeberg.result
+        if res is None:
+            self._stairs.data = {"x": [], "top": [], "color": []}
+            self._inc.data = {"x": [], "y": []}
+            self._floor.data = {"x": [], "y": []}
+            self.readouts.object = readout({"status": "run the exchange"})
+            return
+        j = np.arange(res["w2"].size)
+        colors = ["#ff7f0e" if s else MEASURED for s in res["layer1_swapped"]]
+        self._stairs.data = {"x": j, "top": res["w2"], "color": colors}
+        self._inc.data = {"x": j[:-1] + 0.5, "y": res["increments"]}
+        f = self.model.model_floor(res["n_nets"], float(res["targets"][0]))["two_sample"]
+        self._floor.data = {"x": [-0.5, j[-1] + 0.5], "y": [f, f]}
+        self.readouts.object = readout(
+            {
+                "width n": str(res["width"]),
+                "order": res["order"].replace("_", " "),
+                "W2 H_0": fmt_value(res["w2"][0]),
+                "drop H_0→H_L": fmt_value(res["w2"][0] - res["w2"][-2]),
+                "Σ increments": fmt_value(float(res["increments"][:-1].sum())),
+            }
+        )
+
+
+class CovariancePanel:
+    """D: empirical covariance against K (k ≥ 2): heatmap of the difference, Frobenius error."""
+
+    def __init__(self, model: WidenetModel) -> None:
+        self.model = model
+        fig = labelled_figure(
+            "Empirical covariance − K at the width shown",
+            "input s",
+            "input r",
+            height=260,
+        )
+        fig.x_range.range_padding = 0.0
+        fig.y_range.range_padding = 0.0
+        # the image holds (Ĉ − K)/(2 max|Ĉ − K|) in [−½, ½]: a fixed colour range (see
+        # width_ticks); the printed labels carry the values
+        self._mapper = LinearColorMapper(palette=RdBu11, low=-1.0, high=1.0)
+        self._img = empty_source("image", "dw", "dh")
+        fig.image("image", x=0, y=0, dw="dw", dh="dh", source=self._img, color_mapper=self._mapper)
+        self._labels = empty_source("x", "y", "text")
+        fig.text(
+            "x",
+            "y",
+            text="text",
+            source=self._labels,
+            text_align="center",
+            text_baseline="middle",
+            text_font_size="12px",
+            text_color="#222222",
+        )
+        fig.xaxis.ticker = SingleIntervalTicker(interval=1)
+        fig.yaxis.ticker = SingleIntervalTicker(interval=1)
+        err = labelled_figure(
+            "Covariance error against width",
+            "width n",
+            "error of Ĉ against K",
+            x_axis_type="log",
+            y_axis_type="log",
+            height=260,
+        )
+        width_ticks(err)
+        self._err = empty_source("x", "y")
+        err.line(
+            "x", "y", source=self._err, color=MEASURED, line_width=2, legend_label="rel. Frobenius"
+        )
+        err.scatter("x", "y", source=self._err, color=MEASURED, size=6)
+        self._gelbrich = empty_source("x", "y")
+        err.line(
+            "x",
+            "y",
+            source=self._gelbrich,
+            color=THEORY,
+            line_width=2,
+            line_dash="dashed",
+            legend_label="Gelbrich(Ĉ, K)",
+        )
+        err.legend.location = "bottom_left"
+        err.legend.label_text_font_size = "11px"
+        scatter = labelled_figure(
+            "Outputs at x₁, x₂ with N(0, K) ellipses",
+            "y(x₁)",
+            "y(x₂)",
+            height=260,
+            match_aspect=True,
+        )
+        self._points = empty_source("x", "y")
+        self._ellipses = empty_source("x", "y", "w", "h", "angle")
+        scatter.scatter("x", "y", source=self._points, size=2, color=MEASURED, alpha=0.35)
+        scatter.ellipse(
+            x="x",
+            y="y",
+            width="w",
+            height="h",
+            angle="angle",
+            source=self._ellipses,
+            fill_color=None,
+            line_color=THEORY,
+            line_width=2,
+        )
+        self.figure, self.err, self.scatter = fig, err, scatter
+        self.readouts = readout_pane()
+
+    def card(self) -> pn.Card:
+        return panel_card(
+            "D. Covariance against the NNGP kernel (k ≥ 2 inputs)",
+            self.readouts,
+            pn.Row(
+                pn.pane.Bokeh(self.figure, sizing_mode="stretch_width"),
+                pn.pane.Bokeh(self.err, sizing_mode="stretch_width"),
+                pn.pane.Bokeh(self.scatter, sizing_mode="stretch_width"),
+                sizing_mode="stretch_width",
+            ),
+            caption(
+                "**Look for:** the red ellipses hold 39 % and 86 % of N(0, K) (1σ, 2σ). For one "
+                "hidden layer the covariance is exact at every width "
+                "(only Monte Carlo noise); deeper nets err by O(1/n). A small Δθ makes K "
+                "nearly singular, and convergence slows. This panel opens when k ≥ 2 inputs "
+                "(Advanced)."
+            ),
+            collapsed=False,
+        )
+
+    def update(self) -> None:
+        m = self.model
+        res = m.result
+        if res is None or res.get("main") is None:
+            self.readouts.object = readout({"status": "sampling…"})
+            return
+        cfg = res["config"]
+        k_mat = m.target(cfg)
+        c = m.covariance()
+        diff = c - k_mat
+        k = k_mat.shape[0]
+        # twice the largest deviation: mid-tone cells keep the printed values readable
+        lim = 2.0 * max(float(np.max(np.abs(diff))), 1e-4)
+        self._img.data = {"image": [diff / lim], "dw": [k], "dh": [k]}
+        rr, ss = np.meshgrid(np.arange(k), np.arange(k), indexing="ij")
+        self._labels.data = {
+            "x": ss.ravel() + 0.5,
+            "y": rr.ravel() + 0.5,
+            "text": [f"{v:+.3f}" for v in diff.ravel()],
+        }
+        covs = res["main"]["cov"].mean(axis=0)
+        rel = np.linalg.norm(covs - k_mat, axis=(1, 2)) / np.linalg.norm(k_mat)
+        self._err.data = {"x": np.asarray(cfg.widths, float), "y": np.maximum(rel, 1e-6)}
+        if k < 2:  # a stale one-input result while a restart is under way
+            return
+        eig, vec = np.linalg.eigh(k_mat[:2, :2])
+        angle = float(np.arctan2(vec[1, 1], vec[0, 1]))
+        axes = 2.0 * np.sqrt(np.maximum(eig, 0.0))  # full axes of the 1σ ellipse
+        self._ellipses.data = {
+            "x": [0.0, 0.0],
+            "y": [0.0, 0.0],
+            "w": [axes[1], 2 * axes[1]],
+            "h": [axes[0], 2 * axes[0]],
+            "angle": [angle, angle],
+        }
+        y = m.shown_samples()
+        if y is not None:
+            self._points.data = {"x": y[:2000, 0], "y": y[:2000, 1]}
+        gel = [gelbrich_lower(covs[i], k_mat) for i in range(len(cfg.widths))]
+        self._gelbrich.data = {
+            "x": np.asarray(cfg.widths, float),
+            "y": np.maximum(np.asarray(gel), 1e-6),
+        }
+        eig = np.linalg.eigvalsh(k_mat)
+
+        self.readouts.object = readout(
+            {
+                "inputs k": str(k),
+                "Gelbrich(Ĉ, K)": fmt_value(gelbrich_lower(c, k_mat)),
+                "rel. Frobenius": fmt_value(float(np.linalg.norm(diff) / np.linalg.norm(k_mat))),
+                "cond(K)": fmt_value(float(eig[-1] / max(eig[0], 1e-300))),
+            }
+        )
+
+
+class CumulantPanel:
+    """E: |skewness| and |excess kurtosis| against width with slopes −1/2, −1 and exact L = 1."""
+
+    def __init__(self, model: WidenetModel) -> None:
+        self.model = model
+        fig = labelled_figure(
+            "Cumulants against width",
+            "width n",
+            "|cumulant| at x₁",
+            x_axis_type="log",
+            y_axis_type="log",
+            height=300,
+        )
+        width_ticks(fig)
+        self._src = {
+            name: empty_source("x", "y")
+            for name in (
+                "|skewness|",
+                "|excess kurtosis|",
+                "exact skewness (L=1)",
+                "exact kurtosis (L=1)",
+            )
+        }
+        style = {
+            "|skewness|": dict(color=MEASURED, line_width=2),
+            "|excess kurtosis|": dict(color="#ff7f0e", line_width=2),
+            "exact skewness (L=1)": dict(color=MEASURED, line_dash="dashed"),
+            "exact kurtosis (L=1)": dict(color="#ff7f0e", line_dash="dashed"),
+        }
+        for name, src in self._src.items():
+            fig.line("x", "y", source=src, legend_label=name, **style[name])
+            if not name.startswith("exact"):
+                fig.scatter("x", "y", source=src, color=style[name]["color"], size=6)
+        fig.legend.location = "top_right"
+        fig.legend.label_text_font_size = "11px"
+        self.figure = fig
+
+    def card(self) -> pn.Card:
+        return panel_card(
+            "E. Cumulants against width",
+            pn.pane.Bokeh(self.figure, sizing_mode="stretch_width"),
+            caption(
+                "**Look for:** E w³ drives the skewness like n^-1/2 and E w⁴ drives the "
+                "kurtosis like n^-1 (dashed: exact formulas for one hidden layer). Values "
+                "below √(6/M) and √(24/M) are Monte Carlo noise."
+            ),
+        )
+
+    def update(self) -> None:
+        c = self.model.curves()
+        if c is None:
+            return
+        n = c["widths"].astype(float)
+        self._src["|skewness|"].data = {"x": n, "y": np.maximum(np.abs(c["skew"]), 1e-6)}
+        self._src["|excess kurtosis|"].data = {"x": n, "y": np.maximum(np.abs(c["kurt"]), 1e-6)}
+        ex = c.get("exact")
+        if ex is not None:
+            self._src["exact skewness (L=1)"].data = {
+                "x": n,
+                "y": np.maximum(abs(ex["skew_sqrt_n"]) / np.sqrt(n), 1e-6),
+            }
+            self._src["exact kurtosis (L=1)"].data = {
+                "x": n,
+                "y": np.maximum(abs(ex["kurt_n"]) / n, 1e-6),
+            }
+        else:
+            for name in ("exact skewness (L=1)", "exact kurtosis (L=1)"):
+                self._src[name].data = {"x": [], "y": []}

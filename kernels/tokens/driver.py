@@ -1,0 +1,261 @@
+"""Drive the jitted token layer over chunks of normals drawn from a Generator.
+
+The public entry points of :mod:`kernels.tokens` and :mod:`kernels.tokens.studies` validate their
+arguments, then call :func:`run` (fresh normals drawn here) or :func:`advance_with_noise`
+(pre-drawn normals), which hand blocks of layers and realizations to
+:func:`kernels.tokens.core.advance_core`.
+
+* Normals are drawn with :func:`kernels.common.normals.standard_normals` layer-major, then
+  realization ("row"), in chunks of at most :data:`CHUNK_NORMALS` normals; each (layer, row)
+  block has a fixed layout and an even length, so the stream, and hence the output, does not
+  depend on the chunking (``simulate`` 4×25 steps equals 100 steps).
+* A chunk holds about :data:`CHUNK_WORK` work units: enough to amortize the call overhead,
+  small enough that progress callbacks and cancellation stay responsive (a few ms).
+* After every chunk :func:`run` reports progress; a False answer raises
+  :class:`kernels.common.progress.Cancelled` carrying the frames recorded so far.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from kernels.common.normals import standard_normals
+from kernels.common.progress import Cancelled, Reporter
+from kernels.tokens.core import LayerParams, advance_core, block_size
+
+__all__ = [
+    "CHUNK_NORMALS",
+    "CHUNK_WORK",
+    "UNIT_TOL",
+    "FixedArrays",
+    "advance_with_noise",
+    "check_tokens",
+    "fixed_arrays",
+    "noise_chunks",
+    "run",
+    "work_per_layer",
+]
+
+#: Normals per chunk buffer (256 KiB of float64: stays in L2 between drawing and use).
+CHUNK_NORMALS = 1 << 15
+#: Rough work units (≈ flops) per core call: amortizes the Python/dispatch overhead (a few µs)
+#: while keeping progress callbacks and cancellation responsive (a few ms of work per call).
+CHUNK_WORK = 1 << 22
+#: Tolerance on |x_i| = 1 for sphere inputs.
+UNIT_TOL = 1e-6
+
+#: Fixed hidden weights as the cores read them: B (Rf, S, m*d), b (Rf, S, m) and the
+#: realization -> row map (R,).
+FixedArrays = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+_NO_FIXED = (np.zeros((1, 1, 1)), np.zeros((1, 1, 1)))
+_NO_LOGSUM = np.zeros(1)
+
+
+def work_per_layer(p: LayerParams, n: int, d: int, q: int) -> int:
+    """Rough cost (≈ flops) of one layer of one realization with N tokens and Q normals."""
+    attn = 0 if (p.attn == 0 or p.alpha == 0.0) else (n * (d + 1) if p.beta == 0.0 else n * n)
+    attn_work = attn * (2 * d + 20)
+    mlp_work = 0 if p.sn == 0.0 else n * p.m * (2 * d + 2) * (2 if p.strang else 1)
+    return attn_work + mlp_work + 4 * q + n * d + 1
+
+
+def noise_chunks(
+    rng: np.random.Generator,
+    n_steps: int,
+    n_rows: int,
+    q: int,
+    work_per_row_layer: int,
+    allow_row_blocks: bool = True,
+) -> Iterator[tuple[int, int, int, int, np.ndarray]]:
+    """Yield ``(layer0, n_layers, row0, row1, noise)`` with noise (n_layers, row1-row0, q).
+
+    Normals are drawn layer-major, then row, so the stream does not depend on the chunking.
+    Rows are split into blocks (one layer at a time) only when one layer of all rows exceeds
+    :data:`CHUNK_NORMALS` and ``allow_row_blocks``. The buffer is reused: consume each chunk
+    before asking for the next.
+    """
+    work_layer = max(1, work_per_row_layer * n_rows)
+    if q == 0:
+        per = max(1, CHUNK_WORK // work_layer)
+        empty = np.empty((per, n_rows, 0))
+        for layer0 in range(0, n_steps, per):
+            n_l = min(per, n_steps - layer0)
+            yield layer0, n_l, 0, n_rows, empty[:n_l]
+        return
+    rows_q = n_rows * q
+    if rows_q <= CHUNK_NORMALS or not allow_row_blocks:
+        per = max(1, min(CHUNK_NORMALS // rows_q, CHUNK_WORK // work_layer))
+        per = min(per, max(n_steps, 1))
+        buf = np.empty(per * rows_q)
+        for layer0 in range(0, n_steps, per):
+            n_l = min(per, n_steps - layer0)
+            view = buf[: n_l * rows_q]
+            standard_normals(rng, view)
+            yield layer0, n_l, 0, n_rows, view.reshape(n_l, n_rows, q)
+        return
+    rb = max(1, CHUNK_NORMALS // q)
+    buf = np.empty(min(rb, n_rows) * q)
+    for layer in range(n_steps):
+        for row0 in range(0, n_rows, rb):
+            row1 = min(n_rows, row0 + rb)
+            view = buf[: (row1 - row0) * q]
+            standard_normals(rng, view)
+            yield layer, 1, row0, row1, view.reshape(1, row1 - row0, q)
+
+
+def check_tokens(name: str, x: object, ndim: int, sphere: bool) -> np.ndarray:
+    """``x`` as a finite float64 array of shape (N, d) (``ndim=2``) or (R, N, d) (``ndim=3``),
+    with unit rows when ``sphere``."""
+    arr = np.asarray(x, dtype=np.float64)
+    if arr.ndim != ndim:
+        shape = "(N, d)" if ndim == 2 else "(R, N, d)"
+        raise ValueError(f"{name} must have shape {shape}; got shape {arr.shape}")
+    if arr.shape[-2] < 1 or arr.shape[-1] < 1 or (ndim == 3 and arr.shape[0] < 1):
+        raise ValueError(f"{name} must have at least one realization, token and dimension")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite")
+    if sphere:
+        dev = float(np.max(np.abs(np.linalg.norm(arr, axis=-1) - 1.0)))
+        if dev > UNIT_TOL:
+            raise ValueError(
+                f"{name} rows must be unit vectors for manifold='sphere' "
+                f"(max ||x_i| - 1| = {dev:.3g} > {UNIT_TOL}); normalize them or use "
+                "manifold='euclidean'"
+            )
+    return arr
+
+
+def fixed_arrays(
+    p: LayerParams,
+    fixed_weights: object,
+    r: int,
+    n: int,
+    d: int,
+    rng: np.random.Generator | None = None,
+) -> FixedArrays:
+    """Validate (or draw) the fixed hidden weights of R realizations of N tokens in dimension d.
+
+    ``fixed_weights``: ``(B, b)`` with B (S, m, d) shared by all realizations or (R, S, m, d),
+    b likewise (S = 1 for common noise, N for independent); None draws B then b from ``rng``
+    (one set per realization). For ``hidden_weights="fresh"`` it must be None and the result
+    is a placeholder the cores never read.
+    """
+    if not p.fixed:
+        if fixed_weights is not None:
+            raise ValueError("fixed_weights is only used with hidden_weights='fixed'")
+        return (*_NO_FIXED, np.zeros(r, dtype=np.int64))
+    s = n if p.independent else 1
+    m = p.m
+    if fixed_weights is None:
+        if rng is None:
+            raise ValueError("hidden_weights='fixed' needs fixed_weights (no rng here)")
+        big_b = rng.standard_normal((r, s, m, d))
+        small_b = rng.standard_normal((r, s, m))
+    else:
+        if not isinstance(fixed_weights, tuple) or len(fixed_weights) != 2:
+            raise ValueError("fixed_weights must be a FixedWeights(B, b) or None")
+        big_b = np.asarray(fixed_weights[0], dtype=np.float64)
+        small_b = np.asarray(fixed_weights[1], dtype=np.float64)
+        if big_b.ndim == 3:
+            big_b = big_b[None]
+            small_b = small_b[None] if small_b.ndim == 2 else small_b
+        ok = (
+            big_b.ndim == 4
+            and big_b.shape[0] in (1, r)
+            and big_b.shape[1:] == (s, m, d)
+            and small_b.shape == (big_b.shape[0], s, m)
+        )
+        if not ok:
+            raise ValueError(
+                f"fixed_weights must have B of shape ({s}, {m}, {d}) or ({r}, {s}, {m}, {d}) and "
+                f"b of shape ({s}, {m}) or ({r}, {s}, {m}) (S = 1 for common noise, N for "
+                f"independent); got B {np.shape(fixed_weights[0])}, b {np.shape(fixed_weights[1])}"
+            )
+        if not (np.all(np.isfinite(big_b)) and np.all(np.isfinite(small_b))):
+            raise ValueError("fixed_weights must be finite")
+    rf = big_b.shape[0]
+    fsrc = np.arange(r, dtype=np.int64) if rf == r else np.zeros(r, dtype=np.int64)
+    return (
+        np.ascontiguousarray(big_b.reshape(rf, s, m * d)),
+        np.ascontiguousarray(small_b),
+        fsrc,
+    )
+
+
+def run(
+    xs: np.ndarray,
+    p: LayerParams,
+    n_steps: int,
+    rng: np.random.Generator,
+    frames: np.ndarray,
+    report: Reporter,
+    *,
+    stride: int = 1,
+    fixed: FixedArrays | None = None,
+    src: np.ndarray | None = None,
+    n_rows: int | None = None,
+    row_blocks: bool = True,
+    separation: float = 0.0,
+    logsum: np.ndarray = _NO_LOGSUM,
+    keep_partial: bool = True,
+) -> None:
+    """Advance xs (R, d, N) in place through ``n_steps`` layers of normals drawn from ``rng``.
+
+    Every ``stride``-th state goes to ``frames`` (see :func:`kernels.tokens.core.advance_core`).
+    ``fixed``: from :func:`fixed_arrays` (None: fresh weights). ``src`` (R,) with ``n_rows``:
+    realizations share ``n_rows`` noise rows, realization r reading row ``src[r]``; otherwise
+    each realization has its own row and, with ``row_blocks``, one layer of many realizations
+    may be split into blocks. ``separation``/``logsum``: Benettin mode. ``report(fraction,
+    force)`` is called after every chunk and once with 1.0 at the end; when it returns False,
+    :class:`Cancelled` is raised with the frames so far as ``partial`` (None unless
+    ``keep_partial``) and the completed layers as ``steps_done``.
+    """
+    r, d, n = xs.shape
+    q = block_size(p, n, d)
+    if fixed is None:
+        fixed = (*_NO_FIXED, np.zeros(r, dtype=np.int64))
+    shared = src is not None
+    rows = n_rows if shared else r
+    work = work_per_layer(p, n, d, q) * (r // rows if shared else 1)
+    ident = np.arange(r, dtype=np.int64)
+    for layer0, n_l, row0, row1, noise in noise_chunks(
+        rng, n_steps, rows, q, work, allow_row_blocks=row_blocks and not shared
+    ):
+        rr0, rr1, src_rows = (0, r, src) if shared else (row0, row1, ident)
+        advance_core(
+            xs,
+            rr0,
+            rr1,
+            noise,
+            src_rows,
+            *fixed,
+            n_l,
+            layer0,
+            p,
+            frames,
+            stride,
+            separation,
+            logsum,
+        )
+        done = (layer0 + n_l * row1 / rows) / max(n_steps, 1)
+        if not report(done, False):
+            steps_done = layer0 + n_l if row1 == rows else layer0
+            raise Cancelled(
+                f"cancelled after {steps_done} of {n_steps} layers",
+                partial=frames[: steps_done // stride + 1].copy() if keep_partial else None,
+                steps_done=steps_done,
+            )
+    report(1.0, True)
+
+
+def advance_with_noise(
+    xs: np.ndarray, noise: np.ndarray, p: LayerParams, fixed: FixedArrays, frames: np.ndarray
+) -> None:
+    """Advance xs (R, d, N) in place through pre-drawn normals (L, R, Q); ``frames`` (2, R, N, d)
+    receives the final state in its last frame."""
+    n_l, r, _ = noise.shape
+    ident = np.arange(r, dtype=np.int64)
+    advance_core(xs, 0, r, noise, ident, *fixed, n_l, 0, p, frames, max(n_l, 1), 0.0, _NO_LOGSUM)
