@@ -17,10 +17,15 @@ from __future__ import annotations
 
 import io
 import json
+import time
+from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
 import numpy as np
 import param
+
+from app.models.jobs import BackgroundJob
+from app.models.rerun import RerunningStudy
 
 #: Name of the preset selector entry that means "the user moved something".
 CUSTOM_PRESET = "Custom"
@@ -69,6 +74,9 @@ class SimulationModel(param.Parameterized):
     blowup_threshold: ClassVar[float] = 1e150
     #: Hint shown in the divergence banner, e.g. "lower the noise strength or the step".
     divergence_hint: ClassVar[str] = "lower the step size or the noise strength, then reset"
+    #: Fewest seconds between two animation steps (0: every tick). A pace for tabs whose
+    #: frames are whole iterations the eye must follow one by one.
+    frame_interval: ClassVar[float] = 0.0
 
     def __init__(self, **params: Any) -> None:
         preset = params.pop("preset", None)  # validated once the instance knows its presets
@@ -117,6 +125,31 @@ class SimulationModel(param.Parameterized):
         self._initialize(self._rng)
         self.status = "Ready: press play, or step through the run."
         self._bump_frame()
+
+    def rerun_when_idle(
+        self,
+        job: BackgroundJob,
+        start: Callable[[], None],
+        watch: Iterable[str],
+        **options: Any,
+    ) -> RerunningStudy:
+        """A study kept in step with the params ``watch``: stale on their change, rerun once
+        they rest (:class:`app.models.rerun.RerunningStudy`); :meth:`poll` is its clock."""
+        study = RerunningStudy(job, start, **options)
+        if not hasattr(self, "_reruns"):
+            self._reruns: list[RerunningStudy] = []
+        self._reruns.append(study)
+        names = list(dict.fromkeys(watch))
+        if names:
+            self.param.watch(study.mark_stale, names)
+        return study
+
+    def poll(self) -> None:
+        """Start pending background work; the app calls this on every animation tick of a live
+        session (so throwaway and notebook models never start a study by themselves)."""
+        now = time.monotonic()
+        for study in getattr(self, "_reruns", ()):
+            study.poll(now)
 
     def new_seed(self) -> None:
         """Draw a fresh seed from OS entropy and restart (the seed shows in the URL)."""

@@ -1,15 +1,19 @@
 """The view every tab shares: transport controls, presets, seed, status, banner, download.
 
 A tab subclasses :class:`SimulationTab`, sets its metadata (``slug``, ``title``, ``claim``,
-paper and provenance), builds its panels in :meth:`_build_panels` and refreshes them in place in
-:meth:`_update_plots`, which runs (inside ``pn.io.hold``) whenever the model's ``frame`` changes.
-The app shell drives the animation by calling :meth:`tick` from one periodic callback.
+paper and provenance), builds its panels (:class:`app.tabs.panel.TabPanel`) in
+:meth:`_build_panels`, registering each with :meth:`add_panel`, and returns their layout. The
+base redraws them in place (inside ``pn.io.hold``) whenever the model's ``frame`` changes: the
+hero every frame, secondary panels at most every :data:`SECONDARY_PERIOD_S` while playing (each
+repaint costs the browser milliseconds; the eye follows the hero), everything when playing
+stops. The app shell drives the animation by calling :meth:`tick` from one periodic callback.
 """
 
 from __future__ import annotations
 
 import io
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -19,8 +23,11 @@ import param
 
 from app.models.base import SimulationModel
 from app.models.jobs import BackgroundJob
+from app.tabs.panel import TabPanel
 
 CONTROL_WIDTH = 320
+#: Fewest seconds between two redraws of a secondary panel while playing.
+SECONDARY_PERIOD_S = 0.25
 
 
 class SimulationTab(pn.viewable.Viewer):
@@ -52,9 +59,14 @@ class SimulationTab(pn.viewable.Viewer):
         self._busy = False
         self._closed = False
         self._jobs: list[BackgroundJob] = []
+        self.panels: list[TabPanel] = []
+        self._secondary_at = 0.0
+        self._stepped_at = 0.0
         self._controls = self._build_controls()
         self._panels = self._build_panels()
         self.model.param.watch(self._on_frame, ["frame"])
+        # when playing stops (pause, horizon, divergence) draw the final state everywhere
+        self.model.param.watch(lambda e: e.new or self.call_on_loop(self._refresh), ["playing"])
         self._update_plots()
         self._layout = pn.Row(
             self._controls,
@@ -64,21 +76,45 @@ class SimulationTab(pn.viewable.Viewer):
 
     # -------------------------------------------------------------- subclass
     def _build_panels(self) -> pn.viewable.Viewable:
+        """Build the panels (each registered with :meth:`add_panel`); return their layout."""
         raise NotImplementedError
 
+    def add_panel(self, panel: TabPanel) -> TabPanel:
+        """Register ``panel`` for the redraw schedule; return it."""
+        self.panels.append(panel)
+        return panel
+
+    def update_on(self, job: BackgroundJob, *panels: TabPanel) -> None:
+        """Redraw ``panels`` when ``job`` delivers a result (possibly on a worker thread)."""
+        job.param.watch(lambda *_: self.call_on_loop(lambda: _update(panels)), ["result"])
+
+    def update_on_params(self, names: list[str], *panels: TabPanel) -> None:
+        """Redraw ``panels`` when any of the model's params ``names`` changes."""
+        self.model.param.watch(lambda *_: self.call_on_loop(lambda: _update(panels)), names)
+
     def _update_plots(self) -> None:
-        raise NotImplementedError
+        """Every-frame panels now; the others on the secondary schedule (module docstring)."""
+        now = time.monotonic()
+        due = not self.model.playing or now - self._secondary_at >= SECONDARY_PERIOD_S
+        if due:
+            self._secondary_at = now
+        _update([p for p in self.panels if due or p.every_frame])
 
     # ------------------------------------------------------------ animation
     def tick(self) -> None:
-        """Advance one animation frame if playing; skip if the previous frame still runs."""
-        if not self.model.playing or self._busy:
-            return
-        self._busy = True
-        try:
-            self.model.step()
-        finally:
-            self._busy = False
+        """Advance one animation frame if playing (skip if the previous frame still runs or the
+        model's ``frame_interval`` has not elapsed), then let the model start pending work."""
+        if self.model.playing and not self._busy:
+            now = time.monotonic()
+            if now - self._stepped_at >= self.model.frame_interval:
+                self._stepped_at = now
+                self._busy = True
+                try:
+                    self.model.step()
+                finally:
+                    self._busy = False
+        if not self._closed:
+            self.model.poll()
 
     def _on_frame(self, event: param.parameterized.Event) -> None:
         self.call_on_loop(self._refresh)
@@ -248,6 +284,11 @@ class SimulationTab(pn.viewable.Viewer):
 
     def __panel__(self) -> pn.viewable.Viewable:
         return self._layout
+
+
+def _update(panels: Any) -> None:
+    for panel in panels:
+        panel.update()
 
 
 def _number_format(step: float | None) -> str:

@@ -1,0 +1,33 @@
+"""The interface every panel of every tab implements.
+
+A panel is built once from its model (Bokeh figures, sources, panes), returns its layout from
+:meth:`TabPanel.view` and redraws in place in :meth:`TabPanel.update`, reading only what its
+model computes. The tab (:class:`app.tabs.base.SimulationTab`) owns the schedule: a panel with
+``every_frame = True`` (the hero) redraws on every frame, the others at most every
+:data:`app.tabs.base.SECONDARY_PERIOD_S` while playing and on every change while paused.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+import panel as pn
+
+
+class TabPanel(ABC):
+    """One panel of a tab; ``model`` is the tab's model (see module docstring)."""
+
+    #: Redraw on every animation frame (the hero) rather than on the secondary schedule.
+    every_frame: ClassVar[bool] = False
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+
+    @abstractmethod
+    def view(self) -> pn.viewable.Viewable:
+        """The panel's layout (built once; :meth:`update` changes it in place)."""
+
+    @abstractmethod
+    def update(self) -> None:
+        """Redraw from the model's current state (called on the session's event loop)."""
