@@ -24,7 +24,7 @@ ENV PATH=/app/.venv/bin:$PATH \
 USER noisescope
 # Runtime dependencies only (no test/bench extras), then compile every kernel into the cache
 # as the user that serves, so containers start without a JIT pause.
-RUN make install EXTRAS=
+RUN make install
 RUN make warm
 
 EXPOSE 5006

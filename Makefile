@@ -6,11 +6,12 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
+# Serving needs the runtime dependencies only; tests and benchmarks add their extras (the
+# reference libraries, torch among them) on top, in a stamp of their own.
 STAMP  := $(VENV)/.installed
+EXTRAS_STAMP := $(VENV)/.installed-extras
 PORT   ?= 5006
 CHROMIUM ?= /usr/bin/chromium
-# Optional dependency groups; the Docker image serves only: make install EXTRAS=
-EXTRAS ?= test,bench
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: install serve test lint bench browser warm clean
@@ -18,12 +19,16 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade --quiet pip
-	$(BIN)/python -m pip install --quiet -e '.$(if $(strip $(EXTRAS)),[$(EXTRAS)])'
+	$(BIN)/python -m pip install --quiet -e '.'
+	touch $(STAMP)
+
+$(EXTRAS_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	@# iisignature (test/bench reference for the signature tab) ships only an sdist that needs
 	@# numpy at build time, so it is built without isolation against the venv's numpy.
-	$(if $(strip $(EXTRAS)),$(BIN)/python -m pip install --quiet setuptools wheel && \
-		$(BIN)/python -m pip install --quiet --no-build-isolation iisignature==0.24)
-	touch $(STAMP)
+	$(BIN)/python -m pip install --quiet setuptools wheel
+	$(BIN)/python -m pip install --quiet --no-build-isolation iisignature==0.24
+	touch $(EXTRAS_STAMP)
 
 install: $(STAMP)
 
@@ -41,14 +46,14 @@ warm: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/noisescope serve --port $(PORT)
 
-lint: $(STAMP)
+lint: $(EXTRAS_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: $(STAMP) browser lint
+test: $(EXTRAS_STAMP) browser lint
 	NOISESCOPE_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -m "slow or not slow" tests
 
-bench: $(STAMP) browser
+bench: $(EXTRAS_STAMP) browser
 	NOISESCOPE_CHROMIUM=$(CHROMIUM) $(BIN)/python benchmarks/run_all.py
 
 clean:

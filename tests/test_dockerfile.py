@@ -142,6 +142,12 @@ def test_installs_like_the_readme_with_make() -> None:
     assert makefile_rule("install")[0] == "$(STAMP)"
     assert "$(STAMP)" in makefile_rule("serve")[0].split()
     assert re.search(r"pip install .*-e '\.", makefile_rule("$(STAMP)")[1])
+    # serving installs the runtime only: the extras (torch and the reference libraries) come
+    # with the test and bench targets
+    assert "-e '.'" in makefile_rule("$(STAMP)")[1]
+    assert "$(EXTRAS_STAMP)" not in makefile_rule("serve")[0].split()
+    for target in ("test", "bench"):
+        assert "$(EXTRAS_STAMP)" in makefile_rule(target)[0].split()
     assert "/app/.venv/bin" in env_vars()["PATH"][1]
 
 
