@@ -69,6 +69,26 @@ def build_parser() -> argparse.ArgumentParser:
             "(comma-separated) adds more"
         ),
     )
+    serve.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help=(
+            "also answer requests whose Host header is HOST; repeatable. localhost, 127.0.0.1, "
+            "::1, the bind address and every --allow-websocket-origin host are always "
+            "allowed; any other Host gets 403 (a guard against DNS rebinding)"
+        ),
+    )
+    serve.add_argument(
+        "--frame-ancestors",
+        default="'self'",
+        metavar="SOURCES",
+        help=(
+            "pages that may embed the app in a frame, as a CSP frame-ancestors source list "
+            "(default: %(default)s; e.g. \"'self' https://course.example.org\")"
+        ),
+    )
     serve.add_argument("--show", action="store_true", help="open the app in a browser tab")
     serve.add_argument(
         "--num-threads",
@@ -140,6 +160,7 @@ def _serve(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     import panel as pn
 
+    from app import guard
     from app.main import ASSETS_DIR, create_app, warm_views
 
     if args.num_threads is not None:
@@ -159,10 +180,14 @@ def _serve(args: argparse.Namespace) -> int:
             liveness=True,
             warm=True,
             static_dirs={"assets": str(ASSETS_DIR)},
+            http_server_kwargs={"max_header_size": guard.MAX_HEADER_BYTES},
         )
     except OSError as error:  # typically: the port is taken by another server
         print(f"noisescope: cannot listen on {args.address}:{args.port}: {error}", file=sys.stderr)
         return 1
+    hosts = guard.allowed_hosts(args.address, [*origins, *args.allow_host])
+    guard.install(server, hosts, args.frame_ancestors)
+    print(f"  hosts answered: {', '.join(sorted(hosts))}", flush=True)
     loop = server.io_loop
     stopped_by: list[str] = []
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import panel as pn
 from panel.io.callbacks import PeriodicCallback
+from panel.theme.fast import Fast
 
 from app.tabs.adaptive.tab import AdaptiveTab
 from app.tabs.base import SimulationTab
@@ -40,7 +41,20 @@ TICK_MS = 25
 #: Seconds between URL rewrites while parameters move (avoids flooding browser history).
 URL_WRITE_INTERVAL = 0.4
 
-pn.extension("katex", notifications=True, design="fast")
+
+class OfflineFast(Fast):
+    """Panel's Fast design without its web font (Open Sans from a third-party host): the page
+    loads nothing from any host but this server, so it works in a lecture hall without internet
+    and sends no visitor's address elsewhere (the system's sans-serif font stands in)."""
+
+    _resources = {key: value for key, value in Fast._resources.items() if key != "font"}
+
+
+# Panel finds a design's bundled files under its lower-cased class name ("fast/js/...").
+OfflineFast.__name__ = "Fast"
+
+
+pn.extension("katex", notifications=True, design=OfflineFast)
 
 
 def create_app() -> pn.template.FastListTemplate:
@@ -86,6 +100,7 @@ def create_app() -> pn.template.FastListTemplate:
     )
     template = pn.template.FastListTemplate(
         title="noisescope",
+        design=OfflineFast,
         main=[pn.Column(notice, tabs, sizing_mode="stretch_width")],
         theme_toggle=True,
         main_max_width="1800px",

@@ -81,8 +81,8 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def page(browser: Browser, app_url: str, request: pytest.FixtureRequest) -> Iterator[Page]:
     """A page in a fresh browser context. The test fails if the page throws an uncaught
-    exception, logs a console error (Bokeh logs its errors there) or a request to the app
-    fails; requests to other hosts (web fonts on an offline machine) are only logged."""
+    exception, logs a console error (Bokeh logs its errors there), a request to the app fails,
+    or the page asks any host but the app's for anything (the app works offline)."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.set_default_timeout(30_000)
@@ -99,12 +99,17 @@ def page(browser: Browser, app_url: str, request: pytest.FixtureRequest) -> Iter
         if req.url.startswith(app_url):
             problems.append(f"request to the app failed: {req.url} ({req.failure})")
 
+    def on_request(req: Any) -> None:
+        if not req.url.startswith((app_url, "data:", "blob:", "about:")):
+            problems.append(f"request to another host: {req.url}")
+
     def on_response(response: Any) -> None:
         if response.status >= 400 and response.url.startswith(app_url):
             problems.append(f"HTTP {response.status} from the app: {response.url}")
 
     page.on("console", on_console)
     page.on("pageerror", lambda error: problems.append(f"uncaught exception: {error}"))
+    page.on("request", on_request)
     page.on("requestfailed", on_request_failed)
     page.on("response", on_response)
     yield page
