@@ -22,6 +22,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402
+import importlib  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
 import statistics  # noqa: E402
@@ -40,6 +41,7 @@ if str(ROOT) not in sys.path:
 
 from timing import best_time, fresh_process_start  # noqa: E402
 
+import kernels  # noqa: E402
 import kernels.signature as S  # noqa: E402
 
 CASES = ((100, 2, 4), (1000, 3, 4), (250, 7, 3))
@@ -237,7 +239,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
             _, warm = fresh_process_start("kernels.signature", cache)
         rows.append(row("JIT compile, empty cache (warmup())", "s", numba=cold, import_s=imp))
         rows.append(row("cached start (warmup())", "s", numba=warm))
-    S.warmup()
+    for name in kernels.warm_modules(("signature",)):  # the cores, then the public API
+        importlib.import_module(name).warmup()
     print(f"numba threads: {numba.get_num_threads()}")
     rows += signature_rows(3 * repeats)
     rows += expected_signature_rows(repeats)

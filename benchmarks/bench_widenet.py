@@ -1,4 +1,4 @@
-"""Benchmark of kernels/widenet.py: networks per second, the full width sweep, W2 against POT.
+"""Benchmark of kernels/widenet: networks per second, the full width sweep, W2 against POT.
 
 Run ``python benchmarks/bench_widenet.py`` (about a minute). ``main(argv)`` returns rows for
 ``benchmarks/run_all.py`` with keys ``model``, ``case``, ``unit``, ``numba``, ``numpy`` and
@@ -24,6 +24,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402
+import importlib  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
 import sys  # noqa: E402
@@ -38,6 +39,7 @@ if str(ROOT) not in sys.path:
 
 import ot  # noqa: E402
 
+import kernels  # noqa: E402
 from kernels import widenet as W  # noqa: E402
 from kernels.widenet.studies import SweepConfig, width_sweep  # noqa: E402
 
@@ -148,7 +150,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
     args = parser.parse_args(argv)
     started = time.perf_counter()
     t0 = time.perf_counter()
-    W.warmup()
+    for name in kernels.warm_modules(("widenet",)):  # as the server warms: cores, then facade
+        importlib.import_module(name).warmup()
     rows = [row("warmup() (compile or cache load)", "s", time.perf_counter() - t0, None, None)]
     widths = (16, 256) if args.quick else (16, 64, 256, 1024)
     gaps = []

@@ -12,6 +12,12 @@ threshold and layouts here are this app's reconstruction [derived] (spec
 * :func:`curious_explorer` runs the explorer loop and returns μ and the mixtures D_k.
 * :func:`policy_gradient` runs exact softmax PG or sampled REINFORCE from a restart ν and
   records V^{π_t}(ρ).
+* :func:`coverage_curves` and :func:`explorer_metrics` summarise how well the explorer covers.
+
+Submodules: ``mdp`` (layouts), ``solvers`` (jitted linear solves and value iteration),
+``core`` (jitted PG cores), ``driver`` (validation, the chunked PG run), ``theory`` (exact
+visitation, values and the optimal policy), ``explorer`` (the explorer loop), ``diagnostics``
+(coverage).
 """
 
 from __future__ import annotations
@@ -22,20 +28,24 @@ import numpy as np
 
 from kernels.common.progress import ProgressFn, throttled_progress
 from kernels.common.validation import choice, integer, real, resolve_rng
+from kernels.exploration import mdp as _mdp
 from kernels.exploration.diagnostics import coverage_curves, explorer_metrics
-from kernels.exploration.driver import run_policy_gradient
+from kernels.exploration.driver import (
+    PGSettings,
+    check_distribution,
+    check_gamma,
+    run_policy_gradient,
+)
 from kernels.exploration.explorer import (
     INNER_SOLVERS,
     INTRINSIC_REWARDS,
     POORLY_SETS,
     THRESHOLD_RULES,
-    greedy_policy,
-    optimal_q,
+    ExplorerParams,
     run_explorer,
-    visitation,
 )
 from kernels.exploration.mdp import LAYOUTS, SIZE_LIMITS, TabularMDP, build_layout
-from kernels.exploration.solvers import solve_values_and_visitation
+from kernels.exploration.theory import optimal_policy, policy_values, state_visitation
 
 __all__ = [
     "INNER_SOLVERS",
@@ -48,6 +58,7 @@ __all__ = [
     "blend_restart",
     "coverage_curves",
     "curious_explorer",
+    "deep_sea_mapping",
     "explorer_metrics",
     "make_mdp",
     "optimal_policy",
@@ -60,7 +71,14 @@ __all__ = [
 
 
 def make_mdp(layout: str, **params: Any) -> TabularMDP:
-    """Build an MDP layout (spec §2).
+    r"""Build an MDP layout (spec §2).
+
+    Every layout is a finite MDP with padded sparse transitions; absorbing states self-loop
+    under every action, and extrinsic rewards are paid on entry into them:
+
+    .. math::
+
+        R(s,a) = \sum_{s'} P(s'|s,a)\,r(s,a,s'),\qquad \sum_{s'} P(s'|s,a) = 1
 
     Parameters
     ----------
@@ -77,7 +95,13 @@ def make_mdp(layout: str, **params: Any) -> TabularMDP:
     Returns
     -------
     TabularMDP
-        With ``n_states``, ``n_actions``, ``rho`` and ``dense_P()`` (S, A, S).
+        With ``n_states`` S, ``n_actions`` A, ``nxt``/``prob``/``rew`` (S, A, M), ``rho``
+        (S,), ``absorbing`` (S,), ``coords`` (S, 2) and ``dense_P()`` (S, A, S).
+
+    Notes
+    -----
+    Layouts and their constants [derived] (spec §2); DeepSea after bsuite and FrozenLake 8×8
+    after gymnasium [literature].
     """
     unknown = set(params) - {
         "slip",
@@ -93,77 +117,34 @@ def make_mdp(layout: str, **params: Any) -> TabularMDP:
     return build_layout(layout, **params)
 
 
-def _gamma(gamma: object) -> float:
-    return real("gamma", gamma, 0.0, 0.9999, lo_open=True)
+def deep_sea_mapping(size: int, mapping_seed: int) -> np.ndarray:
+    r"""DeepSea's random action mapping: in cell (r, c) action ``mapping[r, c]`` moves right.
 
+    .. math::
 
-def _distribution(name: str, nu: object, n_states: int) -> np.ndarray:
-    arr = np.asarray(nu, dtype=np.float64)
-    if arr.shape != (n_states,):
-        raise ValueError(f"{name} must have shape ({n_states},); got {arr.shape}")
-    if not np.all(np.isfinite(arr)) or arr.min() < 0 or abs(arr.sum() - 1.0) > 1e-9:
-        raise ValueError(f"{name} must be a probability vector (non-negative, summing to 1)")
-    return np.ascontiguousarray(arr)
+        m_{rc} \sim \mathrm{Bernoulli}(1/2)\ \text{i.i.d.},\qquad
+        a = m_{rc} \Rightarrow \text{right},\quad a \ne m_{rc} \Rightarrow \text{left}
 
+    Parameters
+    ----------
+    size : int in [3, 30]
+        N, the side of the DeepSea grid.
+    mapping_seed : int in [0, 2³¹ − 1]
+        Seed of the mapping (``numpy.random.RandomState``, as bsuite draws it).
 
-def _policy(mdp: TabularMDP, policy: object) -> np.ndarray:
-    pi = np.asarray(policy, dtype=np.float64)
-    if pi.shape != (mdp.n_states, mdp.n_actions):
-        raise ValueError(
-            f"policy must have shape ({mdp.n_states}, {mdp.n_actions}); got {pi.shape}"
-        )
-    if not np.all(np.isfinite(pi)) or pi.min() < 0 or np.max(np.abs(pi.sum(1) - 1)) > 1e-9:
-        raise ValueError("policy rows must be probability vectors")
-    return np.ascontiguousarray(pi)
+    Returns
+    -------
+    ndarray, shape (N, N), int
+        The action (0 or 1) that moves right in each cell.
 
-
-def state_visitation(
-    mdp: TabularMDP, policy: np.ndarray, nu: np.ndarray, gamma: float
-) -> np.ndarray:
-    r"""Discounted state visitation d^π_ν = (1−γ)(I − γP_π^T)^{-1} ν, shape (S,).
-
-    Sums to 1 (absorbing states self-loop). Exact: one LU of I − γP_π, or one triangular sweep
-    on acyclic layouts (DeepSea).
+    Notes
+    -----
+    [literature: google-deepmind/bsuite, ``deep_sea.py``].
     """
-    gamma = _gamma(gamma)
-    return visitation(mdp, _policy(mdp, policy), _distribution("nu", nu, mdp.n_states), gamma)
-
-
-def policy_values(
-    mdp: TabularMDP, policy: np.ndarray, gamma: float, R: np.ndarray | None = None
-) -> np.ndarray:
-    r"""V^π = (I − γP_π)^{-1} r_π (S,) for state-action rewards R (default: the layout's)."""
-    gamma = _gamma(gamma)
-    pi = _policy(mdp, policy)
-    R = mdp.dense_R() if R is None else np.asarray(R, dtype=np.float64)
-    S = mdp.n_states
-    V, d = np.empty(S), np.empty(S)
-    solve_values_and_visitation(
-        mdp.nxt,
-        mdp.prob,
-        pi,
-        np.ascontiguousarray(np.sum(pi * R, axis=1)),
-        mdp.rho,
-        gamma,
-        mdp.acyclic,
-        mdp.absorbing,
-        False,
-        np.empty((S, S)),
-        np.empty(S, dtype=np.int64),
-        V,
-        d,
-    )
-    return V
-
-
-def optimal_policy(mdp: TabularMDP, gamma: float, R: np.ndarray | None = None) -> dict[str, Any]:
-    """Q* by value iteration, the greedy π* (ties split) and its exact values V* (S,)."""
-    gamma = _gamma(gamma)
-    R = mdp.dense_R() if R is None else np.asarray(R, dtype=np.float64)
-    Q = optimal_q(mdp, R, gamma)
-    pi = greedy_policy(Q)
-    V = policy_values(mdp, pi, gamma, R)
-    return {"Q": Q, "policy": pi, "V": V, "v_rho": float(mdp.rho @ V)}
+    lo, hi = SIZE_LIMITS["deep_sea"]
+    N = integer("size", size, lo, hi)
+    seed = integer("mapping_seed", mapping_seed, 0, 2**31 - 1)
+    return _mdp.deep_sea_mapping(N, seed)
 
 
 def curious_explorer(
@@ -186,9 +167,24 @@ def curious_explorer(
 ) -> dict[str, Any]:
     r"""Run the Curious Explorer (spec §2) and return the restart distribution μ.
 
+    π_0 is uniform and D_0 = d^{π_0}_ρ; for k = 1..K the poorly visited set U_k gets the
+    intrinsic reward, π_k is ε-greedy on its optimal Q, and the mixture averages the
+    visitations:
+
+    .. math::
+
+        U_k = \{s\in S_v : \bar D_{k-1}(s) < \delta\},\quad \delta = \frac{c}{|S_v|},\qquad
+        D_k = \frac{1}{k+1}\sum_{j=0}^{k} d^{\pi_j}_\rho,\qquad
+        \mu = D_K|_{S_v}\big/D_K(S_v)
+
+    Curiosity identity: V^π_{1_U}(ρ) = d^π_ρ(U)/(1−γ), so π_k maximises its mass on U_k.
+
     Parameters
     ----------
+    mdp : TabularMDP
+        S states, A actions.
     gamma : float in (0, 0.9999]
+        Discount γ.
     coverage_c : float in (0, 100]
         c of the threshold δ = c/|S_v|.
     n_explore : int in [0, 100]
@@ -197,17 +193,21 @@ def curious_explorer(
         ε-mixing of each curious policy with the uniform policy.
     exclude_terminal : bool
         Drop absorbing states from U and μ (default).
-    threshold_rule : ``"renormalised"`` (D over S_v, δ = c/|S_v|) or ``"raw"`` (D over all
-        states, δ = c/|S|).
-    intrinsic_reward : ``"indicator"`` 1_U, ``"bonus"`` min(1, √(δ/D̄)) or ``"maxent"``
-        −log(D̄ + 10⁻⁴) shifted to ≥ 0.
+    threshold_rule : {"renormalised", "raw"}
+        D over S_v with δ = c/|S_v|, or D over all states with δ = c/|S|.
+    intrinsic_reward : {"indicator", "bonus", "maxent"}
+        1_U, min(1, √(δ/D̄)) or −log(D̄ + 10⁻⁴) shifted to ≥ 0 [literature: Hazan et al. 2019].
     include_pi0 : bool
         Keep the uniform π_0 in the mixture.
-    poorly_set : ``"states"`` (default) or ``"state_actions"`` (U over pairs (s, a), δ =
-        c/(|S_v||A|), PC-PG-like [literature: Agarwal, Henaff, Kakade, Sun 2020]).
-    inner_solver : ``"vi"`` (value iteration, ε-greedy; default), ``"soft_vi"`` (softmax of the
-        soft-optimal Q at ``temperature`` τ in (0, 10]) or ``"pg"`` (``inner_steps`` of exact
-        softmax PG from ρ with step ``inner_lr``); each then ε-mixed.
+    poorly_set : {"states", "state_actions"}
+        U ⊂ S_v, or U over pairs (s, a) with δ = c/(|S_v||A|), PC-PG-like [literature:
+        Agarwal, Henaff, Kakade, Sun 2020].
+    inner_solver : {"vi", "soft_vi", "pg"}
+        Value iteration, ε-greedy (default); softmax of the soft-optimal Q at ``temperature``
+        τ in (0, 10]; or ``inner_steps`` of exact softmax PG from ρ with step ``inner_lr``.
+        Each is then ε-mixed.
+    temperature, inner_steps, inner_lr : float, int, float
+        τ of ``soft_vi``; steps and step size of ``pg``.
     rng : ignored
         The exact explorer draws nothing; accepted for a uniform signature.
 
@@ -216,10 +216,17 @@ def curious_explorer(
     dict
         ``mu`` (S,), ``mixtures`` (n+1, S) D_0..D_n, ``visitations`` (n+1, S) d^{π_k}_ρ,
         ``policies`` (n+1, S, A), ``poorly_visited`` (n+1, S) (row k: U_{k+1}, computed from
-        D_k), ``n_iters`` n, ``k_stop`` (the k with U_k = ∅, 0 if U never emptied), ``delta``,
-        ``candidates`` (the valid set S_v, bool).
+        D_k), ``poorly_visited_pairs`` and ``intrinsic_rewards`` (n+1, S, A), ``n_iters`` n,
+        ``k_stop`` (the k with U_k = ∅, 0 if U never emptied), ``delta``, ``candidates`` (the
+        valid set S_v, bool (S,)), ``reachable`` (S,).
+
+    Notes
+    -----
+    The idea (intrinsic rewards on poorly visited states, increasingly exploratory policies,
+    μ from their visitations) is the paper's [paper]; the loop, threshold and mixture are this
+    app's reconstruction [derived].
     """
-    gamma = _gamma(gamma)
+    gamma = check_gamma(gamma)
     c = real("coverage_c", coverage_c, 0.0, 100.0, lo_open=True)
     K = integer("n_explore", n_explore, 0, 100)
     eps = real("explore_eps", explore_eps, 0.0, 1.0)
@@ -232,8 +239,7 @@ def curious_explorer(
     tau = real("temperature", temperature, 0.0, 10.0, lo_open=True)
     steps = integer("inner_steps", inner_steps, 1, 100_000)
     inner_lr = real("inner_lr", inner_lr, 0.0, 1000.0, lo_open=True)
-    result = run_explorer(
-        mdp,
+    settings = ExplorerParams(
         gamma=gamma,
         coverage_c=c,
         n_explore=K,
@@ -248,19 +254,60 @@ def curious_explorer(
         inner_steps=steps,
         inner_lr=inner_lr,
     )
+    result = run_explorer(mdp, settings)
     if not result["candidates"].any():
         raise ValueError("the layout has no valid (reachable, non-absorbing) state")
     return result
 
 
 def blend_restart(rho: np.ndarray, mu: np.ndarray, beta: float) -> np.ndarray:
-    """ν_β = βρ + (1−β)μ."""
+    r"""The blended restart distribution ν_β.
+
+    .. math::
+
+        \nu_\beta = \beta\rho + (1-\beta)\mu
+
+    Parameters
+    ----------
+    rho, mu : ndarray, shape (S,)
+        The start distribution ρ and the explorer's μ.
+    beta : float in [0, 1]
+        β, the weight of ρ.
+
+    Returns
+    -------
+    ndarray, shape (S,)
+        ν_β.
+
+    Notes
+    -----
+    [derived] (spec §2).
+    """
     beta = real("restart_beta", beta, 0.0, 1.0)
     return beta * np.asarray(rho, dtype=float) + (1.0 - beta) * np.asarray(mu, dtype=float)
 
 
 def uniform_restart(mdp: TabularMDP) -> np.ndarray:
-    """Uniform over the valid set S_v (the "oracle wide coverage" reference)."""
+    r"""Uniform over the valid set S_v (the "oracle wide coverage" reference).
+
+    .. math::
+
+        \nu(s) = \frac{\mathbb 1\{s \in S_v\}}{|S_v|}
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+        S states; S_v = reachable from supp ρ, minus absorbing states.
+
+    Returns
+    -------
+    ndarray, shape (S,)
+        The uniform restart.
+
+    Notes
+    -----
+    [derived] (spec §4.3).
+    """
     valid = mdp.valid_states()
     return valid / valid.sum()
 
@@ -283,18 +330,37 @@ def policy_gradient(
 ) -> dict[str, Any]:
     r"""Softmax policy gradient from θ_0 = 0 ascending V(ν) for the restart ν (spec §2).
 
+    Exact PG steps θ ← θ + η∇_θV^{π_θ}(ν); REINFORCE replaces the gradient by its estimate
+    from B episodes truncated at H:
+
+    .. math::
+
+        \frac{\partial V^{\pi_\theta}(\nu)}{\partial\theta_{s,a}} =
+        \frac{d^{\pi_\theta}_\nu(s)\,\pi_\theta(a|s)\,A^{\pi_\theta}(s,a)}{1-\gamma},\qquad
+        \hat g = \frac1B\sum_{\rm episodes}\sum_t \gamma^t G_t\,
+        \nabla_\theta\log\pi_\theta(a_t|s_t)
+
     Parameters
     ----------
-    restart : ndarray (S,)
+    mdp : TabularMDP
+        S states, A actions.
+    restart : ndarray, shape (S,)
         ν, a probability vector (ρ, μ, ν_β or uniform).
+    gamma : float in (0, 0.9999]
+        Discount γ.
     lr : float in (0, 1000]
         η.
     n_iters : int in [1, 10⁶]
         T, the update cap.
     target_frac : float in (0, 1]
         x; success is V^{π_t}(ρ) ≥ x·V*(ρ).
-    method : ``"exact"`` or ``"sampled"`` (REINFORCE, ``batch`` episodes truncated at
-        ``horizon``; needs ``rng``).
+    method : {"exact", "sampled"}
+        Exact gradient, or REINFORCE with ``batch`` B in [1, 1024] episodes truncated at
+        ``horizon`` H in [1, 10⁵] (needs ``rng``).
+    rng : numpy.random.Generator or int, optional
+        Source of REINFORCE's randomness (unused by exact PG).
+    batch, horizon : int
+        B and H.
     stop_at_target : bool
         Stop at the first t reaching the target.
     v_star : float, optional
@@ -307,12 +373,17 @@ def policy_gradient(
     -------
     dict
         ``values`` (t+1,) V^{π_t}(ρ) for t = 0..T (updates applied), ``iters_to_target`` (first
-        t with values[t] ≥ x·V*(ρ), None if never), ``v_star``, ``theta`` (S, A), ``policy``;
-        sampled also ``env_steps`` (T,) steps sampled per update and ``first_goal_episode``
-        (1-based, None if no episode reached the goal).
+        t with values[t] ≥ x·V*(ρ), None if never), ``v_star``, ``target``, ``theta`` (S, A),
+        ``policy`` (S, A); sampled also ``env_steps`` (T,) steps sampled per update and
+        ``first_goal_episode`` (1-based, None if no episode reached the goal).
+
+    Notes
+    -----
+    Exact softmax PG [literature: Agarwal, Kakade, Lee, Mahajan, JMLR 22(98) 2021];
+    REINFORCE [literature: Williams 1992]; the gradient scale shared by both [derived].
     """
-    gamma = _gamma(gamma)
-    nu = _distribution("restart", restart, mdp.n_states)
+    gamma = check_gamma(gamma)
+    nu = check_distribution("restart", restart, mdp.n_states)
     lr = real("lr", lr, 0.0, 1000.0, lo_open=True)
     T = integer("n_iters", n_iters, 1, 1_000_000)
     x = real("target_frac", target_frac, 0.0, 1.0, lo_open=True)
@@ -322,8 +393,7 @@ def policy_gradient(
     report = throttled_progress(progress)
     if v_star is None:
         v_star = optimal_policy(mdp, gamma)["v_rho"]
-    return run_policy_gradient(
-        mdp,
+    settings = PGSettings(
         nu=nu,
         gamma=gamma,
         lr=lr,
@@ -331,21 +401,31 @@ def policy_gradient(
         target=x * v_star,
         v_star=v_star,
         method=method,
-        generator=resolve_rng(rng) if method == "sampled" else None,
         B=B,
         H=H,
         stop_at_target=bool(stop_at_target),
-        report=report,
     )
+    generator = resolve_rng(rng) if method == "sampled" else None
+    return run_policy_gradient(mdp, settings, generator, report)
 
 
 def warmup() -> None:
-    """Compile every jitted core and run the public API once on a tiny lock."""
-    from kernels.exploration import core as exploration_pg
-    from kernels.exploration import solvers as exploration_solvers
+    """Run the public API end to end on a tiny lock (the jitted cores warm in their modules).
 
-    exploration_solvers.warmup()
-    exploration_pg.warmup()
+    Parameters
+    ----------
+    None
+
+    Returns
+    -------
+    None
+
+    Notes
+    -----
+    Builds ``make_mdp("lock", size=4)``, runs :func:`curious_explorer` (K = 2) and two updates
+    of :func:`policy_gradient` with each method from μ. No equation: it only exercises the
+    code paths above [derived].
+    """
     mdp = make_mdp("lock", size=4)
     res = curious_explorer(mdp, gamma=0.9, coverage_c=1.0, n_explore=2, explore_eps=0.1)
     for method in ("exact", "sampled"):

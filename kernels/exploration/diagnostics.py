@@ -25,9 +25,37 @@ def optimal_visitation(mdp: TabularMDP, gamma: float) -> np.ndarray:
 
 
 def coverage_curves(mdp: TabularMDP, explorer: dict[str, Any], gamma: float) -> dict[str, Any]:
-    r"""Coverage diagnostics per explorer iteration k = 0..n (spec §4.2), on the valid set:
-    ``frac_poorly`` |U_{k+1}|/|S_v|, ``entropy`` H(D̄_k)/log|S_v|, ``min_mass`` min D̄_k,
-    ``opt_mass_on_U`` d^{π*}_ρ(U_{k+1}), ``mismatch`` ‖d^{π*}_ρ/D̄_k‖_∞."""
+    r"""Coverage diagnostics per explorer iteration k = 0..n (spec §4.2), on the valid set S_v.
+
+    With D̄_k the mixture D_k restricted to S_v and renormalised, and d* = d^{π*}_ρ:
+
+    .. math::
+
+        \frac{|U_{k+1}|}{|S_v|},\qquad
+        \frac{H(\bar D_k)}{\log|S_v|} = -\frac{\sum_s \bar D_k(s)\log\bar D_k(s)}{\log|S_v|},
+        \qquad \min_s \bar D_k(s),\qquad d^*(U_{k+1}),\qquad
+        \Big\|\frac{d^*}{\bar D_k}\Big\|_\infty
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+        The explored layout (S states).
+    explorer : dict
+        The result of ``exploration.curious_explorer`` on ``mdp`` (n + 1 iterations).
+    gamma : float
+        The discount γ of the explorer run.
+
+    Returns
+    -------
+    dict
+        ``k`` (n+1,), ``frac_poorly``, ``entropy``, ``min_mass``, ``opt_mass_on_U`` and
+        ``mismatch`` (n+1,) as above, and ``d_star`` (S,) d^{π*}_ρ.
+
+    Notes
+    -----
+    The diagnostics [derived]; the mismatch coefficient is what policy-gradient bounds pay for
+    [literature: Kakade & Langford 2002; Agarwal et al. 2021].
+    """
     cand = explorer["candidates"]
     n_valid = int(cand.sum())
     d_star = optimal_visitation(mdp, gamma)
@@ -49,7 +77,34 @@ def coverage_curves(mdp: TabularMDP, explorer: dict[str, Any], gamma: float) -> 
 
 
 def explorer_metrics(mdp: TabularMDP, explorer: dict[str, Any], gamma: float) -> dict[str, float]:
-    """Summary of μ (spec §4.4): H(μ)/log|S_v|, min μ on S_v, terminal mass of D_n, mismatch."""
+    r"""Summary of the explorer's restart distribution μ (spec §4.4), on the valid set S_v.
+
+    .. math::
+
+        \frac{H(\mu)}{\log|S_v|},\qquad \min_{s\in S_v}\mu(s),\qquad
+        D_n(\text{absorbing}),\qquad \Big\|\frac{d^{\pi^*}_\rho}{\mu}\Big\|_\infty,
+        \qquad \frac{|U_{n+1}|}{|S_v|}
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+        The explored layout (S states).
+    explorer : dict
+        The result of ``exploration.curious_explorer`` on ``mdp``.
+    gamma : float
+        The discount γ of the explorer run.
+
+    Returns
+    -------
+    dict of float
+        ``entropy_mu``, ``min_mu``, ``terminal_mass`` (the absorbing states' mass in the last
+        mixture), ``mismatch`` and ``final_poorly_frac``.
+
+    Notes
+    -----
+    [derived]; the mismatch coefficient [literature: Kakade & Langford 2002; Agarwal et al.
+    2021].
+    """
     cand = explorer["candidates"]
     mu = explorer["mu"][cand]
     d_star = optimal_visitation(mdp, gamma)[cand]

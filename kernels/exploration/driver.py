@@ -1,17 +1,20 @@
-"""The chunked driver of :func:`kernels.exploration.core` (validated arguments).
+"""Validation and the chunked policy-gradient driver of :mod:`kernels.exploration.core`.
 
-Runs the jitted exact-PG or REINFORCE cores chunk by chunk between progress reports, records
-V^{π_t}(ρ) for t = 0..T and the first t reaching the target. REINFORCE uniforms are drawn per
-chunk from the caller's Generator, so the numbers do not depend on where chunks end.
+:func:`check_gamma`, :func:`check_distribution` and :func:`check_policy` validate the facade's
+arguments. :func:`run_policy_gradient` runs the jitted exact-PG or REINFORCE cores chunk by
+chunk between progress reports, records V^{π_t}(ρ) for t = 0..T and the first t reaching the
+target. REINFORCE uniforms are drawn per chunk from the caller's Generator, so the numbers do
+not depend on where chunks end.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from kernels.common.progress import Cancelled, Reporter
+from kernels.common.validation import real
 from kernels.exploration.core import exact_pg_chunk, reinforce_chunk
 from kernels.exploration.mdp import TabularMDP
 
@@ -22,23 +25,64 @@ EXACT_CHUNK = 200
 REINFORCE_CHUNK = 20
 
 
+def check_gamma(gamma: object) -> float:
+    """γ in (0, 0.9999]."""
+    return real("gamma", gamma, 0.0, 0.9999, lo_open=True)
+
+
+def check_distribution(name: str, nu: object, n_states: int) -> np.ndarray:
+    """A probability vector of shape (S,) (non-negative, summing to 1 within 1e-9)."""
+    arr = np.asarray(nu, dtype=np.float64)
+    if arr.shape != (n_states,):
+        raise ValueError(f"{name} must have shape ({n_states},); got {arr.shape}")
+    if not np.all(np.isfinite(arr)) or arr.min() < 0 or abs(arr.sum() - 1.0) > 1e-9:
+        raise ValueError(f"{name} must be a probability vector (non-negative, summing to 1)")
+    return np.ascontiguousarray(arr)
+
+
+def check_policy(mdp: TabularMDP, policy: object) -> np.ndarray:
+    """A policy of shape (S, A) whose rows are probability vectors."""
+    pi = np.asarray(policy, dtype=np.float64)
+    if pi.shape != (mdp.n_states, mdp.n_actions):
+        raise ValueError(
+            f"policy must have shape ({mdp.n_states}, {mdp.n_actions}); got {pi.shape}"
+        )
+    if not np.all(np.isfinite(pi)) or pi.min() < 0 or np.max(np.abs(pi.sum(1) - 1)) > 1e-9:
+        raise ValueError("policy rows must be probability vectors")
+    return np.ascontiguousarray(pi)
+
+
+class PGSettings(NamedTuple):
+    """Validated settings of one policy-gradient run (see ``exploration.policy_gradient``).
+
+    ``nu`` (S,) the restart ν; ``gamma`` γ; ``lr`` η; ``T`` the update cap; ``target`` x·V*(ρ)
+    and ``v_star`` V*(ρ); ``method`` ``"exact"`` or ``"sampled"``; ``B`` episodes per update
+    and ``H`` their truncation (sampled); ``stop_at_target``: stop at the first t reaching it.
+    """
+
+    nu: np.ndarray
+    gamma: float
+    lr: float
+    T: int
+    target: float
+    v_star: float
+    method: str
+    B: int
+    H: int
+    stop_at_target: bool
+
+
 def run_policy_gradient(
     mdp: TabularMDP,
-    *,
-    nu: np.ndarray,
-    gamma: float,
-    lr: float,
-    T: int,
-    target: float,
-    v_star: float,
-    method: str,
+    settings: PGSettings,
     generator: np.random.Generator | None,
-    B: int,
-    H: int,
-    stop_at_target: bool,
     report: Reporter,
 ) -> dict[str, Any]:
-    """Exact PG or REINFORCE from θ = 0 (see ``exploration.policy_gradient``)."""
+    """Exact PG or REINFORCE from θ = 0 (see ``exploration.policy_gradient``); ``generator``
+    draws REINFORCE's uniforms (None for exact PG), ``report`` gets the fraction done."""
+    nu, gamma, lr, T = settings.nu, settings.gamma, settings.lr, settings.T
+    target, v_star, method = settings.target, settings.v_star, settings.method
+    B, H, stop_at_target = settings.B, settings.H, settings.stop_at_target
     R = np.ascontiguousarray(mdp.dense_R())
     theta = np.zeros((mdp.n_states, mdp.n_actions))
     values = np.empty(T + 1)

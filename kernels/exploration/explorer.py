@@ -13,6 +13,8 @@ arXiv:2106.15503 [paper: the idea; the exact loop is this app's reconstruction].
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from kernels.exploration.core import exact_pg_chunk
@@ -30,6 +32,7 @@ __all__ = [
     "THRESHOLD_RULES",
     "TIE_TOL",
     "VI_TOL",
+    "ExplorerParams",
     "greedy_policy",
     "run_explorer",
     "visitation",
@@ -43,6 +46,30 @@ INNER_SOLVERS = ("vi", "soft_vi", "pg")
 VI_TOL = 1e-10
 TIE_TOL = 1e-12
 VI_MAX_SWEEPS = 200_000
+
+
+class ExplorerParams(NamedTuple):
+    """Validated settings of one explorer run (the keywords of ``exploration.curious_explorer``).
+
+    ``gamma`` γ; ``coverage_c`` c of δ = c/|S_v|; ``n_explore`` K; ``explore_eps`` ε-mixing;
+    ``exclude_terminal``, ``threshold_rule``, ``intrinsic_reward``, ``include_pi0``,
+    ``poorly_set``: the explorer variant; ``inner_solver``, ``temperature`` τ, ``inner_steps``
+    and ``inner_lr``: how each curious policy is computed.
+    """
+
+    gamma: float
+    coverage_c: float
+    n_explore: int
+    explore_eps: float
+    exclude_terminal: bool = True
+    threshold_rule: str = "renormalised"
+    intrinsic_reward: str = "indicator"
+    include_pi0: bool = True
+    poorly_set: str = "states"
+    inner_solver: str = "vi"
+    temperature: float = 0.05
+    inner_steps: int = 50
+    inner_lr: float = 5.0
 
 
 def visitation(mdp: TabularMDP, pi: np.ndarray, nu: np.ndarray, gamma: float) -> np.ndarray:
@@ -96,17 +123,10 @@ def _intrinsic(kind: str, U: np.ndarray, Dbar: np.ndarray, delta: float, cand: n
     return r
 
 
-def _curious_policy(
-    mdp: TabularMDP,
-    R: np.ndarray,
-    gamma: float,
-    eps: float,
-    solver: str,
-    tau: float,
-    inner_steps: int,
-    inner_lr: float,
-) -> np.ndarray:
+def _curious_policy(mdp: TabularMDP, R: np.ndarray, p: ExplorerParams) -> np.ndarray:
     """π_k from the intrinsic reward R (S, A): ε-mixed VI-greedy, soft-VI or PG policy."""
+    gamma, eps, solver, tau = p.gamma, p.explore_eps, p.inner_solver, p.temperature
+    inner_steps, inner_lr = p.inner_steps, p.inner_lr
     A = mdp.n_actions
     R = np.ascontiguousarray(R, dtype=np.float64)
     if solver == "vi":
@@ -136,36 +156,23 @@ def _curious_policy(
     return (1.0 - eps) * z / z.sum(axis=1, keepdims=True) + eps / A
 
 
-def run_explorer(
-    mdp: TabularMDP,
-    *,
-    gamma: float,
-    coverage_c: float,
-    n_explore: int,
-    explore_eps: float,
-    exclude_terminal: bool = True,
-    threshold_rule: str = "renormalised",
-    intrinsic_reward: str = "indicator",
-    include_pi0: bool = True,
-    poorly_set: str = "states",
-    inner_solver: str = "vi",
-    temperature: float = 0.05,
-    inner_steps: int = 50,
-    inner_lr: float = 5.0,
-) -> dict[str, np.ndarray | int | float]:
-    """The explorer loop on validated arguments (see ``exploration.curious_explorer``).
+def run_explorer(mdp: TabularMDP, p: ExplorerParams) -> dict[str, np.ndarray | int | float]:
+    """The explorer loop on validated settings ``p`` (see ``exploration.curious_explorer``).
 
     With ``poorly_set="state_actions"`` the mixture, the threshold δ = c/(|S_v||A|) and the
     reward live on pairs, D(s, a) = (1/(k+1)) Σ_j d^{π_j}_ρ(s) π_j(a|s) (PC-PG-like);
     ``poorly_visited`` then marks the states with at least one poorly visited action.
     """
+    gamma, threshold_rule, include_pi0 = p.gamma, p.threshold_rule, p.include_pi0
     S, A = mdp.n_states, mdp.n_actions
     reach = mdp.reachable()
-    cand = reach & ~mdp.absorbing if exclude_terminal else reach.copy()
+    cand = reach & ~mdp.absorbing if p.exclude_terminal else reach.copy()
     n_cand = int(cand.sum())
-    pairs = poorly_set == "state_actions"
-    delta = coverage_c / ((n_cand if threshold_rule == "renormalised" else S) * (A if pairs else 1))
-    K = n_explore
+    pairs = p.poorly_set == "state_actions"
+    delta = p.coverage_c / (
+        (n_cand if threshold_rule == "renormalised" else S) * (A if pairs else 1)
+    )
+    K = p.n_explore
     policies = np.empty((K + 1, S, A))
     visits = np.empty((K + 1, S))
     mixtures = np.empty((K + 1, S))
@@ -193,12 +200,10 @@ def run_explorer(
             break
         if k == K + 1:
             break  # U_{K+1} is recorded for display; no further policy
-        r = _intrinsic(intrinsic_reward, U, Dbar, delta, mask)
+        r = _intrinsic(p.intrinsic_reward, U, Dbar, delta, mask)
         R = r if pairs else np.repeat(r[:, None], A, axis=1)
         rewards[k] = R
-        policies[k] = _curious_policy(
-            mdp, R, gamma, explore_eps, inner_solver, temperature, inner_steps, inner_lr
-        )
+        policies[k] = _curious_policy(mdp, R, p)
         visits[k] = visitation(mdp, policies[k], mdp.rho, gamma)
         running += visits[k]
         running_pairs += visits[k][:, None] * policies[k]

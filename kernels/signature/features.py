@@ -6,10 +6,12 @@ with lead-lag); a basepoint prepends the origin (time 0 too). Lead-lag of points
 q = 0..2G−2; its time channel follows the lead, so the time increment stays exactly 1.
 
 :func:`gp_signature_moments` draws :math:`X^{(j)} = m + R z^{(j)}` for a block of samples of
-every series, augments and signs them in SIMD lanes (:func:`signature_core.signature_lanes`)
-and adds each signature and its square to running sums, never storing M signatures (spec §2.1)
-[derived]. Sums are added in sample order, so splitting 0..M into blocks gives bit-identical
-sums: raising M only extends them.
+every series, augments and signs them in SIMD lanes (:func:`kernels.signature.core.
+signature_lanes`) and adds each signature and its square to running sums, never storing M
+signatures (spec §2.1) [derived]. Splitting the samples 0..M into consecutive runs gives
+bit-identical sums, by construction: a sample's path and signature are the same IEEE
+operations whichever lane and block it lands in (no fast-math in these cores), and the sums
+are added in sample order. Raising M only extends them.
 """
 
 from __future__ import annotations
@@ -306,3 +308,19 @@ def gp_signature_moments_serial(
             store,
             store_from,
         )
+
+
+def warmup() -> None:
+    """Compile the fused cores (serial and threaded, with and without lead-lag) on tiny input."""
+    paths = np.linspace(0.0, 1.0, 6).reshape(1, 3, 2)
+    grid = np.linspace(0.0, 1.0, 3)
+    means, root, z = paths[:, :, :1].transpose(0, 2, 1).copy(), np.eye(3), np.zeros((1, 1, 1, 3))
+    for lead_lag in (False, True):
+        n_sig = int(level_offsets(augmented_dim(2, True, lead_lag), 2)[2])
+        out = np.zeros((1, n_sig))
+        augmented_signatures(paths, grid, True, True, lead_lag, 2, out)
+        augmented_signatures_serial(paths, grid, True, True, lead_lag, 2, out)
+        n_sig = int(level_offsets(augmented_dim(1, True, lead_lag), 2)[2])
+        sums, store = np.zeros((1, n_sig)), np.zeros((1, 0, n_sig))
+        for core in (gp_signature_moments, gp_signature_moments_serial):
+            core(means, root, True, z, grid, True, True, lead_lag, 2, sums, sums.copy(), store, 0)

@@ -19,6 +19,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from kernels.common.validation import choice, integer, real
+
 KERNELS = ("rbf", "matern32", "matern52")
 _KERNEL_CODE = {name: code for code, name in enumerate(KERNELS)}
 #: Relative jitter of the first Cholesky attempt (ε = 1e-10·σ_f², ×10 until it succeeds).
@@ -133,11 +135,31 @@ class Posterior:
         return y @ self.smoother.T
 
 
-def sample_normals(seed: int, series: np.ndarray, n_samples: int, channels: int, grid_size: int):
-    """z^(j) for each series index: (len(series), n_samples, channels, grid_size).
+def sample_normals(
+    seed: int, series: np.ndarray, n_samples: int, channels: int, grid_size: int
+) -> np.ndarray:
+    r"""The standard normal keys :math:`z^{(j)}` of the posterior samples of some series.
 
-    Series i uses the stream ``default_rng([seed, i])`` drawn sample-major, so the first M
-    samples are the same whatever larger M is asked for (raising M appends samples).
+    Parameters
+    ----------
+    seed : int
+        The session's seed.
+    series : numpy.ndarray
+        Indices of the series in their data set, shape (S,).
+    n_samples : int
+        Samples M per series.
+    channels : int
+        Channels c.
+    grid_size : int
+        Points G of the posterior grid.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (S, M, c, G), :math:`z \sim N(0, I)`; series i uses the stream
+        ``default_rng([seed, i])`` drawn sample-major, so the first M samples are the same
+        whatever larger M is asked for (raising M appends samples) and a hyperparameter change
+        reuses the same z (paths deform smoothly) [derived].
     """
     out = np.empty((len(series), n_samples, channels, grid_size))
     for row, index in enumerate(series):
@@ -146,7 +168,7 @@ def sample_normals(seed: int, series: np.ndarray, n_samples: int, channels: int,
     return out
 
 
-def log_marginal_likelihood(
+def summed_log_likelihood(
     t: np.ndarray,
     y: np.ndarray,
     kernel: str,
@@ -154,9 +176,8 @@ def log_marginal_likelihood(
     signal_var: float,
     noise_var: float,
 ) -> float:
-    r"""Summed log marginal likelihood of the rows of ``y`` (n, L) under the GP prior:
-    :math:`\sum_s -\tfrac12 y_s^\top A^{-1} y_s - \tfrac12\log|A| - \tfrac L2\log 2\pi`,
-    :math:`A = K_{tt}+\sigma_n^2 I`."""
+    """Summed log marginal likelihood of the rows of ``y`` (n, L) at times ``t`` (L,); see
+    :func:`log_marginal_likelihood`. −inf when K + σ_n² I is not numerically positive."""
     a = kernel_matrix(t, t, kernel, length_scale, signal_var) + noise_var * np.eye(len(t))
     try:
         chol = np.linalg.cholesky(a)
@@ -166,6 +187,83 @@ def log_marginal_likelihood(
     n, length = y.shape
     logdet = 2.0 * np.sum(np.log(np.diag(chol)))
     return float(-0.5 * np.sum(alpha**2) - 0.5 * n * logdet - 0.5 * n * length * np.log(2 * np.pi))
+
+
+def gp_posterior(
+    length: int,
+    *,
+    refine: int = 1,
+    kernel: str = "rbf",
+    length_scale: float = 0.1,
+    signal_var: float = 1.0,
+    noise_var: float = 0.1,
+) -> Posterior:
+    r"""The data-independent GP posterior of series observed at L equispaced times on [0, 1].
+
+    Parameters
+    ----------
+    length : int
+        Points L of each series, 2..100000.
+    refine : int
+        Grid refinement r, 1..64: the posterior grid τ has G = r(L − 1) + 1 points.
+    kernel : {"rbf", "matern32", "matern52"}
+        Covariance function k.
+    length_scale : float
+        ℓ > 0 (time rescaled to [0, 1]).
+    signal_var : float
+        Prior variance σ_f² > 0.
+    noise_var : float
+        Observation-noise variance σ_n² > 0.
+
+    Returns
+    -------
+    Posterior
+        Smoother W (G, L), covariance C (G, G) and its jittered root R (G, G):
+
+        .. math:: m = K_{\tau t}(K_{tt}+\sigma_n^2 I)^{-1}y = Wy,\qquad
+                  C = K_{\tau\tau} - K_{\tau t}(K_{tt}+\sigma_n^2 I)^{-1}K_{t\tau},
+
+        the GP regression posterior [literature] (Rasmussen–Williams 2006); W and C do not
+        depend on y, so one factorisation serves a whole data set (spec §2.1, §8) [derived].
+    """
+    length = integer("length", length, 2, 100_000)
+    refine = integer("refine", refine, 1, 64)
+    kernel = choice("kernel", kernel, KERNELS)
+    length_scale = real("length_scale", length_scale, 0.0, 100.0, lo_open=True)
+    signal_var = real("signal_var", signal_var, 0.0, 1e6, lo_open=True)
+    noise_var = real("noise_var", noise_var, 0.0, 1e6, lo_open=True)
+    t = np.linspace(0.0, 1.0, length)
+    return Posterior(t, unit_grid(length, refine), kernel, length_scale, signal_var, noise_var)
+
+
+def log_marginal_likelihood(
+    y: np.ndarray,
+    *,
+    kernel: str = "rbf",
+    length_scale: float = 0.1,
+    signal_var: float = 1.0,
+    noise_var: float = 0.1,
+) -> float:
+    r"""Summed GP log marginal likelihood of a set of series.
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        Series of shape (n, L), observed at t = linspace(0, 1, L).
+    kernel, length_scale, signal_var, noise_var
+        The GP hyperparameters, as in :func:`gp_posterior`.
+
+    Returns
+    -------
+    float
+        .. math:: \sum_{s=1}^n -\tfrac12 y_s^\top A^{-1}y_s - \tfrac12\log|A|
+                  - \tfrac L2\log 2\pi,\qquad A = K_{tt}+\sigma_n^2 I,
+
+        or −inf if A is not numerically positive definite [literature].
+    """
+    y = np.asarray(y, dtype=np.float64)
+    t = np.linspace(0.0, 1.0, y.shape[1])
+    return summed_log_likelihood(t, y, kernel, length_scale, signal_var, noise_var)
 
 
 def warmup() -> None:

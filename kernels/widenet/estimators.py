@@ -1,21 +1,14 @@
-r"""2-Wasserstein estimators against the Gaussian limit, their noise floors, bounds and proxies.
+r"""1-D 2-Wasserstein estimators against the Gaussian limit, and the normal quantile they use.
 
-Spec ``models/widenet.md`` §3e, §6.5, §6.9, §6.10, §6.13. In one dimension the optimal coupling
-is monotone, so for samples :math:`y_{(1)} \le \dots \le y_{(M)}`:
+Spec ``models/widenet.md`` §3e, §6.10, §6.13. In one dimension the optimal coupling is monotone,
+so for samples :math:`y_{(1)} \le \dots \le y_{(M)}`:
 
 * ``quantile``: :math:`\hat W^2 = \frac1M\sum_i (y_{(i)} - \sqrt K\,\Phi^{-1}(u_i))^2`,
   :math:`u_i = (i-\tfrac12)/M` (equal to POT's ``wasserstein_1d(p=2)`` against the quantile grid);
 * ``two_sample``: the same against a sorted Gaussian sample of size M;
-* ``rao_blackwell`` (Gaussian readout): the law of y is the mixture
-  :math:`\frac1M\sum_m\mathcal N(0,\hat s_m^2)`; :math:`W_2^2 = \mathbb E[(G(Z) - \sqrt K Z)^2]`
-  with the monotone map :math:`G = F_{\rm mix}^{-1}\circ\Phi`, by Gauss–Hermite in Z;
-* bounds for a Gaussian readout: Gelbrich :math:`|\sqrt{\overline{s^2}} - \sqrt K|` below and the
-  coupling :math:`\sqrt{\overline{(\hat s - \sqrt K)^2}}` above;
-* Cornish–Fisher proxy :math:`W_2 \approx \sigma_y\sqrt{\kappa_3^2/18 + \kappa_4^2/96}`.
-
-The estimators are biased upwards by the noise floor :math:`F_M` (the value for exactly Gaussian
-samples, :math:`\approx 1.15\sigma\sqrt{\log\log M/M}` [derived]; E W₂² ≍ log log M/M, Bobkov–Ledoux
-2019 [literature]).
+* ``rao_blackwell`` (Gaussian readout) and the bounds: :mod:`kernels.widenet.rao_blackwell`;
+* the estimators' noise floors, cumulants and the Cornish–Fisher proxy:
+  :mod:`kernels.widenet.diagnostics`.
 """
 
 from __future__ import annotations
@@ -25,14 +18,9 @@ from functools import lru_cache
 
 import numpy as np
 from numba import njit
-from numpy.polynomial.hermite_e import hermegauss
 
 from kernels.common.validation import integer, real
 
-#: Quantile bins of Σ̂ for the Rao–Blackwell mixture (spec §8: ~3 s → 0.05 s, within 1 %).
-RB_BINS = 256
-#: Gauss–Hermite nodes of the Rao–Blackwell integral (the transport map is smooth).
-RB_NODES = 120
 _SQRT2 = math.sqrt(2.0)
 _INV_SQRT2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
@@ -125,7 +113,23 @@ def _norm_ppf(p: np.ndarray, out: np.ndarray) -> None:
 
 
 def norm_ppf(p: np.ndarray | float) -> np.ndarray:
-    """Standard normal quantile Φ⁻¹ elementwise (relative error ~1e-15)."""
+    r"""Standard normal quantile :math:`\Phi^{-1}` elementwise.
+
+    .. math:: \Phi(\Phi^{-1}(p)) = p,\qquad \Phi(x) = \tfrac12\operatorname{erfc}(-x/\sqrt2),
+
+    by Acklam's rational approximation refined with two Halley steps (relative error ~1e-15;
+    numpy + numba only, no scipy in the kernels) [literature].
+
+    Parameters
+    ----------
+    p : float or array of any shape
+        Probabilities in [0, 1] (0 and 1 give ∓inf).
+
+    Returns
+    -------
+    ndarray, same shape as ``p``
+        :math:`\Phi^{-1}(p)`.
+    """
     arr = np.ascontiguousarray(np.asarray(p, dtype=np.float64).ravel())
     out = np.empty_like(arr)
     _norm_ppf(arr, out)
@@ -149,7 +153,8 @@ def quantile_grid(m: int) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 
 
-def _samples(samples: object) -> np.ndarray:
+def check_samples(samples: object) -> np.ndarray:
+    """``samples`` flattened to float64: at least 2 values, all finite (else ``ValueError``)."""
     y = np.asarray(samples, dtype=np.float64).ravel()
     if y.size < 2:
         raise ValueError(f"samples must hold at least 2 values; got {y.size}")
@@ -159,9 +164,24 @@ def _samples(samples: object) -> np.ndarray:
 
 
 def quantile_moments(samples: np.ndarray) -> tuple[float, float, float]:
-    r"""(mean y², mean y₍ᵢ₎zᵢ, mean zᵢ²) with zᵢ the quantile grid: then for any K,
-    :math:`\hat W^2(K) = S_2 - 2\sqrt K C + K Z_2` (lets a live target reuse cached samples)."""
-    y = np.sort(_samples(samples))
+    r"""Sufficient statistics of the quantile estimator, so that a live target reuses samples.
+
+    .. math::
+        S_2 = \frac1M\sum_i y_{(i)}^2,\quad C = \frac1M\sum_i y_{(i)}z_i,\quad
+        Z_2 = \frac1M\sum_i z_i^2,\qquad \hat W^2(K) = S_2 - 2\sqrt K\,C + K Z_2,
+
+    with :math:`z_i = \Phi^{-1}((i-\frac12)/M)` [derived].
+
+    Parameters
+    ----------
+    samples : array (M,) (any shape is flattened), M >= 2
+        Network outputs at one input.
+
+    Returns
+    -------
+    (S2, C, Z2) : tuple of float
+    """
+    y = np.sort(check_samples(samples))
     z = quantile_grid(y.size)
     return float(y @ y) / y.size, float(y @ z) / y.size, float(z @ z) / y.size
 
@@ -169,7 +189,23 @@ def quantile_moments(samples: np.ndarray) -> tuple[float, float, float]:
 def w2_from_moments(
     s2: np.ndarray | float, c: np.ndarray | float, z2: np.ndarray | float, variance: float
 ) -> np.ndarray:
-    """W2 from :func:`quantile_moments` against N(0, variance) (clipped at 0 for round-off)."""
+    r"""W2 against :math:`\mathcal N(0, K)` from :func:`quantile_moments` (any broadcastable shape).
+
+    .. math:: \hat W(K) = \sqrt{\max(S_2 - 2\sqrt K\,C + K Z_2,\ 0)}
+
+    (clipped at 0 for round-off) [derived].
+
+    Parameters
+    ----------
+    s2, c, z2 : float or arrays of one broadcastable shape
+        The statistics of :func:`quantile_moments`.
+    variance : float
+        K, the target variance.
+
+    Returns
+    -------
+    ndarray, the broadcast shape of ``s2``, ``c``, ``z2``
+    """
     sq = math.sqrt(variance)
     return np.sqrt(
         np.maximum(np.asarray(s2) - 2.0 * sq * np.asarray(c) + variance * np.asarray(z2), 0.0)
@@ -179,19 +215,52 @@ def w2_from_moments(
 def w2_quantile(samples: np.ndarray, variance: float) -> float:
     r"""1-D :math:`W_2` between the empirical law of ``samples`` and :math:`\mathcal N(0,K)`.
 
-    :math:`\hat W = \big(\frac1M\sum_i (y_{(i)} - \sqrt K\,\Phi^{-1}((i-\frac12)/M))^2\big)^{1/2}`
-    (not squared). Spec §3e.
+    .. math::
+        \hat W = \Big(\frac1M\sum_{i=1}^M \big(y_{(i)} - \sqrt K\,\Phi^{-1}((i-\tfrac12)/M)\big)^2
+        \Big)^{1/2}
+
+    (not squared): in one dimension W2 is the L² distance of the quantile functions, here
+    against the Gaussian quantiles at the mid-points (spec §3e) [literature: the 1-D formula;
+    derived: the mid-point grid].
+
+    Parameters
+    ----------
+    samples : array (M,) (any shape is flattened), M >= 2, finite
+        Network outputs at one input.
+    variance : float >= 0
+        K, the variance of the Gaussian limit.
+
+    Returns
+    -------
+    float
+        :math:`\hat W`.
     """
-    y = np.sort(_samples(samples))
+    y = np.sort(check_samples(samples))
     k = real("variance", variance, 0.0)
     d = y - math.sqrt(k) * quantile_grid(y.size)
     return math.sqrt(float(d @ d) / y.size)
 
 
 def w2_two_sample(a: np.ndarray, b: np.ndarray) -> float:
-    """Exact 1-D W2 between two empirical laws with equal weights (monotone coupling)."""
-    x = np.sort(_samples(a))
-    y = np.sort(_samples(b))
+    r"""Exact 1-D :math:`W_2` between two empirical laws with equal weights (monotone coupling).
+
+    .. math:: W_2^2 = \int_0^1 \big(F_a^{-1}(u) - F_b^{-1}(u)\big)^2\,du
+        = \frac1M\sum_i (a_{(i)} - b_{(i)})^2 \ \text{if both sizes are } M
+
+    (unequal sizes: the integral over the merged quantile breakpoints) [literature].
+
+    Parameters
+    ----------
+    a : array (Ma,), Ma >= 2
+    b : array (Mb,), Mb >= 2
+        Samples (any shape is flattened), finite.
+
+    Returns
+    -------
+    float
+    """
+    x = np.sort(check_samples(a))
+    y = np.sort(check_samples(b))
     if x.size == y.size:
         d = x - y
         return math.sqrt(float(d @ d) / x.size)
@@ -205,11 +274,27 @@ def w2_two_sample(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def w2_exact_cells(samples: np.ndarray, variance: float) -> float:
-    r"""Exact W2 between the empirical law and N(0, K) by cell-wise integration (spec §6.10):
-    :math:`\int_a^b\Phi^{-1} = \varphi(\Phi^{-1}(a)) - \varphi(\Phi^{-1}(b))`,
-    :math:`\int_a^b(\Phi^{-1})^2 = (b-a) + t\varphi(t)|_{\Phi^{-1}(a)}
-    - t\varphi(t)|_{\Phi^{-1}(b)}`."""
-    y = np.sort(_samples(samples))
+    r"""Exact W2 between the empirical law of ``samples`` and :math:`\mathcal N(0, K)` by cell-wise
+    integration of the quantile functions (spec §6.10):
+
+    .. math::
+        \int_a^b\Phi^{-1} = \varphi(\Phi^{-1}(a)) - \varphi(\Phi^{-1}(b)),\qquad
+        \int_a^b(\Phi^{-1})^2 = (b-a) + t\varphi(t)\big|_{\Phi^{-1}(a)}
+        - t\varphi(t)\big|_{\Phi^{-1}(b)}
+
+    over the cells :math:`[(i-1)/M, i/M]` [derived].
+
+    Parameters
+    ----------
+    samples : array (M,), M >= 2, finite
+    variance : float >= 0
+        K.
+
+    Returns
+    -------
+    float
+    """
+    y = np.sort(check_samples(samples))
     return _w2_cells(y, np.full(y.size, 1.0 / y.size), real("variance", variance, 0.0))
 
 
@@ -228,7 +313,25 @@ def _w2_cells(values: np.ndarray, probs: np.ndarray, variance: float) -> float:
 
 
 def lattice_w2_exact(n: int) -> float:
-    """Exact W2 between (2 Bin(n, ½) − n)/√n and N(0, 1) (spec §6.10, Rademacher lattice)."""
+    r"""Exact W2 between :math:`(2\,\mathrm{Bin}(n, \frac12) - n)/\sqrt n` and
+    :math:`\mathcal N(0, 1)`: the linear one-hidden-layer network with Rademacher weights and no
+    bias (spec §6.10).
+
+    .. math::
+        W_2^2 = \sum_{j=0}^n \int_{F_{j-1}}^{F_j}\Big(\frac{2j-n}{\sqrt n} - \Phi^{-1}(u)\Big)^2du,
+        \qquad F_j = P(\mathrm{Bin}(n,\tfrac12) \le j)
+
+    (cells as in :func:`w2_exact_cells`) [derived].
+
+    Parameters
+    ----------
+    n : int in [1, 10**6]
+        The width.
+
+    Returns
+    -------
+    float
+    """
     n = integer("n", n, 1, 10**6)
     j = np.arange(n + 1)
     logp = np.array(
@@ -237,183 +340,6 @@ def lattice_w2_exact(n: int) -> float:
     return _w2_cells((2.0 * j - n) / math.sqrt(n), np.exp(logp), 1.0)
 
 
-# ---------------------------------------------------------------------------------------------
-# Rao–Blackwell mixture
-# ---------------------------------------------------------------------------------------------
-
-
-@njit(cache=True, nogil=True)
-def _mixture_w2sq(
-    sd: np.ndarray, wts: np.ndarray, target_sd: float, nodes: np.ndarray, weights: np.ndarray
-) -> float:
-    """E[(G(Z) − target_sd·Z)²] for the symmetric mixture Σ w_b N(0, sd_b²), G = F⁻¹∘Φ.
-
-    G(t) for t > 0 solves Σ w_b Φc(x/sd_b) = Φc(t) (upper tails keep precision), by bisection on
-    a bracket [t·min sd, t·max sd] then Newton; G(−t) = −G(t).
-    """
-    lo_sd = np.inf
-    hi_sd = 0.0
-    for b in range(sd.size):
-        if wts[b] > 0.0:
-            lo_sd = min(lo_sd, sd[b])
-            hi_sd = max(hi_sd, sd[b])
-    total = 0.0
-    ratio = math.sqrt(lo_sd * hi_sd)  # warm start: x ≈ ratio·t, then the previous node's ratio
-    for i in range(nodes.size):
-        t = nodes[i]
-        if t <= 0.0:  # symmetric: G(-t) = -G(t); the positive node counts twice below
-            continue
-        target = 0.5 * math.erfc(t / _SQRT2)
-        lo = t * lo_sd
-        hi = t * hi_sd
-        x = min(max(ratio * t, lo), hi)
-        for _ in range(100):
-            f = -target
-            dens = 0.0
-            for b in range(sd.size):
-                if wts[b] > 0.0 and sd[b] > 0.0:
-                    u = x / sd[b]
-                    f += wts[b] * 0.5 * math.erfc(u / _SQRT2)
-                    dens += wts[b] * math.exp(-0.5 * u * u) * _INV_SQRT2PI / sd[b]
-            if f > 0.0:
-                lo = x
-            else:
-                hi = x
-            xn = x + f / dens if dens > 0.0 else 0.5 * (lo + hi)
-            if not (lo <= xn <= hi):
-                xn = 0.5 * (lo + hi)
-            if abs(xn - x) <= 1e-13 * x or hi - lo <= 1e-13 * hi:
-                x = xn
-                break
-            x = xn
-        ratio = x / t
-        d = x - target_sd * t
-        total += 2.0 * weights[i] * d * d
-    return total
-
-
-def w2_mixture(variances: np.ndarray, variance: float, weights: np.ndarray | None = None) -> float:
-    r""":math:`W_2(\sum_b w_b\mathcal N(0,v_b),\ \mathcal N(0,K))` (equal weights by default)."""
-    v = np.ascontiguousarray(np.asarray(variances, dtype=np.float64).ravel())
-    if v.size == 0 or not np.all(np.isfinite(v)) or np.min(v) < 0.0:
-        raise ValueError("variances must be a non-empty array of finite values >= 0")
-    k = real("variance", variance, 0.0)
-    w = np.full(v.size, 1.0 / v.size) if weights is None else np.asarray(weights, dtype=np.float64)
-    w = np.ascontiguousarray(w / w.sum())
-    z, gw = hermegauss(RB_NODES)
-    return math.sqrt(max(_mixture_w2sq(np.sqrt(v), w, math.sqrt(k), z, gw / gw.sum()), 0.0))
-
-
-def bin_variances(variances: np.ndarray, n_bins: int = RB_BINS) -> np.ndarray:
-    """Means of ``variances`` over ``n_bins`` equal-count quantile bins (sorted)."""
-    v = np.sort(np.asarray(variances, dtype=np.float64).ravel())
-    n_bins = min(n_bins, v.size)
-    edges = np.linspace(0, v.size, n_bins + 1).round().astype(np.int64)
-    sums = np.add.reduceat(v, edges[:-1])
-    return sums / np.diff(edges)
-
-
-def w2_rao_blackwell(cond_var: np.ndarray, variance: float, n_bins: int = RB_BINS) -> float:
-    """Rao–Blackwell W2 of a Gaussian-readout output: mixture of N(0, ŝ²_m) against N(0, K)."""
-    return w2_mixture(bin_variances(cond_var, n_bins), variance)
-
-
-def gelbrich_lower(cov_emp: np.ndarray, cov: np.ndarray, mean: np.ndarray | None = None) -> float:
-    r"""Gelbrich (Bures) lower bound
-    :math:`\sqrt{|m|^2 + \mathrm{tr}(A + B - 2(A^{1/2}BA^{1/2})^{1/2})}`."""
-    a = np.atleast_2d(np.asarray(cov_emp, dtype=np.float64))
-    b = np.atleast_2d(np.asarray(cov, dtype=np.float64))
-    ra = _psd_sqrt(a)
-    cross = _psd_sqrt(ra @ b @ ra)
-    m2 = 0.0 if mean is None else float(np.sum(np.asarray(mean) ** 2))
-    return math.sqrt(max(m2 + float(np.trace(a) + np.trace(b) - 2.0 * np.trace(cross)), 0.0))
-
-
-def _psd_sqrt(a: np.ndarray) -> np.ndarray:
-    w, v = np.linalg.eigh(0.5 * (a + a.T))
-    return (v * np.sqrt(np.maximum(w, 0.0))) @ v.T
-
-
-def coupling_upper(cond_var: np.ndarray, variance: float) -> float:
-    r"""Upper bound :math:`\sqrt{\overline{(\hat s_m - \sqrt K)^2}}` from coupling
-    :math:`\hat s_m Z` with :math:`\sqrt K Z` (same Z). Spec §6.9."""
-    s = np.sqrt(np.maximum(np.asarray(cond_var, dtype=np.float64), 0.0))
-    return math.sqrt(float(np.mean((s - math.sqrt(real("variance", variance, 0.0))) ** 2)))
-
-
-# ---------------------------------------------------------------------------------------------
-# floors, cumulants, proxies, slopes
-# ---------------------------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=32)
-def _floor_cached(m: int, n_rep: int, seed: int) -> tuple[float, float, float, float, float]:
-    rng = np.random.default_rng(seed)
-    z = quantile_grid(m)
-    q = np.empty(n_rep)
-    two = np.empty(n_rep)
-    for r in range(n_rep):
-        y = np.sort(rng.standard_normal(m))
-        g = np.sort(rng.standard_normal(m))
-        q[r] = math.sqrt(float(np.mean((y - z) ** 2)))
-        two[r] = math.sqrt(float(np.mean((y - g) ** 2)))
-    lo, hi = np.quantile(q, [0.025, 0.975])
-    return float(q.mean()), float(lo), float(hi), float(np.sqrt(np.mean(q**2))), float(two.mean())
-
-
-def floor_band(m: int, variance: float = 1.0, n_rep: int = 20, seed: int = 0) -> dict[str, float]:
-    """Noise floor of the quantile estimator for N(0, variance) samples of size M.
-
-    Monte Carlo over ``n_rep`` Gaussian samples (fixed ``seed``, cached); W2 scales with σ.
-    Returns ``mean``, ``lo``/``hi`` (2.5–97.5 %), ``rms`` (√E Ŵ², used by the floor correction)
-    and ``two_sample`` (the mean floor of the two-sample estimator).
-    """
-    m = integer("M", m, 2, 10**7)
-    n_rep = integer("n_rep", n_rep, 2, 1000)
-    s = math.sqrt(real("variance", variance, 0.0))
-    mean, lo, hi, rms, two = _floor_cached(m, n_rep, integer("seed", seed, 0))
-    return {"mean": s * mean, "lo": s * lo, "hi": s * hi, "rms": s * rms, "two_sample": s * two}
-
-
-def floor_corrected(w2: np.ndarray | float, floor_rms: float) -> np.ndarray:
-    r""":math:`\sqrt{\max(\hat W^2 - F_M^2, 0)}`."""
-    return np.sqrt(np.maximum(np.asarray(w2, dtype=float) ** 2 - floor_rms**2, 0.0))
-
-
-def sample_cumulants(samples: np.ndarray) -> tuple[float, float]:
-    """(skewness, excess kurtosis) of samples about their mean; SEs ≈ √(6/M), √(24/M)."""
-    y = _samples(samples)
-    d = y - y.mean()
-    m2 = float(np.mean(d * d))
-    return float(np.mean(d**3)) / m2**1.5, float(np.mean(d**4)) / m2**2 - 3.0
-
-
-def cornish_fisher_w2(
-    sd: float, skewness: np.ndarray | float, excess_kurtosis: np.ndarray | float
-) -> np.ndarray:
-    r"""Cornish–Fisher proxy :math:`\sigma_y\sqrt{\kappa_3^2/18 + \kappa_4^2/96}` (spec §6.5)."""
-    k3 = np.asarray(skewness, dtype=float)
-    k4 = np.asarray(excess_kurtosis, dtype=float)
-    return sd * np.sqrt(k3**2 / 18.0 + k4**2 / 96.0)
-
-
-def fit_slope(widths: np.ndarray, w2: np.ndarray, floor: float | None = None) -> tuple[float, int]:
-    """Least-squares slope of log W2 against log n over points with W2 > 2·floor.
-
-    Returns (slope, number of points used); slope is NaN with fewer than 2 points.
-    """
-    n = np.asarray(widths, dtype=float)
-    w = np.asarray(w2, dtype=float)
-    keep = np.isfinite(w) & (w > 0)
-    if floor is not None:
-        keep &= w > 2.0 * floor
-    if keep.sum() < 2:
-        return math.nan, int(keep.sum())
-    slope = np.polyfit(np.log(n[keep]), np.log(w[keep]), 1)[0]
-    return float(slope), int(keep.sum())
-
-
 def warmup() -> None:
     """Compile (or load from the numba cache) the jitted estimator cores."""
     norm_ppf(np.array([0.01, 0.5, 0.99]))
-    w2_mixture(np.array([0.5, 1.0, 2.0]), 1.0)

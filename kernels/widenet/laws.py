@@ -75,7 +75,26 @@ def check_t_dof(t_dof: object) -> float:
 
 
 def law_moments(name: str, t_dof: float = 6.0) -> dict[str, float]:
-    """Exact moments ``{"m1", "m2", "m3", "m4"}`` of a standardised law (spec §2 table)."""
+    r"""Exact moments of a standardised weight law (spec §2 table).
+
+    .. math:: \mathbb E w = 0,\quad \mathbb E w^2 = 1,\quad
+        \mathbb E w^3 = 2\ (\text{centred exp}),\ 0\ \text{else},\quad
+        \mathbb E w^4 = 3,\ 1,\ 1.8,\ 9,\ \tfrac{3(\nu-2)}{\nu-4}
+
+    for Gaussian, Rademacher, uniform, centred exponential, Student t [derived: the choice of
+    laws; the moments are standard].
+
+    Parameters
+    ----------
+    name : {"gaussian", "rademacher", "uniform", "centred_exp", "student_t"}
+    t_dof : float in [4.5, 30]
+        ν, Student-t degrees of freedom (ignored by the other laws).
+
+    Returns
+    -------
+    dict of float
+        ``m1``, ``m2``, ``m3``, ``m4``.
+    """
     check_law(name)
     m3 = 2.0 if name == "centred_exp" else 0.0
     if name == "student_t":

@@ -13,7 +13,7 @@ correction can change without new samples (spec §2 "live" params):
 * ``skew``, ``kurt``, ``cov`` (empirical E[yyᵀ]) and the samples of replicate 0.
 
 Seeding: replicate r of variant v draws from ``SeedSequence([seed, v, r])`` split into fixed
-chunks (:mod:`kernels.widenet.sampling`), so the results do not depend on the thread count or
+chunks (:mod:`kernels.widenet.driver`), so the results do not depend on the thread count or
 on the order in which the replicates are computed. Provenance: [derived].
 """
 
@@ -29,21 +29,18 @@ import numpy as np
 from kernels.common.activations import activation_id
 from kernels.common.progress import Cancelled, ProgressFn, throttled_progress
 from kernels.common.validation import integer
-from kernels.widenet.estimators import (
-    RB_BINS,
-    bin_variances,
-    quantile_grid,
-    w2_mixture,
-)
-from kernels.widenet.laws import law_id
-from kernels.widenet.sampling import (
+from kernels.widenet.core import shallow_prefix_chunk
+from kernels.widenet.driver import (
+    NetworkSpec,
     chunk_bounds,
     chunk_generators,
-    networks_chunk,
     root_key,
+    run_networks,
     run_tasks,
-    shallow_prefix_chunk,
 )
+from kernels.widenet.estimators import quantile_grid
+from kernels.widenet.laws import law_id
+from kernels.widenet.rao_blackwell import RB_BINS, bin_variances, w2_mixture
 from kernels.widenet.theory import circle_inputs, nngp_kernel
 
 VARIANT_MAIN = 0
@@ -146,33 +143,23 @@ def _sample_widths(
     costs = np.array([float(n) * n * (cfg.n_hidden - 1) + 4.0 * n for n in widths])
     done = 0.0
     for w_idx, child in enumerate(seed_seq.spawn(n_w)):
-        gens = chunk_generators(child, len(bounds))
-        root = root_key(child)
         base, share = done / costs.sum(), costs[w_idx] / costs.sum()
 
         def sub(frac: float, base=base, share=share) -> bool:
             return report(base + share * frac)
 
-        def task(c: int, w_idx=w_idx, gens=gens, root=root) -> Callable[[], None]:
-            s, e = bounds[c]
-            return lambda: networks_chunk(
-                gens[c],
-                root,
-                s,
-                x,
-                lids,
-                int(widths[w_idx]),
-                aid,
-                cfg.c_w,
-                cfg.c_b,
-                cfg.readout_bias,
-                cfg.t_dof,
-                True,
-                ys[w_idx, s:e],
-                covs[w_idx, s:e],
-            )
-
-        run_tasks([task(c) for c in range(len(bounds))], sub, n_threads=n_threads)
+        spec = NetworkSpec(
+            x,
+            lids,
+            int(widths[w_idx]),
+            aid,
+            cfg.c_w,
+            cfg.c_b,
+            cfg.readout_bias,
+            cfg.t_dof,
+            True,
+        )
+        run_networks(spec, child, ys[w_idx], covs[w_idx], sub, n_threads)
         done += costs[w_idx]
     return ys, covs
 

@@ -14,8 +14,9 @@ Spec ``models/widenet.md`` §2. Layers :math:`l \ge 1`:
   for Gaussian weights, otherwise a fixed-seed Monte Carlo of :data:`FIRST_LAYER_MC` samples with
   its standard error (spec §2 "Discretisation").
 
-The dual maps reuse :mod:`kernels.common.dual_kernel` (closed forms for ReLU and erf [literature:
-Cho–Saul 2009, Williams 1997], Gauss–Hermite for tanh and GELU).
+The dual maps (:mod:`kernels.widenet.dual_maps`) reuse :mod:`kernels.common.dual_kernel`
+(closed forms for ReLU and erf [literature: Cho–Saul 2009, Williams 1997], Gauss–Hermite for
+tanh and GELU).
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ from numba import njit
 from numpy.polynomial.hermite_e import hermegauss
 
 from kernels.common.activations import activate, activation_id, apply_activation
-from kernels.common.dual_kernel import dual_kernel_cov
 from kernels.common.validation import choice, integer, real
+from kernels.widenet.dual_maps import layer_map
 from kernels.widenet.laws import check_law, check_t_dof, draw_weight, law_id, law_moments
 
 #: Monte Carlo samples of the true first-layer law (fixed seed, cached).
@@ -58,31 +59,28 @@ def check_inputs(x: object) -> np.ndarray:
 
 
 def circle_inputs(n_inputs: int, angle_deg: float) -> np.ndarray:
-    r"""The tab's inputs :math:`x_r = \sqrt2(\cos\theta_r, \sin\theta_r)`, :math:`\theta_r =
-    (r-1)\Delta\theta`, so :math:`\langle x_r, x_s\rangle/n_0 = \cos(\theta_r-\theta_s)`."""
+    r"""The tab's inputs on the circle of radius √2.
+
+    .. math:: x_r = \sqrt2(\cos\theta_r, \sin\theta_r),\quad \theta_r = (r-1)\Delta\theta,
+        \qquad \langle x_r, x_s\rangle/n_0 = \cos(\theta_r - \theta_s)
+
+    [derived].
+
+    Parameters
+    ----------
+    n_inputs : int in [1, 16]
+        k.
+    angle_deg : float in [0, 360]
+        Δθ in degrees.
+
+    Returns
+    -------
+    ndarray (k, 2)
+    """
     k = integer("n_inputs", n_inputs, 1, 16)
     d = math.radians(real("input_angle", angle_deg, 0.0, 360.0))
     th = d * np.arange(k)
     return math.sqrt(2.0) * np.column_stack([np.cos(th), np.sin(th)])
-
-
-def layer_map(activation: str, k_mat: np.ndarray, gh_degree: int | None = None) -> np.ndarray:
-    """:math:`F_\\sigma(K)` entrywise for a k×k covariance (closed forms or Gauss–Hermite)."""
-    k = k_mat.shape[0]
-    iu = np.triu_indices(k)
-    q = np.diag(k_mat)
-    vals = dual_kernel_cov(
-        activation,
-        q[iu[0]],
-        q[iu[1]],
-        k_mat[iu],
-        method="quadrature" if gh_degree is not None and activation in ("tanh", "gelu") else "auto",
-        n_nodes=gh_degree if activation in ("tanh", "gelu") else None,
-    )
-    out = np.empty((k, k))
-    out[iu] = vals
-    out[(iu[1], iu[0])] = vals
-    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -202,11 +200,37 @@ def first_layer_expectations(
     n_mc: int = FIRST_LAYER_MC,
     gh_degree: int | None = None,
 ) -> dict[str, np.ndarray | bool]:
-    r"""Moments of the first-layer features under the true weight law.
+    r"""Moments of the first-layer features under the true (non-Gaussian) weight law.
 
-    Returns ``cross`` :math:`\mathbb E[\sigma(z^1(x_r))\sigma(z^1(x_s))]` (k, k), ``m3``,
-    ``m4`` (:math:`\mathbb E\sigma^3`, :math:`\mathbb E\sigma^4` per input), ``se`` (standard error
-    of ``cross``; zeros when exact) and ``exact``.
+    .. math::
+        z^1(x) = \sqrt{C_W}\,w\cdot x/\sqrt{n_0} + \sqrt{C_b}\,b,\qquad
+        E_{rs} = \mathbb E[\sigma(z^1(x_r))\sigma(z^1(x_s))],
+
+    with w, b i.i.d. from ``weight_law``: exact enumeration for Rademacher
+    (:math:`2^{n_0+1}` atoms), closed forms for Gaussian weights, otherwise a fixed-seed Monte
+    Carlo of ``n_mc`` samples (cached) [derived].
+
+    Parameters
+    ----------
+    x : array (k, n0)
+        Inputs.
+    weight_law : {"gaussian", "rademacher", "uniform", "centred_exp", "student_t"}
+    activation : {"relu", "tanh", "erf", "gelu", "linear"}
+    c_w, c_b : float in [0, 100]
+        Weight and bias variances.
+    t_dof : float in [4.5, 30]
+        Student-t degrees of freedom.
+    n_mc : int
+        Monte Carlo samples (non-exact laws).
+    gh_degree : int, optional
+        Gauss–Hermite nodes for the Gaussian case with tanh / GELU.
+
+    Returns
+    -------
+    dict
+        ``cross`` (k, k) :math:`E_{rs}`; ``m3``, ``m4`` (k,) :math:`\mathbb E\sigma^3`,
+        :math:`\mathbb E\sigma^4` per input; ``se`` (k, k) standard error of ``cross`` (zeros
+        when exact); ``exact`` (bool).
     """
     x = check_inputs(x)
     check_law(weight_law)
@@ -247,6 +271,15 @@ def nngp_kernel(
 ) -> np.ndarray:
     r"""Covariance :math:`K^{L+1}[X]` of the infinite-width Gaussian limit of the output.
 
+    .. math::
+        K^{l+1} = C_W\,\mathbb E_{(u,v)\sim\mathcal N(0,K^l)}[\sigma(u)\sigma(v)]
+        + C_b\,1[l < L \text{ or readout bias}],
+
+    started from :math:`K^2 = C_W\,\mathbb E[\sigma(z^1(x))\sigma(z^1(x'))] + C_b` under the true
+    first-layer law (``true_law`` [derived]) or from the Gaussian formula
+    :math:`K^1 = C_W\langle x,x'\rangle/n_0 + C_b` (``gaussian_formula``; Neal 1996, Lee et al.
+    2018, Matthews et al. 2018 [literature]).
+
     Parameters
     ----------
     X : array (k, n0)
@@ -257,15 +290,19 @@ def nngp_kernel(
     c_w, c_b : float
         Weight and bias variances (C_b enters every hidden layer, the readout only with
         ``readout_bias``).
+    readout_bias : bool
     first_layer : {"gaussian_formula", "true_law"}
-        How :math:`K^2` is computed (module docstring); ``weight_law`` and ``t_dof`` are the
-        first-layer law used by ``true_law``.
+        How :math:`K^2` is computed; ``weight_law`` and ``t_dof`` are the first-layer law used
+        by ``true_law``.
+    weight_law : str
+    t_dof : float
     gh_degree : int, optional
         Gauss–Hermite nodes for tanh / GELU (default: :mod:`kernels.common.dual_kernel`'s rule).
 
     Returns
     -------
     ndarray (k, k)
+        :math:`K^{L+1}[X]` (symmetric).
     """
     x = check_inputs(X)
     choice("activation", activation, WIDENET_ACTIVATIONS)
@@ -310,16 +347,34 @@ def shallow_cumulants_exact(
     t_dof: float = 6.0,
     x: np.ndarray | None = None,
 ) -> dict[str, float]:
-    r"""Exact variance, √n·skewness and n·excess kurtosis of y(x) for L = 1 (spec §6.4).
+    r"""Exact variance, √n·skewness and n·excess kurtosis of y(x) for one hidden layer (spec §6.4).
 
     With :math:`X = v\sigma(z^1)` and a Gaussian readout bias of variance :math:`C_b 1_{rb}`,
 
     .. math::
         K = C_W\mathbb E\sigma^2 + C_b 1_{rb},\quad
         \sqrt n\,\kappa_3 = \frac{C_W^{3/2}\mathbb E v^3\,\mathbb E\sigma^3}{K^{3/2}},\quad
-        n\,\kappa_4 = \frac{C_W^2(\mathbb E v^4\,\mathbb E\sigma^4 - 3(\mathbb E\sigma^2)^2)}{K^2}.
+        n\,\kappa_4 = \frac{C_W^2(\mathbb E v^4\,\mathbb E\sigma^4 - 3(\mathbb E\sigma^2)^2)}{K^2}
 
-    ``x`` defaults to the tab's first input :math:`\sqrt2(1, 0)`. [derived]
+    [derived].
+
+    Parameters
+    ----------
+    activation : {"relu", "tanh", "erf", "gelu", "linear"}
+    weight_law : str
+        Law of the first layer (and of the readout unless ``readout_law`` is given).
+    readout_law : str, optional
+        Law of v.
+    c_w, c_b : float
+    readout_bias : bool
+    t_dof : float
+    x : array (1, n0), optional
+        The input (default: the tab's first input :math:`\sqrt2(1, 0)`).
+
+    Returns
+    -------
+    dict of float
+        ``variance`` (K), ``skew_sqrt_n``, ``kurt_n``.
     """
     readout_law = weight_law if readout_law is None else check_law(readout_law, "readout_law")
     xx = circle_inputs(1, 0.0) if x is None else check_inputs(x)[:1]
@@ -336,21 +391,6 @@ def shallow_cumulants_exact(
         "skew_sqrt_n": c_w**1.5 * mv["m3"] * es3 / k_var**1.5,
         "kurt_n": c_w**2 * (mv["m4"] * es4 - 3.0 * es2 * es2) / k_var**2,
     }
-
-
-def dual_relu(q11: float, q22: float, q12: float) -> float:
-    """Cho–Saul arc-cosine map E[relu(u)relu(v)] [literature]."""
-    return float(dual_kernel_cov("relu", q11, q22, q12))
-
-
-def dual_erf(q11: float, q22: float, q12: float) -> float:
-    """Williams' erf map E[erf(u)erf(v)] [literature]."""
-    return float(dual_kernel_cov("erf", q11, q22, q12))
-
-
-def dual_gh(activation: str, q11: float, q22: float, q12: float, degree: int = 60) -> float:
-    """E[σ(u)σ(v)] by the 2-D probabilists' Gauss–Hermite rule of ``degree`` nodes per axis."""
-    return float(dual_kernel_cov(activation, q11, q22, q12, method="quadrature", n_nodes=degree))
 
 
 def warmup() -> None:

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from app.models.base import CUSTOM_PRESET
-from app.models.exploration.model import TEACHING_DEFAULT, ExplorationModel
+from app.models.exploration import TEACHING_DEFAULT, ExplorationModel
+from app.models.exploration.params import EXPLORER_PARAMS, ExplorationParams
 from app.url_state import apply_query, build_query
 
 
@@ -70,7 +71,7 @@ def test_live_params_reuse_the_explorer_and_restart_params_rebuild_it():
     model.restart_beta = 0.2
     model.lr = 2.0
     assert model.explorer is explorer  # μ reused
-    assert model.learning_stale_since is not None
+    assert model.learning_study.stale
     blend = model.restarts()["blend"]
     np.testing.assert_allclose(blend, 0.2 * model.mdp.rho + 0.8 * explorer["mu"])
     model.coverage_c = 0.3
@@ -176,3 +177,92 @@ def test_explorer_variants_are_restart_params():
     pairs = model.explorer["poorly_visited_pairs"]
     assert pairs.shape == (model.n_iters + 1, 68, 4)
     assert model.explorer["delta"] == pytest.approx(0.1 / (67 * 4))
+
+
+def test_params_class_holds_the_declarations_and_the_model_the_behaviour():
+    assert issubclass(ExplorationModel, ExplorationParams)
+    assert ExplorationParams.restart_params == EXPLORER_PARAMS
+    assert set(ExplorationParams.display_order) == set(ExplorationParams.scientific_params())
+    assert not hasattr(ExplorationParams, "run_learning")
+    assert ExplorationModel.frame_interval == pytest.approx(0.7)  # the k player's pace
+
+
+def test_learning_reruns_once_live_params_rest():
+    model = ExplorationModel()
+    model.poll()  # a fresh model starts nothing by itself (pins, notebooks)
+    assert not model.learning.running and model.learning.result is None
+    model.learning_study.debounce_s = 0.0
+    model.restart_beta = 0.3
+    assert model.learning_study.stale and "stale" in model.learning.message
+    time.sleep(0.01)
+    model.poll()
+    wait(model)
+    assert model.learning.result is not None and not model.learning_study.stale
+    model.poll()  # up to date: nothing starts
+    assert not model.learning.running
+    model.coverage_c = 0.3  # a restart param: the explorer and the curves are stale
+    assert model.learning_study.stale
+
+
+def test_learn_at_next_poll_skips_the_debounce():
+    model = ExplorationModel()
+    model.learn_at_next_poll()
+    model.poll()
+    wait(model)
+    assert model.learning.result is not None
+
+
+def test_frame_summary_and_coverage_series():
+    model = ExplorationModel()
+    s = model.frame_summary(0)
+    assert (s["k"], s["n_iters"], s["n_poorly"], s["n_valid"]) == (0, 7, 22, 67)
+    assert s["delta"] == pytest.approx(0.1 / 67)
+    assert s["entropy"] == pytest.approx(model.coverage["entropy"][0])
+    assert model.frame_summary()["k"] == model.k_view == 7
+    series = model.coverage_series()
+    assert len(series["k"]) == 8 and series["min_mass"].min() > 0
+    np.testing.assert_array_equal(series["frac"], model.coverage["frac_poorly"])
+
+
+def test_map_geometry_arrows_and_values():
+    model = ExplorationModel()
+    geometry = model.map_geometry()
+    assert len(geometry["drawn"]) == 68 and geometry["grid_shape"] == (11, 11)
+    assert len(geometry["walls"]["x"]) == 121 - 68
+    assert (geometry["start"]["x"][0], geometry["start"]["y"][0]) == (1.0, 1.0)
+    assert model.map_geometry() is geometry  # cached per MDP
+    assert model.greedy_arrows(model.frame_arrays(0)["policy"])["text"] == []  # π₀ uniform
+    arrows = model.greedy_arrows(model.frame_arrays(1)["policy"])
+    assert len(arrows["text"]) > 20 and len(arrows["x"]) == len(arrows["text"])
+    low, high = model.map_colour_range()
+    assert 0 < low < high <= 1
+    values = model.map_values(model.explorer["mixtures"][0], low)
+    np.testing.assert_allclose(values, np.maximum(model.explorer["mixtures"][0], low))
+    sea = ExplorationModel(preset="DeepSea")
+    assert set(sea.greedy_arrows(sea.frame_arrays(1)["policy"])["text"]) <= {"↙", "↘"}
+
+
+def test_learned_policy_maps_and_learning_series():
+    model = ExplorationModel(n_pg_iters=100)
+    assert model.learned_policy_maps() == {"rho": None, "mu": None}
+    assert model.learning_series(steps_view=False) is None
+    run_curves(model)
+    maps = model.learned_policy_maps()
+    assert maps["mu"]["value"].shape == (68,) and maps["mu"]["value"].min() > 0
+    series = model.learning_series(steps_view=False)
+    np.testing.assert_array_equal(series["rho"]["x"], np.arange(101))
+    steps = model.learning_series(steps_view=True)
+    nominal = model.batch * model.horizon
+    np.testing.assert_array_equal(steps["rho"]["x"], np.arange(101) * nominal)
+    assert steps["mu"]["x"][0] == model.explorer_cost()
+
+
+def test_learning_settings_are_one_frozen_bundle():
+    from app.models.exploration.studies import LearningSettings
+
+    model = ExplorationModel()
+    settings = model.learning_settings()
+    assert isinstance(settings, LearningSettings)
+    assert settings.n_seeds == 1 and settings.method == "exact"  # exact PG: one seed
+    assert set(settings.restarts) == {"rho", "mu", "blend", "uniform"}
+    assert settings.explorer_cost == model.explorer_cost()

@@ -7,9 +7,9 @@ import time
 import numpy as np
 import pytest
 
-from app.tabs.exploration import tab as exploration_tab
 from app.tabs.exploration.maps import STRIP_HEIGHT
 from app.tabs.exploration.tab import ExplorationTab
+from app.tabs.panel import TabPanel
 
 
 @pytest.fixture
@@ -21,7 +21,9 @@ def tab() -> ExplorationTab:
     while view.model.learning.running and time.monotonic() < deadline:
         time.sleep(0.02)
     assert view.model.learning.result is not None
-    view.learning.update()  # the job result arrives on a worker thread outside a server
+    # the job result arrives on a worker thread outside a server
+    view.learning.update()
+    view.policies.update()
     return view
 
 
@@ -72,11 +74,11 @@ def test_learning_curves_and_table(tab: ExplorationTab):
     assert "nominal" in tab.learning.note.object
 
 
-def test_live_change_marks_curves_stale_and_tick_reruns(tab: ExplorationTab, monkeypatch):
-    monkeypatch.setattr(exploration_tab, "LEARNING_DEBOUNCE_S", 0.0)
+def test_live_change_marks_curves_stale_and_tick_reruns(tab: ExplorationTab):
+    tab.model.learning_study.debounce_s = 0.0
     old = tab.model.learning.result
     tab.model.restart_beta = 0.8
-    assert tab.model.learning_stale_since is not None
+    assert tab.model.learning_study.stale
     time.sleep(0.01)
     tab.tick()
     deadline = time.monotonic() + 30
@@ -92,6 +94,7 @@ def test_learned_policy_maps_show_the_distractor_trap(tab: ExplorationTab):
     while tab.model.learning.running and time.monotonic() < deadline:
         time.sleep(0.02)
     tab.learning.update()
+    tab.policies.update()
     mdp = tab.model.mdp
     distractor = next(s for s in np.flatnonzero(mdp.absorbing) if s not in mdp.goal_states)
     goal = mdp.goal_states[0]
@@ -100,3 +103,27 @@ def test_learned_policy_maps_show_the_distractor_trap(tab: ExplorationTab):
     assert values["rho"][distractor] > values["rho"][goal]
     assert values["mu"][goal] > values["mu"][distractor]
     assert len(tab.learning.policies.arrows["mu"].data["text"]) > 30
+
+
+def test_panels_share_the_panel_interface_and_the_card_is_data(tab: ExplorationTab):
+    assert all(isinstance(panel, TabPanel) for panel in tab.panels)
+    assert [type(p).__name__ for p in tab.panels if p.every_frame] == ["ExplorerMaps"]
+    assert {tab.maps, tab.coverage, tab.learning, tab.policies} == set(tab.panels)
+    assert "tick" not in vars(ExplorationTab) and "_update_plots" not in vars(ExplorationTab)
+    card = tab._panels.objects[-1]
+    texts = [getattr(pane, "object", "") for pane in card.objects]
+    assert any(r"U\_k = {s ∈ S\_v" in text for text in texts)  # underscores stay literal
+    assert sum(text.startswith("$d^{\\pi}_{\\nu}") for text in texts) == 1
+
+
+def test_player_waits_frame_interval_between_steps(tab: ExplorationTab):
+    model = tab.model
+    model.k_view = 0
+    model.playing = True
+    tab.tick()
+    tab.tick()  # within the model's frame_interval: no second step
+    assert model.k_view == 1
+    tab._stepped_at -= model.frame_interval
+    tab.tick()
+    assert model.k_view == 2
+    model.playing = False

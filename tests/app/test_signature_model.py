@@ -9,7 +9,8 @@ import pytest
 
 from app.models.signature.data import UPLOAD_EXAMPLE, load_dataset
 from app.models.signature.features import FeatureConfig, build_features
-from app.models.signature.model import SignatureModel, summarise
+from app.models.signature.model import SignatureModel
+from app.models.signature.summary import summarise
 from kernels import signature as S
 
 
@@ -233,3 +234,71 @@ def test_channel_map_equals_mapped_samples_and_changes_feature_length() -> None:
         # identical products summed in another order: round-off relative to the largest term
         assert np.max(np.abs(direct - es_mapped[s])) < 1e-10 * np.max(np.abs(direct))
     assert d == 3
+
+
+def test_concurrent_builds_share_the_first_feature_set(monkeypatch) -> None:
+    # Regression (KeyError: 8 in test_channel_map_…): a job cancelled while building stored its
+    # own set over the one the live job had extended. The first set stored now wins.
+    import threading
+
+    from app.models.signature import studies
+
+    built: list[object] = []
+    gate = threading.Barrier(2)
+
+    def slow_build(config, data, post, progress):
+        gate.wait(timeout=5)  # both jobs miss the cache before either stores
+        built.append(object())
+        return built[-1]
+
+    monkeypatch.setattr(studies, "build_features", slow_build)
+    cache = studies.FeatureCache()
+    config = SignatureModel().config()
+    got: list[object] = []
+    threads = [
+        threading.Thread(target=lambda: got.append(cache.get_or_build(config, None, None, None)))
+        for _ in range(2)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=10)
+    assert len(built) == 2 and got[0] is got[1] and cache[config] is got[0]
+    assert list(cache) == [config] and len(cache) == 1
+
+
+def test_explicit_arguments_leave_one_extended_feature_set() -> None:
+    # construction with live and restart params starts (and cancels) several jobs
+    for _ in range(3):
+        model = SignatureModel(dataset="synthetic_ou", depth=3, n_samples=4, map_channels=1)
+        wait(model)
+        assert model._cache[model.config()].has(4)
+
+
+def test_views_read_model_computed_numbers() -> None:
+    model = SignatureModel(dataset="basic_motions", depth=3)
+    means = model.class_means()
+    data = model.data
+    assert means["classes"] == sorted(set(data.y_train.tolist()))
+    first = data.x_train[data.y_train == means["classes"][0], 0].mean(axis=0)
+    assert np.array_equal(means["means"][0], first) and means["t"].shape == (data.length,)
+    sig = model.series_signature()
+    d = sig["d"]
+    assert sig["level2"].shape == (d, d)
+    assert sig["levy_area"] == pytest.approx(0.5 * (sig["level2"][0, 1] - sig["level2"][1, 0]))
+    assert SignatureModel(depth=1).series_signature()["level2"] is None
+    errors = model.identity_errors
+    assert errors["chen"] < 1e-12 and errors["line"] < 1e-12
+    inset = model.brownian
+    slope = inset.slope_line()
+    assert slope["x"][0] == inset.trace["m"][0] and slope["x"][1] >= 10 * slope["x"][0]
+    assert slope["y"][1] == pytest.approx(slope["y"][0] * np.sqrt(slope["x"][0] / slope["x"][1]))
+    numbers = inset.readout()
+    assert numbers["count"] == inset.count and numbers["exact_diagonal"] == inset.horizon / 2
+    assert numbers["level2_diagonal"].shape == (inset.dim,)
+    wait(model)
+
+
+def test_drag_cadence_lives_on_the_model() -> None:
+    assert SignatureModel.drag_redraw_interval > 0
+    assert set(SignatureModel.live_drag_params) <= set(SignatureModel.restart_params)

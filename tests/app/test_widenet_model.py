@@ -137,3 +137,97 @@ def test_lattice_preset_matches_the_exact_lattice_curve():
     c = m.curves()
     assert np.all(np.abs(c["w2"] - c["lattice"]) < c["floor"])
     assert -0.55 <= c["slope"] <= -0.45
+
+
+# ----------------------------------------------------------------- what the panels are given
+
+
+def test_output_law_of_the_width_shown(model: WidenetModel):
+    law = model.output_law()
+    y = model.shown_samples()[:, 0]
+    assert law["width"] == model.shown_width() == 8
+    assert law["counts"].size == 80 and law["edges"].size == 81
+    # a density: the histogram integrates to one, the QQ points are sorted order statistics
+    assert float(np.sum(law["counts"] * np.diff(law["edges"]))) == pytest.approx(1.0)
+    assert np.all(np.diff(law["qq_y"]) >= 0) and law["qq_y"][0] == y.min()
+    assert np.all(law["env_lo"] <= law["qq_x"]) and np.all(law["qq_x"] <= law["env_hi"])
+    assert law["variance"] == pytest.approx(float(model.target()[0, 0]))
+    assert law["sample_variance"] == pytest.approx(float(np.var(y)))
+    assert law["skew"] > 0  # centred exponential weights: right skew at width 8
+    assert law["skew_se"] == pytest.approx(math.sqrt(6 / 2000))
+    assert WidenetModel(**SMALL).output_law() is None  # before the sweep
+
+
+def test_w2_plot_lines_and_pending_floor(model: WidenetModel):
+    plot = model.w2_plot()
+    c = plot["curves"]
+    np.testing.assert_array_equal(plot["w2"], np.maximum(c["w2"], 1e-6))
+    x, y = plot["lines"]["slope −1/2"]
+    assert y[0] == plot["w2"][0] and y[-1] == pytest.approx(y[0] * (x[-1] / x[0]) ** -0.5)
+    assert "fitted slope" in plot["lines"] and "Gaussian baseline" in plot["lines"]
+    assert "Gelbrich lower (Gaussian readout)" not in plot["lines"]  # centred_exp readout
+    assert np.all(plot["w2_lo"] <= plot["w2"]) and np.all(plot["w2"] <= plot["w2_hi"])
+    fresh = WidenetModel(**SMALL).w2_plot()
+    widths, lo, hi = fresh["floor"]
+    assert fresh["curves"] is None and widths == [2, 4, 8, 16, 32] and lo[0] < hi[0]
+
+
+def test_lindeberg_plot_summarises_the_exchange(model: WidenetModel):
+    lin = model.lindeberg_plot()
+    res = model.lindeberg.result
+    assert list(lin["hybrid"]) == [0, 1, 2] and list(lin["increment_x"]) == [0.5, 1.5]
+    assert lin["drop"] == pytest.approx(res["w2"][0] - res["w2"][-2])
+    assert lin["sum_increments"] == pytest.approx(float(res["increments"][:-1].sum()))
+    assert 0 < lin["floor"] < 1
+    model.seed = 5  # a restart clears the exchange
+    assert model.lindeberg_plot() is None
+
+
+def test_covariance_plot_with_two_inputs():
+    m = WidenetModel(n_inputs=2, **SMALL)
+    assert m.covariance_plot() is None
+    finish(m)
+    cov = m.covariance_plot()
+    k_mat = m.target()
+    assert cov["k"] == 2 and cov["diff"].shape == (2, 2)
+    np.testing.assert_allclose(cov["diff"], m.covariance() - k_mat)
+    assert cov["rel_frobenius"].shape == (5,) and cov["gelbrich_by_width"].shape == (5,)
+    # one hidden layer: the covariance is exact up to Monte Carlo noise at every width
+    assert cov["frobenius"] < 0.1 and cov["gelbrich"] < 0.1 and cov["cond"] >= 1
+    assert len(cov["points"][0]) == 2000 and len(cov["ellipses"]["w"]) == 2
+
+
+def test_exact_cumulant_curves_for_one_hidden_layer(model: WidenetModel):
+    c = model.curves()
+    n = c["widths"].astype(float)
+    np.testing.assert_allclose(c["exact_skew"], abs(c["exact"]["skew_sqrt_n"]) / np.sqrt(n))
+    np.testing.assert_allclose(c["exact_kurt"], abs(c["exact"]["kurt_n"]) / n)
+
+
+# ---------------------------------------------------------------- the sweep's rerun schedule
+
+
+def test_sweep_is_a_rerunning_study_started_by_the_first_poll():
+    m = WidenetModel(**SMALL)
+    assert m.sweep_study in m._reruns and m.sweep_study.job is m.sweep
+    assert m.sweep_pending and m.sweep.message == "Waiting to sample…"
+    m.poll()  # the base's clock starts it (no debounce: restart widgets are throttled)
+    assert m.sweep.running and not m.sweep_pending
+    m.seed = 3  # a restart cancels it and waits for the next tick
+    assert m.sweep_pending and not m.sweep.running
+    finish(m)
+    assert m.result is not None and m.result["config"].seed == 3
+
+
+def test_play_pace_is_the_models_frame_interval():
+    assert WidenetModel.frame_interval == 0.8 and WidenetModel.sweep_debounce_s == 0.0
+
+
+def test_study_helpers():
+    from app.models.widenet.studies import lindeberg_weights, powers_of_two, sweep_weights
+
+    assert powers_of_two(2, 256) == (2, 4, 8, 16, 32, 64, 128, 256)
+    assert powers_of_two(3, 100) == (4, 8, 16, 32, 64, 128)
+    cfg = WidenetModel(**SMALL).config
+    assert sweep_weights(cfg) == 4 * 32 * 2000 * (3 + 3)
+    assert lindeberg_weights(cfg, 8) == 2000 * 32 * 3

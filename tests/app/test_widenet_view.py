@@ -31,7 +31,7 @@ def test_panels_show_the_sweep(tab: WidenetTab):
     assert len(tab.law._qq.data["x"]) > 100 and len(tab.law._bars.data["top"]) == 80
     assert len(tab.lindeberg._stairs.data["x"]) == 3
     assert len(tab.cumulants._src["exact kurtosis (L=1)"].data["x"]) == 5  # L = 1: exact
-    assert tab._covariance_card.collapsed  # one input: nothing to compare
+    assert tab.covariance.card.collapsed  # one input: nothing to compare
 
 
 def test_live_width_redraws_panel_a_without_a_new_sweep(tab: WidenetTab):
@@ -47,7 +47,7 @@ def test_two_inputs_open_the_covariance_panel(tab: WidenetTab):
     tab.model.n_inputs = 2
     finish(tab.model)
     tab._refresh()
-    assert not tab._covariance_card.collapsed
+    assert not tab.covariance.card.collapsed
     assert tab.covariance._img.data["image"][0].shape == (2, 2)
     assert len(tab.covariance._err.data["x"]) == 5
 
@@ -58,3 +58,19 @@ def test_close_cancels_jobs(tab: WidenetTab):
     tab.close()
     time.sleep(0.05)
     assert not tab.model.sweep.running
+
+
+def test_panels_are_registered_tab_panels(tab: WidenetTab):
+    from app.tabs.panel import TabPanel
+
+    assert tab.panels == [tab.w2, tab.law, tab.lindeberg, tab.cumulants, tab.covariance]
+    assert all(isinstance(p, TabPanel) for p in tab.panels)
+    assert [p.every_frame for p in tab.panels] == [False, True, False, False, False]
+
+
+def test_model_card_comes_from_the_card_file(tab: WidenetTab):
+    from app.tabs.model_card import load_card
+
+    sections = load_card("widenet")
+    assert [kind for kind, _ in sections] == ["md", "tex", "md", "tex", "md", "tex", "md"]
+    assert sections[-1][1].startswith("Ŵ is biased up by the noise floor")

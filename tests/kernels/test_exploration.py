@@ -377,3 +377,74 @@ def test_state_action_sets_count_pairs():
     np.testing.assert_array_equal(res["poorly_visited"], pairs.any(axis=2))
     # the curious reward lives on pairs: R_k(s, a) = 1{(s, a) ∈ U_k}
     np.testing.assert_array_equal(res["intrinsic_rewards"][1] == 1.0, pairs[0])
+
+
+def test_explorer_bundle_carries_the_facade_keywords():
+    from kernels.exploration.explorer import ExplorerParams, run_explorer
+
+    mdp = ex.make_mdp("lock", size=6)
+    kwargs = dict(gamma=0.9, coverage_c=1.0, n_explore=4, explore_eps=0.1, inner_solver="soft_vi")
+    facade = ex.curious_explorer(mdp, **kwargs)
+    direct = run_explorer(mdp, ExplorerParams(**kwargs))
+    for key in ("mu", "mixtures", "policies", "poorly_visited"):
+        np.testing.assert_array_equal(facade[key], direct[key])
+    assert ExplorerParams(**kwargs).temperature == 0.05  # the facade's defaults
+
+
+def test_policy_gradient_bundle_carries_the_facade_keywords():
+    from kernels.common.progress import throttled_progress
+    from kernels.exploration.driver import PGSettings, run_policy_gradient
+
+    mdp = ex.make_mdp("lock", size=5)
+    v_star = ex.optimal_policy(mdp, 0.9)["v_rho"]
+    out = ex.policy_gradient(
+        mdp,
+        restart=mdp.rho,
+        gamma=0.9,
+        lr=1.0,
+        n_iters=30,
+        target_frac=0.5,
+        method="sampled",
+        rng=3,
+        batch=2,
+        horizon=6,
+        v_star=v_star,
+    )
+    settings = PGSettings(
+        nu=mdp.rho,
+        gamma=0.9,
+        lr=1.0,
+        T=30,
+        target=0.5 * v_star,
+        v_star=v_star,
+        method="sampled",
+        B=2,
+        H=6,
+        stop_at_target=False,
+    )
+    direct = run_policy_gradient(mdp, settings, np.random.default_rng(3), throttled_progress(None))
+    np.testing.assert_array_equal(out["values"], direct["values"])
+    np.testing.assert_array_equal(out["env_steps"], direct["env_steps"])
+
+
+def test_deep_sea_mapping_is_public_and_validated():
+    from kernels.exploration.mdp import deep_sea_mapping
+
+    np.testing.assert_array_equal(ex.deep_sea_mapping(6, 4), deep_sea_mapping(6, 4))
+    assert ex.deep_sea_mapping(6, 4).shape == (6, 6)
+    with pytest.raises(ValueError, match="size"):
+        ex.deep_sea_mapping(2, 0)
+
+
+def test_facade_functions_have_numpydoc_with_equation_and_provenance():
+    import inspect
+
+    for name in ex.__all__:
+        obj = getattr(ex, name)
+        if not inspect.isfunction(obj):
+            continue
+        doc = inspect.getdoc(obj) or ""
+        assert "Parameters\n----------" in doc and "Returns\n-------" in doc, name
+        assert any(tag in doc for tag in ("[paper", "[literature", "[derived")), name
+        if name != "warmup":
+            assert ".. math::" in doc, name

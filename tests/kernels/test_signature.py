@@ -200,3 +200,38 @@ def test_max_depth_respects_the_feature_cap() -> None:
     # with lead-lag (d = 13) → 3
     assert S.max_depth(2) == 5 and S.max_depth(7) == 4 and S.max_depth(13) == 3
     assert S.max_depth(3000) == 1
+
+
+def test_layout_helpers_of_the_facade() -> None:
+    off = S.level_offsets(3, 4)
+    assert off.tolist() == [0, 3, 12, 39, 120] and off[-1] == S.sig_length(3, 4)
+    assert S.augmented_dim(2) == 3 and S.augmented_dim(2, add_time=False, lead_lag=True) == 4
+    assert S.Augmentation().dim(2) == S.augmented_dim(2)
+    with pytest.raises(ValueError, match="channels"):
+        S.augmented_dim(0)
+    with pytest.raises(ValueError, match="depth"):
+        S.level_offsets(2, 0)
+
+
+def test_brownian_paths_and_closed_form() -> None:
+    paths = S.brownian_paths(4, 10, 2, 1.0, 0)
+    assert paths.shape == (4, 11, 2) and np.all(paths[:, 0] == 0.0)
+    assert np.array_equal(paths, S.brownian_paths(4, 10, 2, 1.0, 0))  # a seed is a stream
+    with pytest.raises(ValueError, match="horizon"):
+        S.brownian_paths(4, 10, 2, 0.0, 0)
+    exact = S.brownian_expected_signature_exact(2, 1.0, 4)
+    assert np.array_equal(exact[2:6], [0.5, 0.0, 0.0, 0.5])  # level 2 = (T/2) δ_ij
+    assert np.all(exact[:2] == 0.0) and np.all(exact[6:14] == 0.0)  # odd levels vanish
+
+
+def test_every_public_function_has_a_numpydoc_docstring() -> None:
+    import inspect
+
+    for name in S.__all__:
+        obj = getattr(S, name)
+        if not inspect.isfunction(obj) or name == "warmup":
+            continue
+        doc = inspect.getdoc(obj) or ""
+        assert "Parameters\n---" in doc and "Returns\n---" in doc, name
+        assert any(tag in doc for tag in ("[paper]", "[literature]", "[derived]")), name
+        assert ":math:" in doc or ".. math::" in doc, name

@@ -202,3 +202,32 @@ def test_serial_cores_give_identical_numbers() -> None:
     F.augmented_signatures_serial(paths, np.linspace(0, 1, 7), True, True, True, 3, out)
     assert np.array_equal(out, S.augmented_signature_batch(paths, 3, lead_lag=True))
     assert S.threads_available() in (True, False)
+
+
+@pytest.mark.parametrize("lead_lag", [False, True])
+def test_any_split_of_the_samples_gives_bit_identical_sums(lead_lag: bool) -> None:
+    # By construction (no fast-math in the lane cores): a sample's signature is the same IEEE
+    # operations whichever lane and block it lands in, so splits that move samples between
+    # the SIMD body and the remainder of a block (2 + 7, 5 + 30 + 35, …) give the same bits.
+    rng = np.random.default_rng(4)
+    post = S.gp_posterior(12, refine=2, length_scale=0.2, noise_var=0.05)
+    means = post.mean(rng.standard_normal((2, 2, 12)))
+    z = S.sample_normals(5, np.arange(2), 70, 2, post.grid.size)
+    one_shot = S.gp_signature_sums(means, post, z, 3, lead_lag=lead_lag)
+    for cuts in ((2,), (5, 35), (1, 2, 3, 33, 64), (32,), (31, 63)):
+        sums, sumsq = None, None
+        for a, b in zip((0, *cuts), (*cuts, 70), strict=True):
+            sums, sumsq = S.gp_signature_sums(
+                means, post, z[:, a:b], 3, lead_lag=lead_lag, sums=sums, sumsq=sumsq
+            )
+        assert np.array_equal(sums, one_shot[0]) and np.array_equal(sumsq, one_shot[1]), cuts
+
+
+def test_a_signature_does_not_depend_on_its_block() -> None:
+    # the batch cores sign 32 paths per block: a path alone, at the end of a full block or in
+    # the remainder of a partial one gives the same bits
+    paths = np.random.default_rng(6).standard_normal((45, 9, 3)).cumsum(axis=1)
+    full = S.signature_batch(paths, 4, parallel=False)
+    for k in (0, 7, 31, 32, 44):
+        assert np.array_equal(S.signature_batch(paths[k : k + 1], 4, parallel=False)[0], full[k])
+        assert np.array_equal(S.signature_batch(paths[k:], 4, parallel=False)[0], full[k])

@@ -1,8 +1,9 @@
 """The explorer cache of the Exploration maps tab: one explorer run per parameter set.
 
 The explorer ignores rewards, so its result depends only on the restart-needed params listed in
-:data:`EXPLORER_PARAMS`; live params (restart blend, step size, distractor reward, ...) reuse it.
-Results are shared between sessions and therefore made read-only.
+:data:`~app.models.exploration.params.EXPLORER_PARAMS`; live params (restart blend, step size,
+distractor reward, ...) reuse it. Results are shared between sessions and therefore made
+read-only.
 """
 
 from __future__ import annotations
@@ -12,36 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from app.models.exploration.params import EXPLORER_PARAMS
 from kernels import exploration as ex
-
-LAYOUT_NAMES = {
-    "four_rooms": "Four rooms",
-    "distractor_rooms": "Rooms with a distractor",
-    "corridor": "Corridor trap",
-    "lock": "Combination lock",
-    "deep_sea": "DeepSea",
-    "frozen_lake_8x8": "FrozenLake 8×8",
-}
-#: Restart-needed params that define the explorer (the cache key); rewards are not among them.
-EXPLORER_PARAMS = (
-    "layout",
-    "gamma",
-    "slip",
-    "size",
-    "n_actions",
-    "mapping_seed",
-    "deep_sea_stochastic",
-    "coverage_c",
-    "n_explore",
-    "explore_eps",
-    "exclude_terminal",
-    "threshold_rule",
-    "intrinsic_reward",
-    "include_pi0",
-    "poorly_set",
-    "inner_solver",
-    "temperature",
-)
 
 
 @lru_cache(maxsize=32)

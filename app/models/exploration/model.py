@@ -1,250 +1,59 @@
-r"""Exploration maps: the state of the tab (spec ``models/exploration.md``).
+r"""Exploration maps: the behaviour of the tab (spec ``models/exploration.md``).
 
 A layout (four rooms, distractor rooms, corridor, combination lock, DeepSea, FrozenLake 8×8)
 is explored by the Curious Explorer; the player scrubs through its iterations k, and a
 background job runs policy gradient (exact or REINFORCE) restarted from ρ, μ, ν_β and uniform.
 Restart params rebuild the MDP and the explorer (cached per parameter set); live params only
 rerun the learning curves, reusing μ. After Miani, Parton, Romito, arXiv:2106.15503.
+
+The params are declared in :class:`app.models.exploration.params.ExplorationParams`; everything
+the views draw (map geometry, greedy arrows, colour values, coverage and learning series) is
+computed here.
 """
 
 from __future__ import annotations
 
-import time
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import param
 
-from app.models.base import SimulationModel
-from app.models.exploration.cache import (
+from app.models.exploration import maps
+from app.models.exploration.cache import explore_cached, make_layout
+from app.models.exploration.params import (
     EXPLORER_PARAMS,
     LAYOUT_NAMES,
-    explore_cached,
-    make_layout,
+    TEACHING_DEFAULT,
+    ExplorationParams,
 )
-from app.models.exploration.presets import PRESETS, TEACHING_DEFAULT
-from app.models.exploration.studies import RESTARTS, run_learning_curves
+from app.models.exploration.studies import RESTARTS, LearningSettings, run_learning_curves
 from app.models.jobs import BackgroundJob
 from kernels import exploration as ex
 
+#: Message of stale learning curves (kept on screen, labelled, until the rerun replaces them).
+LEARNING_STALE_MESSAGE = "Parameters changed: the curves are stale, rerunning…"
 
-class ExplorationModel(SimulationModel):
+
+class ExplorationModel(ExplorationParams):
     """Curious Explorer maps and PG learning curves (spec §2–§5)."""
 
-    speed = param.Integer(default=1, bounds=(1, 5), doc="Explorer iterations per player step.")
-    layout = param.Selector(
-        default="four_rooms",
-        objects=list(LAYOUT_NAMES),
-        label="Layout",
-        doc="The MDP: four rooms, rooms with a distractor, corridor trap, combination lock, "
-        "DeepSea or FrozenLake 8×8.",
-    )
-    gamma = param.Number(
-        0.95,
-        bounds=(0.9, 0.999),
-        step=0.001,
-        label="γ discount",
-        doc="γ: discount factor of every return and visitation.",
-    )
-    slip = param.Number(
-        0.0,
-        bounds=(0.0, 0.5),
-        step=0.01,
-        label="p_slip slip",
-        doc="p_slip: probability that a move goes in a random other direction "
-        "(grids, corridor, lock; FrozenLake always slips with 2/3).",
-    )
-    size = param.Integer(
-        16, bounds=(5, 30), label="N size", doc="N: combination-lock length or DeepSea side."
-    )
-    n_actions = param.Integer(
-        2,
-        bounds=(2, 4),
-        label="A lock actions",
-        doc="A: actions of the lock; all but one reset to the start.",
-    )
-    coverage_c = param.Number(
-        0.1,
-        bounds=(0.01, 3.0),
-        step=0.01,
-        label="c coverage",
-        doc="c: a valid state is poorly visited when its share of the "
-        "mixture is below δ = c/|S_v|.",
-    )
-    n_explore = param.Integer(
-        10,
-        bounds=(1, 30),
-        label="K explorer iterations",
-        doc="K: maximum number of curious policies.",
-    )
-    explore_eps = param.Number(
-        0.1,
-        bounds=(0.0, 0.5),
-        step=0.01,
-        label="ε mixing",
-        doc="ε: each curious policy mixes in the uniform policy with weight ε.",
-    )
-    exclude_terminal = param.Boolean(
-        True, label="Exclude terminals", doc="Drop absorbing states from U and from μ."
-    )
-    mapping_seed = param.Integer(
-        0,
-        bounds=(0, 999),
-        label="DeepSea mapping seed",
-        doc="Seed of DeepSea's random action-to-direction mapping.",
-    )
-    deep_sea_stochastic = param.Boolean(
-        False, label="DeepSea stochastic", doc="DeepSea 'right' succeeds with probability 1−1/N."
-    )
-    threshold_rule = param.Selector(
-        default="renormalised",
-        objects=list(ex.THRESHOLD_RULES),
-        label="Threshold rule",
-        doc="renormalised: D over S_v, δ = c/|S_v|; raw: D over all states, δ = c/|S|.",
-    )
-    intrinsic_reward = param.Selector(
-        default="indicator",
-        objects=list(ex.INTRINSIC_REWARDS),
-        label="Intrinsic reward",
-        doc="indicator 1_U; bonus min(1, √(δ/D̄)); maxent −log(D̄ + 1e-4) shifted ≥ 0.",
-    )
-    include_pi0 = param.Boolean(
-        True, label="Include π₀ in μ", doc="Keep the uniform policy π₀ in the mixture D_k."
-    )
-    poorly_set = param.Selector(
-        default="states",
-        objects=list(ex.POORLY_SETS),
-        label="Poorly visited set over",
-        doc="states: U ⊂ S_v; state_actions: U over pairs (s, a) with δ = c/(|S_v||A|), "
-        "PC-PG-like (maps outline states with a poorly visited action).",
-    )
-    inner_solver = param.Selector(
-        default="vi",
-        objects=list(ex.INNER_SOLVERS),
-        label="Inner solver",
-        doc="vi: value iteration, ε-greedy; soft_vi: softmax of the soft-optimal Q at "
-        "temperature τ; pg: 50 steps of exact softmax PG from ρ (η = 5).",
-    )
-    temperature = param.Number(
-        0.05,
-        bounds=(0.005, 1.0),
-        step=0.005,
-        label="τ soft-VI temperature",
-        doc="τ: temperature of the soft-VI inner solver (small τ → greedy).",
-    )
-    distractor_reward = param.Number(
-        0.1,
-        bounds=(0.0, 0.5),
-        step=0.01,
-        label="r_d distractor",
-        doc="r_d: reward of the distractor (learning only).",
-    )
-    restart_beta = param.Number(
-        0.5,
-        bounds=(0.0, 1.0),
-        step=0.05,
-        label="β blend",
-        doc="β: weight of ρ in the blended restart ν_β = βρ + (1−β)μ.",
-    )
-    gradient = param.Selector(
-        default="exact",
-        objects=["exact", "sampled"],
-        label="Gradient",
-        doc="exact: softmax PG with the exact gradient; sampled: "
-        "REINFORCE with B episodes per update.",
-    )
-    lr = param.Number(
-        5.0,
-        bounds=(0.01, 20.0),
-        step=0.01,
-        label="η step size",
-        doc="η: policy-gradient step size.",
-    )
-    n_pg_iters = param.Integer(
-        2000,
-        bounds=(100, 30000),
-        label="T iteration cap",
-        doc="T: policy-gradient updates per curve.",
-    )
-    target_frac = param.Number(
-        0.9, bounds=(0.1, 0.99), step=0.01, label="x target", doc="x: success when V(ρ) ≥ x·V*(ρ)."
-    )
-    batch = param.Integer(
-        8, bounds=(1, 64), label="B episodes", doc="B: REINFORCE episodes per update."
-    )
-    horizon = param.Integer(
-        100, bounds=(10, 500), label="H horizon", doc="H: REINFORCE episode truncation."
-    )
-    n_seeds = param.Integer(
-        3, bounds=(1, 10), label="seeds", doc="Seeds per sampled curve (mean ± band)."
-    )
-    k_view = param.Integer(
-        0, bounds=(0, 30), label="k iteration shown", doc="Explorer iteration shown in the maps."
-    )
-
-    restart_params = EXPLORER_PARAMS
-    live_params = (
-        "distractor_reward",
-        "restart_beta",
-        "gradient",
-        "lr",
-        "n_pg_iters",
-        "target_frac",
-        "batch",
-        "horizon",
-        "n_seeds",
-    )
-    display_order = (
-        "layout",
-        "coverage_c",
-        "n_explore",
-        "explore_eps",
-        "gamma",
-        "slip",
-        "size",
-        "gradient",
-        "lr",
-        "restart_beta",
-        "target_frac",
-        "n_pg_iters",
-        "distractor_reward",
-        "batch",
-        "horizon",
-        "n_seeds",
-        "n_actions",
-        "mapping_seed",
-        "deep_sea_stochastic",
-        "exclude_terminal",
-        "threshold_rule",
-        "intrinsic_reward",
-        "include_pi0",
-        "poorly_set",
-        "inner_solver",
-        "temperature",
-    )
-    advanced_params = (
-        "n_actions",
-        "mapping_seed",
-        "deep_sea_stochastic",
-        "exclude_terminal",
-        "threshold_rule",
-        "intrinsic_reward",
-        "include_pi0",
-        "poorly_set",
-        "inner_solver",
-        "temperature",
-        "n_seeds",
-    )
-    presets = PRESETS
-    default_preset = TEACHING_DEFAULT
-    divergence_hint = "lower the step size η, then reset"
+    #: Seconds between two player frames: one explorer iteration per frame is readable at
+    #: about 1.5 Hz (the tab's tick honours it).
+    frame_interval: ClassVar[float] = 0.7
 
     def __init__(self, **params: Any) -> None:
         self.learning = BackgroundJob(name="learning")
-        self.learning_stale_since: float | None = 0.0
         self.explorer_notice = ""
         super().__init__(**params)
-        self.param.watch(self._on_live, list(self.live_params))
+        #: the learning curves, rerun once the live params rest (restart params: _initialize)
+        self.learning_study = self.rerun_when_idle(
+            self.learning,
+            self._start_learning,
+            watch=self.live_params,
+            stale_message=LEARNING_STALE_MESSAGE,
+        )
+        self.learning_study.mark_stale()  # a fresh model starts nothing by itself
+        self.param.watch(self._on_distractor, ["distractor_reward"])
         self.param.watch(self._on_k_view, ["k_view"])
 
     # ------------------------------------------------------------- explorer
@@ -270,7 +79,8 @@ class ExplorationModel(SimulationModel):
         finally:
             self._setting_k = False
         self.explorer_notice = self._describe_explorer()
-        self._mark_learning_stale()
+        if hasattr(self, "learning_study"):  # not yet during the first reset
+            self.learning_study.mark_stale()
 
     def _learning_mdp(self, mdp: ex.TabularMDP) -> ex.TabularMDP:
         """The explorer's MDP, rebuilt with the live distractor reward where it matters."""
@@ -307,6 +117,34 @@ class ExplorationModel(SimulationModel):
             "policy": res["policies"][k],
         }
 
+    def frame_summary(self, k: int | None = None) -> dict[str, float]:
+        """Numbers of iteration k for the readouts: |U_{k+1}|, |S_v|, δ and the coverage of D̄_k."""
+        k = self.k_view if k is None else min(max(int(k), 0), self.n_iters)
+        res, cov = self.explorer, self.coverage
+        return {
+            "k": k,
+            "n_iters": self.n_iters,
+            "n_poorly": int(res["poorly_visited"][k].sum()),
+            "n_valid": int(res["candidates"].sum()),
+            "delta": float(res["delta"]),
+            "entropy": float(cov["entropy"][k]),
+            "min_mass": float(cov["min_mass"][k]),
+            "mismatch": float(cov["mismatch"][k]),
+        }
+
+    def coverage_series(self) -> dict[str, np.ndarray]:
+        """Coverage curves against k (spec §4.2); the log-axis ones floored at
+        :data:`~app.models.exploration.maps.LOG_FLOOR`."""
+        cov = self.coverage
+        return {
+            "k": np.asarray(cov["k"]),
+            "frac": cov["frac_poorly"],
+            "entropy": cov["entropy"],
+            "opt_u": cov["opt_mass_on_U"],
+            "min_mass": np.maximum(cov["min_mass"], maps.LOG_FLOOR),
+            "mismatch": np.maximum(cov["mismatch"], maps.LOG_FLOOR),
+        }
+
     def restarts(self) -> dict[str, np.ndarray]:
         """The four restart distributions ν: ρ, μ, ν_β, uniform over S_v."""
         mu = self.explorer["mu"]
@@ -316,6 +154,50 @@ class ExplorationModel(SimulationModel):
             "blend": ex.blend_restart(self.mdp.rho, mu, self.restart_beta),
             "uniform": ex.uniform_restart(self.mdp),
         }
+
+    # ----------------------------------------------------------------- maps
+    def map_geometry(self) -> dict[str, Any]:
+        """Drawn cells, walls, absorbing and start cells of the current MDP
+        (:func:`app.models.exploration.maps.grid_geometry`, cached per MDP)."""
+        cached = getattr(self, "_geometry", None)
+        if cached is None or cached[0] is not self.mdp:
+            self._geometry = (self.mdp, maps.grid_geometry(self.mdp))
+        return self._geometry[1]
+
+    def greedy_arrows(self, pi: np.ndarray) -> dict[str, Any]:
+        """x, y and arrow text of the drawn cells where π (S, A) has a greedy action."""
+        mdp = self.mdp
+        mapping = None
+        if mdp.layout == "deep_sea":
+            mapping = ex.deep_sea_mapping(mdp.grid_shape[0], self.mapping_seed)
+        return maps.arrow_cells(maps.greedy_labels(mdp, pi, mapping), self.map_geometry())
+
+    def map_colour_range(self) -> tuple[float, float]:
+        """(low, high) of the maps' log colour scale over the whole explorer run."""
+        return maps.colour_range(self.explorer, self.map_geometry()["drawn"])
+
+    def map_values(self, values: np.ndarray, low: float) -> np.ndarray:
+        """Shares ``values`` (S,) of the drawn cells, raised to ``low``, NaN where unreachable."""
+        drawn = self.map_geometry()["drawn"]
+        return maps.shown_values(values, self.explorer["reachable"], drawn, low)
+
+    def learned_policy_maps(self) -> dict[str, dict[str, Any] | None]:
+        """Per restart ρ and μ: d^{π_T}_ρ of the first seed's learned policy on the drawn cells
+        (floored at :data:`~app.models.exploration.maps.FLOOR`) and its greedy arrows; None
+        until learning curves of the current MDP exist."""
+        result = self.learning.result
+        drawn = self.map_geometry()["drawn"]
+        out: dict[str, dict[str, Any] | None] = {}
+        for key in ("rho", "mu"):
+            curves = None if result is None else result["curves"].get(key)
+            if curves is None or len(curves["visitation"]) != self.mdp.n_states:
+                out[key] = None
+                continue
+            out[key] = {
+                "value": np.maximum(curves["visitation"][drawn], maps.FLOOR),
+                "arrows": self.greedy_arrows(curves["policy"]),
+            }
+        return out
 
     # --------------------------------------------------------------- player
     def _advance(self, n_steps: int, rng: np.random.Generator) -> float:
@@ -354,35 +236,32 @@ class ExplorationModel(SimulationModel):
         return {"mu": np.asarray(self.explorer["mu"])}
 
     # ------------------------------------------------------------- learning
-    def _on_live(self, *events: param.parameterized.Event) -> None:
-        if any(e.name == "distractor_reward" for e in events):
-            self.mdp = self._learning_mdp(explore_cached(self.explorer_key())[0])
-            self.optimal = ex.optimal_policy(self.mdp, self.gamma)
-        self._mark_learning_stale()
+    def _on_distractor(self, event: param.parameterized.Event) -> None:
+        self.mdp = self._learning_mdp(explore_cached(self.explorer_key())[0])
+        self.optimal = ex.optimal_policy(self.mdp, self.gamma)
 
-    def _mark_learning_stale(self) -> None:
-        if self.learning.running:
-            self.learning.cancel()
-        self.learning.message = "Parameters changed: the curves are stale, rerunning…"
-        self.learning_stale_since = time.monotonic()
+    def learn_at_next_poll(self) -> None:
+        """Fill stale learning curves at the next :meth:`poll`, without waiting for the
+        params to rest (a live view opening: throwaway models never start them)."""
+        self.learning_study.run_at_next_poll()
 
-    def learning_settings(self) -> dict[str, Any]:
+    def learning_settings(self) -> LearningSettings:
         """Everything the learning job needs, frozen at start (the job runs in a thread)."""
-        return {
-            "mdp": self.mdp,
-            "restarts": self.restarts(),
-            "gamma": self.gamma,
-            "lr": self.lr,
-            "n_iters": self.n_pg_iters,
-            "target_frac": self.target_frac,
-            "method": self.gradient,
-            "batch": self.batch,
-            "horizon": self.horizon,
-            "n_seeds": self.n_seeds if self.gradient == "sampled" else 1,
-            "seed": self.seed,
-            "v_star": self.optimal["v_rho"],
-            "explorer_cost": self.explorer_cost(),
-        }
+        return LearningSettings(
+            mdp=self.mdp,
+            restarts=self.restarts(),
+            gamma=self.gamma,
+            lr=self.lr,
+            n_iters=self.n_pg_iters,
+            target_frac=self.target_frac,
+            method=self.gradient,
+            batch=self.batch,
+            horizon=self.horizon,
+            n_seeds=self.n_seeds if self.gradient == "sampled" else 1,
+            seed=self.seed,
+            v_star=self.optimal["v_rho"],
+            explorer_cost=self.explorer_cost(),
+        )
 
     def explorer_cost(self) -> int:
         """Nominal environment steps of the exact explorer: K·B·H (it draws no samples)."""
@@ -390,12 +269,49 @@ class ExplorationModel(SimulationModel):
 
     def run_learning(self) -> None:
         """Learning curves from the four restarts, off the event loop (progress, cancel)."""
-        self.learning_stale_since = None
+        self.learning_study.run()
+
+    def _start_learning(self) -> None:
         settings = self.learning_settings()
-        label = "REINFORCE" if settings["method"] == "sampled" else "Exact PG"
-        self.learning.start(
-            lambda progress: run_learning_curves(progress=progress, **settings), label
-        )
+        label = "REINFORCE" if settings.method == "sampled" else "Exact PG"
+        self.learning.start(lambda progress: run_learning_curves(settings, progress), label)
+
+    def learning_series(self, steps_view: bool) -> dict[str, dict[str, np.ndarray]] | None:
+        """Per restart: x (PG iteration t, or environment steps) and the mean, low and high of
+        V^{π_t}(ρ)/V*(ρ); None before the first learning result.
+
+        Environment steps: REINFORCE's sampled steps (μ and ν_β offset by the explorer's
+        nominal cost K·B·H); exact PG draws none, so its steps are nominal, B·H per iteration.
+        """
+        result = self.learning.result
+        if result is None:
+            return None
+        sampled = result["method"] == "sampled"
+        nominal = self.batch * self.horizon
+        series = {}
+        for key, curve in result["curves"].items():
+            t = np.arange(len(curve["mean"]), dtype=float)
+            if steps_view:
+                x = (
+                    curve["env_steps"]
+                    if sampled
+                    else t * nominal + (result["explorer_cost"] if key in ("mu", "blend") else 0)
+                )
+            else:
+                x = t
+            series[key] = {
+                "x": x,
+                "mean": curve["mean"],
+                "low": curve["low"],
+                "high": curve["high"],
+            }
+        return series
 
 
-__all__ = ["LAYOUT_NAMES", "RESTARTS", "TEACHING_DEFAULT", "ExplorationModel", "make_layout"]
+__all__ = [
+    "LAYOUT_NAMES",
+    "RESTARTS",
+    "TEACHING_DEFAULT",
+    "ExplorationModel",
+    "make_layout",
+]

@@ -7,7 +7,7 @@ one curve does not change when another restart or seed count is added.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -29,24 +29,40 @@ def first_reaching(values: np.ndarray, level: float) -> int | None:
     return int(hit[0]) if hit.size else None
 
 
-def run_learning_curves(
-    *,
-    progress: ProgressFn,
-    mdp: ex.TabularMDP,
-    restarts: dict[str, np.ndarray],
-    gamma: float,
-    lr: float,
-    n_iters: int,
-    target_frac: float,
-    method: str,
-    batch: int,
-    horizon: int,
-    n_seeds: int,
-    seed: int,
-    v_star: float,
-    explorer_cost: int,
-) -> dict[str, Any]:
+class LearningSettings(NamedTuple):
+    """Everything one learning-curve study needs, frozen when it starts (it runs in a thread).
+
+    ``restarts`` maps each restart key of :data:`RESTARTS` to ν (S,); ``n_iters`` is T,
+    ``batch`` B and ``horizon`` H (REINFORCE); ``n_seeds`` runs per restart (1 for exact PG);
+    ``v_star`` V*(ρ); ``explorer_cost`` the explorer's nominal K·B·H environment steps.
+    """
+
+    mdp: ex.TabularMDP
+    restarts: dict[str, np.ndarray]
+    gamma: float
+    lr: float
+    n_iters: int
+    target_frac: float
+    method: str
+    batch: int
+    horizon: int
+    n_seeds: int
+    seed: int
+    v_star: float
+    explorer_cost: int
+
+
+def run_learning_curves(settings: LearningSettings, progress: ProgressFn) -> dict[str, Any]:
     """V^{π_t}(ρ)/V*(ρ) curves (mean, min, max over seeds) and the metric-table numbers."""
+    mdp, restarts, gamma, lr = settings.mdp, settings.restarts, settings.gamma, settings.lr
+    n_iters, target_frac, method = settings.n_iters, settings.target_frac, settings.method
+    batch, horizon, n_seeds, seed = (
+        settings.batch,
+        settings.horizon,
+        settings.n_seeds,
+        settings.seed,
+    )
+    v_star, explorer_cost = settings.v_star, settings.explorer_cost
     n_runs = len(restarts) * n_seeds
     curves: dict[str, dict[str, Any]] = {}
     run = 0

@@ -20,7 +20,6 @@ from scipy.interpolate import CubicSpline
 from app.models.signature.data import Dataset
 from kernels import signature as S
 from kernels.common.progress import ProgressFn
-from kernels.signature.features import augmented_dim
 
 #: Per-sample signatures kept per series for the ``sample_predictions`` head.
 MAX_STORED_SAMPLES = 16
@@ -166,7 +165,7 @@ def build_features(
 ) -> FeatureSet:
     """The deterministic features (raw, mean, moments) of a data set; no MC samples yet."""
     aug = config.aug_kwargs()
-    d_aug = augmented_dim(data.channels, config.add_time, config.lead_lag)
+    d_aug = S.augmented_dim(data.channels, config.add_time, config.lead_lag)
     depth = S.max_depth(d_aug)
     x = data.all_series()
     raw = S.augmented_signature_batch(np.transpose(x, (0, 2, 1)), depth, post.t, **aug)
@@ -174,7 +173,7 @@ def build_features(
     mean = S.augmented_signature_batch(np.transpose(means, (0, 2, 1)), depth, post.grid, **aug)
     var = np.broadcast_to(post.variance, means.shape)
     moment_paths = np.concatenate([means, var], axis=1)
-    d_mom = augmented_dim(2 * data.channels, config.add_time, config.lead_lag)
+    d_mom = S.augmented_dim(2 * data.channels, config.add_time, config.lead_lag)
     moments = S.augmented_signature_batch(
         np.transpose(moment_paths, (0, 2, 1)), S.max_depth(d_mom), post.grid, **aug
     )

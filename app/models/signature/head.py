@@ -19,14 +19,13 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
 from kernels import signature as S
-from kernels.signature.core import level_offsets
 
 MAX_ITER = 500
 
 
 def prefix(features: np.ndarray, d: int, depth: int) -> np.ndarray:
     """The first ``depth`` levels of flat signatures (..., n_sig)."""
-    return features[..., : int(level_offsets(d, depth)[depth])]
+    return features[..., : int(S.level_offsets(d, depth)[depth])]
 
 
 def standardise(
@@ -37,7 +36,7 @@ def standardise(
     centre = train.mean(axis=0)
     scale = np.ones(train.shape[-1])
     if levelwise:
-        off = level_offsets(d, depth)
+        off = S.level_offsets(d, depth)
         for k in range(depth):
             block = train[:, off[k] : off[k + 1]] - centre[off[k] : off[k + 1]]
             rms = float(np.sqrt(np.mean(block**2)))

@@ -13,16 +13,15 @@ live parameters (depth, M, head, feature mode) are answered from that cache. The
 from __future__ import annotations
 
 import threading
-import time
 from collections import OrderedDict
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import param
 
-from app.models.jobs import BackgroundJob, ProgressFn
+from app.models.jobs import BackgroundJob
 from app.models.signature import head
-from app.models.signature.brownian import BrownianInset
+from app.models.signature.brownian import BrownianInset, identity_errors
 from app.models.signature.data import (
     DATASETS,
     UPLOAD,
@@ -31,11 +30,10 @@ from app.models.signature.data import (
     load_dataset,
     parse_csv,
 )
-from app.models.signature.features import FeatureConfig, FeatureSet, build_features
+from app.models.signature.features import FeatureConfig
 from app.models.signature.params import SignatureParams
-from app.models.signature.summary import summarise
+from app.models.signature.studies import FeatureCache, compute_features
 from kernels import signature as S
-from kernels.signature.features import augmented_dim
 
 #: Blocks drawn at a restart, so the inset shows a first stretch of its convergence curve.
 BM_START_CHUNKS = 4
@@ -43,19 +41,24 @@ BM_START_CHUNKS = 4
 MAX_SHOWN_PATHS = 20
 #: Largest posterior grid for live redraws (Cholesky ≈ 13 ms at G = 600, spec §8).
 MAX_GRID = 600
-#: Feature sets kept per session (restart configurations visited recently).
-CACHE_SIZE = 4
 
 
 class SignatureModel(SignatureParams):
     """GP augmentation, expected signatures and the classifier head (spec §2–§5)."""
 
+    #: GP sliders whose drag redraws panel 1 live, before the release restarts the features.
+    live_drag_params: ClassVar[tuple[str, ...]] = ("length_scale", "noise_var", "signal_var")
+    #: Fewest seconds between two live redraws of panel 1 during such a drag (one posterior
+    #: factorisation per redraw: ≈ 13 ms at the largest grid, spec §8).
+    drag_redraw_interval: ClassVar[float] = 0.05
+
     def __init__(self, **params: Any) -> None:
         self.features_job = BackgroundJob(name="features")
         self.upload_data: Dataset | None = None
-        self._cache: OrderedDict[FeatureConfig, FeatureSet] = OrderedDict()
+        #: feature sets per restart configuration, shared by this session's jobs
+        self._cache = FeatureCache()
         self._posteriors: OrderedDict[tuple, S.Posterior] = OrderedDict()
-        self._cache_lock = threading.Lock()
+        self._cache_lock = threading.Lock()  # guards the posterior cache
         super().__init__(**params)
         self.param.watch(
             self._on_live,
@@ -178,7 +181,7 @@ class SignatureModel(SignatureParams):
 
     def effective_depth(self) -> int:
         """``depth`` capped so that the feature length Σ d^k stays ≤ 3000."""
-        d_aug = augmented_dim(self.data.channels, self.add_time, self.lead_lag)
+        d_aug = S.augmented_dim(self.data.channels, self.add_time, self.lead_lag)
         return min(self.depth, S.max_depth(d_aug))
 
     def series_signature(self) -> dict[str, Any]:
@@ -199,14 +202,41 @@ class SignatureModel(SignatureParams):
             0
         ]
         raw = S.augmented_signature_batch(values.T[None], depth, post.t, **flags)[0]
+        d = S.augmented_dim(values.shape[0], self.add_time, self.lead_lag)
+        level2 = es[d : d + d * d].reshape(d, d) if depth >= 2 else None
+        if level2 is None:
+            area = float("nan")
+        else:  # Lévy area of the first two channels: the antisymmetric part of level 2
+            area = 0.5 * float(level2[0, 1] - level2[1, 0]) if d > 1 else 0.0
         return {
             "es": es,
             "se": se,
             "mean": gp_mean,
             "raw": raw,
             "depth": depth,
-            "d": augmented_dim(values.shape[0], self.add_time, self.lead_lag),
+            "d": d,
+            "level2": level2,
+            "levy_area": area,
         }
+
+    def class_means(self) -> dict[str, Any]:
+        """Training-set mean of each class (first ten classes) in the channel shown, on the
+        observation times: the shape a class "looks like" (panel 1's optional overlay)."""
+        data = self.data
+        ch = self.current_channel
+        labels = data.y_train
+        classes = sorted(set(labels.tolist()))[:10]
+        return {
+            "t": np.linspace(0.0, 1.0, data.length),
+            "classes": classes,
+            "means": [data.x_train[labels == c, ch].mean(axis=0) for c in classes],
+        }
+
+    @property
+    def identity_errors(self) -> dict[str, float]:
+        """Chen and straight-line identity errors of the signature kernel (the inset's
+        self-check, spec §6.1–6.2); computed once per process."""
+        return identity_errors()
 
     # -------------------------------------------------------------- features
     def refresh_features(self) -> None:
@@ -225,56 +255,9 @@ class SignatureModel(SignatureParams):
         )
         post = self.posterior()
         self.features_job.start(
-            lambda progress: self._compute(progress, post=post, **snapshot), "Computing features"
+            lambda progress: compute_features(progress, cache=self._cache, post=post, **snapshot),
+            "Computing features",
         )
-
-    def _feature_set(
-        self, config: FeatureConfig, data: Dataset, post: S.Posterior, progress: ProgressFn
-    ) -> FeatureSet:
-        with self._cache_lock:
-            fs = self._cache.get(config)
-            if fs is not None:
-                self._cache.move_to_end(config)
-        if fs is None:
-            fs = build_features(config, data, post, progress)
-            with self._cache_lock:
-                self._cache[config] = fs
-                while len(self._cache) > CACHE_SIZE:
-                    self._cache.popitem(last=False)
-        return fs
-
-    def _compute(
-        self,
-        progress: ProgressFn,
-        *,
-        config,
-        data,
-        post,
-        m,
-        depth,
-        mode,
-        levelwise,
-        c,
-        map_channels,
-        index,
-    ) -> dict[str, Any]:
-        start = time.perf_counter()
-        fs = self._feature_set(config, data, post, progress)
-        with fs.lock:  # one job at a time extends a feature set's running sums
-            fs.extend(m, progress=lambda f: progress(0.9 * f))
-        result = summarise(
-            fs,
-            m=m,
-            depth=depth,
-            mode=mode,
-            levelwise=levelwise,
-            c=c,
-            map_channels=map_channels,
-            seed=config.seed,
-        )
-        result["index"] = index
-        result["seconds"] = time.perf_counter() - start
-        return result
 
     def _on_live(self, *events: param.parameterized.Event) -> None:
         if self._applying_preset:

@@ -14,7 +14,6 @@ from scipy.linalg import block_diag
 from app.models.signature import head
 from app.models.signature.features import M_SNAPSHOTS, FeatureSet
 from kernels import signature as S
-from kernels.signature.features import augmented_dim
 
 FEATURE_MODES = (
     "expected_signature",
@@ -137,6 +136,6 @@ def mode_features(fs: FeatureSet, mode: str, m: int, depth: int) -> tuple[np.nda
         return fs.raw, fs.d_aug, depth
     if mode == "moments":
         c = fs.config
-        d_mom = augmented_dim(2 * fs.data.channels, c.add_time, c.lead_lag)
+        d_mom = S.augmented_dim(2 * fs.data.channels, c.add_time, c.lead_lag)
         return fs.moments, d_mom, min(depth, S.max_depth(d_mom))
     return fs.interpolated("spline" if mode == "spline_signature" else "fourier"), fs.d_aug, depth

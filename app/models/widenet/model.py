@@ -1,10 +1,13 @@
-"""State of the Wasserstein-convergence tab: a cached, cancellable width sweep of random networks.
+"""Behaviour of the Wasserstein-convergence tab: a cached, cancellable width sweep of networks.
 
 Restart parameters define a :class:`kernels.widenet.studies.SweepConfig`; its sweep runs as a
-:class:`BackgroundJob` (progress, cancel) and is cached per config, so returning to a setting is
+:class:`BackgroundJob` (progress, cancel) kept in step with the config by a
+:class:`app.models.rerun.RerunningStudy`, and is cached per config, so returning to a setting is
 instant. Live parameters (width shown, estimator, floor correction, first-layer kernel, baseline,
 Gauss–Hermite degree) only re-read the cached statistics. "Play" steps the width shown through
-the sweep. Spec ``models/widenet.md``.
+the sweep. The parameters are declared in :mod:`app.models.widenet.params`, the job functions
+in :mod:`app.models.widenet.studies`, the plotted numbers in :mod:`app.models.widenet.curves`.
+Spec ``models/widenet.md``.
 """
 
 from __future__ import annotations
@@ -12,17 +15,30 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
-from dataclasses import replace
 from typing import Any, ClassVar
 
 import numpy as np
-import param
 
-from app.models.base import SimulationModel
 from app.models.jobs import BackgroundJob, ProgressFn
-from app.models.widenet.curves import sweep_curves
+from app.models.widenet import curves
+from app.models.widenet.params import ACTIVATIONS, WidenetControls
+from app.models.widenet.studies import (
+    lindeberg_job,
+    lindeberg_weights,
+    powers_of_two,
+    sweep_job,
+    sweep_weights,
+)
 from kernels import widenet as W
-from kernels.widenet.studies import SweepConfig, lindeberg_study, width_sweep
+from kernels.widenet.studies import SweepConfig
+
+__all__ = [
+    "ACTIVATIONS",
+    "AUTO_LINDEBERG_WEIGHTS",
+    "CACHE_SIZE",
+    "MAX_SWEEP_WEIGHTS",
+    "WidenetModel",
+]
 
 #: Sweeps kept per session (each holds the replicate-0 samples: ≤ 12 MB).
 CACHE_SIZE = 4
@@ -30,230 +46,19 @@ CACHE_SIZE = 4
 MAX_SWEEP_WEIGHTS = 4 * 10**10
 #: Lindeberg studies start by themselves below this many weight draws (~1 s at ~2 ns each).
 AUTO_LINDEBERG_WEIGHTS = 5 * 10**8
-ACTIVATIONS = ("relu", "tanh", "erf", "linear")
+#: Message of a sweep that waits for the next tick of a live session.
+WAITING_MESSAGE = "Waiting to sample…"
 
 
-def _powers_of_two(lo: int, hi: int) -> tuple[int, ...]:
-    a = max(1, round(math.log2(max(lo, 2))))
-    b = max(a, round(math.log2(max(hi, 2))))
-    return tuple(2**j for j in range(a, b + 1))
-
-
-class WidenetModel(SimulationModel):
+class WidenetModel(WidenetControls):
     """Random networks of growing width against their NNGP Gaussian limit (spec §2–§5)."""
 
-    weight_law = param.Selector(
-        default="centred_exp",
-        objects=list(W.WEIGHT_LAWS),
-        doc="Law of every weight (standardised: mean 0, variance 1). Skewed (centred_exp) or "
-        "lattice (rademacher) laws converge like n^-1/2, smooth symmetric ones like n^-1.",
-    )
-    t_dof = param.Number(
-        label="ν: Student-t degrees of freedom",
-        default=6.0,
-        bounds=(4.5, 30.0),
-        step=0.5,
-        doc="ν: degrees of freedom of the Student-t law (ν > 4 for a finite fourth moment).",
-    )
-    activation = param.Selector(
-        default="relu",
-        objects=list(ACTIVATIONS),
-        doc="σ: the hidden activation. ReLU is the teaching case; tanh and erf are smooth.",
-    )
-    n_hidden = param.Integer(
-        label="L: hidden layers", default=1, bounds=(1, 4), doc="L: number of hidden layers."
-    )
-    width = param.Integer(
-        label="n: width shown",
-        default=64,
-        bounds=(2, 1024),
-        doc="n: the width shown in the output-law and covariance panels (snaps to the nearest "
-        "width of the sweep).",
-    )
-    width_min = param.Integer(
-        label="Smallest width",
-        default=2,
-        bounds=(2, 1024),
-        doc="Smallest width of the sweep (rounded to a power of two).",
-    )
-    width_max = param.Integer(
-        label="Largest width",
-        default=256,
-        bounds=(2, 1024),
-        doc="Largest width of the sweep (rounded to a power of two).",
-    )
-    c_w = param.Number(
-        label="C_W: weight variance",
-        default=1.0,
-        bounds=(0.5, 3.0),
-        step=0.05,
-        doc="C_W: weight variance.",
-    )
-    c_b = param.Number(
-        label="C_b: bias variance",
-        default=0.1,
-        bounds=(0.0, 1.0),
-        step=0.01,
-        doc="C_b: bias variance (0 = no biases).",
-    )
-    readout_bias = param.Boolean(default=False, doc="Add a Gaussian readout bias of variance C_b.")
-    n_inputs = param.Integer(
-        label="k: inputs", default=1, bounds=(1, 3), doc="k: number of inputs x_r on the circle."
-    )
-    input_angle = param.Number(
-        label="Δθ: angle between inputs (°)",
-        default=60.0,
-        bounds=(1.0, 180.0),
-        step=1.0,
-        doc="Δθ: angle between consecutive inputs, in degrees.",
-    )
-    n_nets = param.Integer(
-        label="M: networks per width",
-        default=20_000,
-        bounds=(1000, 100_000),
-        doc="M: independent networks sampled per width and replicate.",
-    )
-    n_replicates = param.Integer(
-        label="R: replicates", default=5, bounds=(3, 20), doc="R: replicates for the error bars."
-    )
-    first_layer_kernel = param.Selector(
-        default="true_law",
-        objects=["true_law", "gaussian_formula"],
-        doc="Target of the first layer: its true (non-Gaussian) law, or the Gaussian formula "
-        "C_W⟨x,x'⟩/n0 + C_b, which leaves a width-independent plateau for non-Gaussian weights.",
-    )
-    first_layer_law = param.Selector(
-        default="as_chosen",
-        objects=["as_chosen", "force_gaussian"],
-        doc="Keep the chosen law in the first layer, or force it Gaussian.",
-    )
-    estimator = param.Selector(
-        default="auto",
-        objects=["auto", "quantile", "rao_blackwell", "two_sample"],
-        doc="W2 estimator: sorted outputs against Gaussian quantiles, the Rao–Blackwell Gaussian "
-        "mixture (Gaussian readout only), or against a Gaussian sample. auto: Rao–Blackwell when "
-        "the readout is Gaussian, else quantile.",
-    )
-    floor_correction = param.Boolean(
-        default=False, doc="Plot √max(Ŵ² − F_M², 0): subtract the noise floor."
-    )
-    hybrid_order = param.Selector(
-        default="readout_first",
-        objects=["readout_first", "input_first"],
-        doc="Order in which the Lindeberg exchange makes layers Gaussian.",
-    )
-    show_gaussian_baseline = param.Boolean(
-        default=True, doc="Show the all-Gaussian-weights network in grey."
-    )
-    gh_degree = param.Integer(
-        label="Gauss–Hermite nodes (tanh)",
-        default=40,
-        bounds=(20, 100),
-        doc="Gauss–Hermite nodes of the tanh dual kernel.",
-    )
-
-    restart_params = (
-        "weight_law",
-        "t_dof",
-        "activation",
-        "n_hidden",
-        "width_min",
-        "width_max",
-        "c_w",
-        "c_b",
-        "readout_bias",
-        "n_inputs",
-        "input_angle",
-        "n_nets",
-        "n_replicates",
-        "first_layer_law",
-        "hybrid_order",
-    )
-    live_params = (
-        "width",
-        "first_layer_kernel",
-        "estimator",
-        "floor_correction",
-        "show_gaussian_baseline",
-        "gh_degree",
-    )
-    display_order = (
-        "weight_law",
-        "activation",
-        "n_hidden",
-        "width",
-        "width_min",
-        "width_max",
-        "n_nets",
-        "n_replicates",
-        "estimator",
-        "floor_correction",
-        "first_layer_kernel",
-        "show_gaussian_baseline",
-        "c_w",
-        "c_b",
-        "readout_bias",
-        "n_inputs",
-        "input_angle",
-        "t_dof",
-        "first_layer_law",
-        "hybrid_order",
-        "gh_degree",
-    )
-    advanced_params = (
-        "c_w",
-        "c_b",
-        "readout_bias",
-        "n_inputs",
-        "input_angle",
-        "t_dof",
-        "first_layer_law",
-        "hybrid_order",
-        "gh_degree",
-    )
-    presets: ClassVar[dict[str, dict[str, Any]]] = {
-        "teaching_default": {"n_replicates": 3},
-        "smooth_symmetric": {
-            "weight_law": "uniform",
-            "width_min": 4,
-            "width_max": 64,
-            "width": 16,
-            "n_nets": 100_000,
-            "n_replicates": 3,
-        },
-        "lattice": {
-            "weight_law": "rademacher",
-            "activation": "linear",
-            "c_b": 0.0,
-            "width_min": 4,
-            "width_max": 1024,
-            "n_replicates": 3,
-        },
-        "first_layer_trap": {
-            "weight_law": "rademacher",
-            "activation": "tanh",
-            "first_layer_kernel": "gaussian_formula",
-            "n_replicates": 3,
-        },
-        "bounds_sandwich": {
-            "weight_law": "gaussian",
-            "width_min": 16,
-            "width_max": 1024,
-            "width": 256,
-            "n_replicates": 3,
-            "estimator": "rao_blackwell",
-        },
-        "lindeberg_swap": {
-            "n_hidden": 2,
-            "width": 8,
-            "width_min": 2,
-            "width_max": 64,
-            "n_nets": 100_000,
-            "n_replicates": 3,
-        },
-    }
-    default_preset = "teaching_default"
-    divergence_hint = "lower C_W or the depth"
+    #: Play steps the width shown once per 0.8 s (each width redraws every panel).
+    frame_interval: ClassVar[float] = 0.8
+    #: Seconds the restart params must rest before a stale sweep starts: none, since their
+    #: widgets are throttled (one event on release), so the next tick of a live session starts
+    #: the sweep of the new config.
+    sweep_debounce_s: ClassVar[float] = 0.0
 
     def __init__(self, **params: Any) -> None:
         self.sweep = BackgroundJob(name="sweep")
@@ -261,7 +66,15 @@ class WidenetModel(SimulationModel):
         self._cache: OrderedDict[SweepConfig, dict[str, Any]] = OrderedDict()
         self._lock = threading.Lock()
         self.result: dict[str, Any] | None = None
-        self.sweep_pending = False
+        #: the sweep of the current config, started by :meth:`poll` when stale (set by reset)
+        self.sweep_study = self.rerun_when_idle(
+            self.sweep,
+            self.run_sweep,
+            watch=(),
+            stale_message=WAITING_MESSAGE,
+            debounce_s=self.sweep_debounce_s,
+        )
+        #: the sweep finished: start the Lindeberg exchange on the next tick if it is cheap
         self.lindeberg_pending = False
         #: Bumped whenever a background result arrives (read by the view's tick).
         self.version = 0
@@ -287,33 +100,33 @@ class WidenetModel(SimulationModel):
             t_dof=float(self.t_dof),
             n_inputs=self.n_inputs,
             input_angle=float(self.input_angle),
-            widths=_powers_of_two(lo, hi),
+            widths=powers_of_two(lo, hi),
             n_nets=self.n_nets,
             n_replicates=self.n_replicates,
             seed=self.seed,
         )
 
-    @staticmethod
-    def sweep_weights(cfg: SweepConfig) -> float:
-        """Weights drawn by a sweep (main + baseline), the work measure of the cost guard."""
-        per_net = sum(n * n * (cfg.n_hidden - 1) + 4 * n for n in cfg.widths)
-        if cfg.n_hidden == 1:
-            per_net = 4 * max(cfg.widths)
-        return float(per_net) * cfg.n_nets * (cfg.n_replicates + 3)
+    #: Weights drawn by a sweep (main + baseline), the work measure of the cost guard.
+    sweep_weights = staticmethod(sweep_weights)
+
+    @property
+    def sweep_pending(self) -> bool:
+        """True while the current config's sweep waits for the next tick of a live session."""
+        return self.sweep_study.stale
 
     # ------------------------------------------------------------------- hooks
     def _initialize(self, rng: np.random.Generator) -> None:
-        """Use the cached sweep of this config, or mark it pending (:meth:`run_sweep` starts it:
-        the tab does so on its next animation tick, so hidden tabs never sample)."""
+        """Use the cached sweep of this config, or mark it stale (:meth:`poll` starts it: the tab
+        calls that on its animation ticks, so hidden tabs and throwaway models never sample)."""
         cfg = self.sweep_config()
         self.config = cfg
         self.lindeberg.cancel()
         self.lindeberg.result = None
-        self.sweep_pending = False
         with self._lock:
             cached = self._cache.get(cfg)
         if cached is not None:
             self.result = cached
+            self.sweep_study.settle()
             self.sweep.cancel()
             self.sweep.param.update(progress=1.0, message="Done (cached).", error="")
             self.lindeberg_pending = True
@@ -321,19 +134,19 @@ class WidenetModel(SimulationModel):
         self.result = None
         self.lindeberg_pending = False
         if self.sweep_weights(cfg) > MAX_SWEEP_WEIGHTS:
+            self.sweep_study.settle()
             self.sweep.cancel()
             self.sweep.param.update(
                 progress=0.0, message="Too large: lower the widths, the depth or M.", error=""
             )
             return
-        self.sweep.cancel()
-        self.sweep.param.update(progress=0.0, message="Waiting to sample…", error="")
-        self.sweep_pending = True
+        self.sweep_study.mark_stale()  # cancels a running sweep, says it waits
+        self.sweep.param.update(progress=0.0, error="")
 
     def run_sweep(self) -> None:
         """Start (or restart) the width sweep of the current config in the background."""
         cfg = self.config
-        self.sweep_pending = False
+        self.sweep_study.settle()  # started now, whoever asked
         if cfg is None or self.sweep_weights(cfg) > MAX_SWEEP_WEIGHTS:
             return
         with self._lock:
@@ -344,13 +157,13 @@ class WidenetModel(SimulationModel):
         """The "Rerun sweep" button: sample the current config afresh."""
         self.lindeberg.cancel()
         self.lindeberg.result = None
-        self.run_sweep()
+        self.sweep_study.run()
 
     def poll(self) -> None:
-        """Start pending work (called by the tab on each animation tick)."""
-        if self.sweep_pending:
-            self.run_sweep()
-        elif self.lindeberg_pending and not self.sweep.running:
+        """Start pending work (the tab calls this on each animation tick): a stale sweep (the
+        base's rerun clock), else the Lindeberg exchange once a sweep is done."""
+        super().poll()
+        if self.lindeberg_pending and not self.sweep.running:
             self.lindeberg_pending = False
             self._maybe_start_lindeberg()
 
@@ -360,8 +173,7 @@ class WidenetModel(SimulationModel):
                 self.result = res
                 self._touch()
 
-        self.target(cfg)  # the true-law kernel may need a 1e7-sample Monte Carlo: off the loop
-        res = width_sweep(cfg, progress=progress, on_partial=partial)
+        res = sweep_job(cfg, self.target, progress, partial)
         with self._lock:
             self._cache[cfg] = res
             while len(self._cache) > CACHE_SIZE:
@@ -484,9 +296,25 @@ class WidenetModel(SimulationModel):
             self.show_gaussian_baseline,
         )
         if self._curves_key != key:
-            self._curves = sweep_curves(self, res)
+            self._curves = curves.sweep_curves(self, res)
             self._curves_key = key
         return self._curves
+
+    def output_law(self) -> dict[str, Any] | None:
+        """Panel A's numbers at the width shown (:func:`app.models.widenet.curves.output_law`)."""
+        return curves.output_law(self)
+
+    def w2_plot(self) -> dict[str, Any]:
+        """Panel B's numbers (:func:`app.models.widenet.curves.w2_plot`)."""
+        return curves.w2_plot(self)
+
+    def lindeberg_plot(self) -> dict[str, Any] | None:
+        """Panel C's numbers (:func:`app.models.widenet.curves.lindeberg_plot`)."""
+        return curves.lindeberg_plot(self)
+
+    def covariance_plot(self) -> dict[str, Any] | None:
+        """Panel D's numbers (:func:`app.models.widenet.curves.covariance_plot`)."""
+        return curves.covariance_plot(self)
 
     def shown_samples(self) -> np.ndarray | None:
         """Outputs (M, k) of replicate 0 at the width shown, or None before they exist."""
@@ -512,20 +340,11 @@ class WidenetModel(SimulationModel):
         cfg, width = self.config, self.shown_width()
         order, mode = self.hybrid_order, self.first_layer_kernel
         self.lindeberg.start(
-            lambda progress: lindeberg_study(
-                replace(cfg, n_replicates=1),
-                width,
-                order=order,
-                first_layer=mode,
-                progress=progress,
-            ),
-            "Swapping layers",
+            lambda progress: lindeberg_job(cfg, width, order, mode, progress), "Swapping layers"
         )
 
     def _maybe_start_lindeberg(self) -> None:
-        cfg = self.config
-        n = self.shown_width()
-        work = cfg.n_nets * (n * n * (cfg.n_hidden - 1) + 4 * n) * (cfg.n_hidden + 2)
+        work = lindeberg_weights(self.config, self.shown_width())
         if work <= AUTO_LINDEBERG_WEIGHTS and not self.lindeberg.running:
             self.run_lindeberg()
 

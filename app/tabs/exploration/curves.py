@@ -8,10 +8,10 @@ import numpy as np
 import panel as pn
 from bokeh.models import NumeralTickFormatter, Range1d, Span
 
-from app.models.exploration.model import ExplorationModel
-from app.models.exploration.studies import RESTARTS
+from app.models.exploration import RESTARTS, ExplorationModel
 from app.tabs.exploration.maps import md
 from app.tabs.exploration.policy import LearnedPolicyMaps
+from app.tabs.panel import TabPanel
 from app.tabs.plotting import (
     REFERENCE,
     caption,
@@ -30,11 +30,11 @@ table.ns-metrics th:first-child, table.ns-metrics td:first-child { text-align: l
 """
 
 
-class CoveragePanel:
+class CoveragePanel(TabPanel):
     """|U|/|S_v|, normalised entropy, d*(U) (linear) and min D̄, mismatch (log) against k."""
 
     def __init__(self, model: ExplorationModel) -> None:
-        self.model = model
+        super().__init__(model)
         self.source = empty_source("k", "frac", "entropy", "opt_u", "min_mass", "mismatch")
         lin = labelled_figure(
             "Coverage of the valid set",
@@ -72,7 +72,7 @@ class CoveragePanel:
             legend_outside(fig)
         self.figures = (lin, log)
 
-    def card(self) -> pn.Card:
+    def view(self) -> pn.Card:
         return panel_card(
             "Coverage against explorer iteration",
             pn.Row(
@@ -89,17 +89,8 @@ class CoveragePanel:
         )
 
     def update(self) -> None:
-        cov = self.model.coverage
-        k = np.asarray(cov["k"])
-        data = {
-            "k": k,
-            "frac": cov["frac_poorly"],
-            "entropy": cov["entropy"],
-            "opt_u": cov["opt_mass_on_U"],
-            "min_mass": np.maximum(cov["min_mass"], 1e-12),
-            "mismatch": np.maximum(cov["mismatch"], 1e-12),
-        }
-        if len(self.source.data["k"]) != len(k) or not all(
+        data = self.model.coverage_series()
+        if len(self.source.data["k"]) != len(data["k"]) or not all(
             np.array_equal(self.source.data[name], value) for name, value in data.items()
         ):
             self.source.data = data
@@ -110,11 +101,19 @@ class CoveragePanel:
             marker.location = self.model.k_view
 
 
-class LearningPanel:
-    """V^{π_t}(ρ)/V* against t (or environment steps) for the four restarts; metric table."""
+class LearningPanel(TabPanel):
+    """V^{π_t}(ρ)/V* against t (or environment steps) for the four restarts; metric table.
 
-    def __init__(self, model: ExplorationModel) -> None:
-        self.model = model
+    ``controls`` are the learning job's controls; ``policies`` the learned-policy maps shown
+    underneath (a panel of their own, registered with the tab).
+    """
+
+    def __init__(
+        self, model: ExplorationModel, controls: pn.Column, policies: LearnedPolicyMaps
+    ) -> None:
+        super().__init__(model)
+        self.controls = controls
+        self.policies = policies
         self.axis = pn.widgets.RadioButtonGroup(
             options=["iterations", "environment steps"],
             value="iterations",
@@ -159,14 +158,13 @@ class LearningPanel:
             height=170,
             css_classes=["ns-metric-table"],
         )
-        self.policies = LearnedPolicyMaps(model)
         self._shown: tuple | None = None
         self.note = pn.pane.Markdown("", height=30, margin=(0, 10), sizing_mode="stretch_width")
 
-    def card(self, controls: pn.Column) -> pn.Card:
+    def view(self) -> pn.Card:
         return panel_card(
             "Learning curves: where PG restarts matters",
-            controls,
+            self.controls,
             pn.Row(pn.pane.Markdown("x axis:", margin=(12, 4, 0, 10)), self.axis),
             pn.pane.Bokeh(self.figure, sizing_mode="stretch_width"),
             self.note,
@@ -179,7 +177,7 @@ class LearningPanel:
                 )
             ),
             self.table,
-            self.policies.layout(),
+            self.policies.view(),
         )
 
     def update(self) -> None:
@@ -191,37 +189,21 @@ class LearningPanel:
             return
         self._shown = key
         self.target.location = m.target_frac
-        self.policies.update()
-        if result is None:
+        steps_view = self.axis.value == "environment steps"
+        series = m.learning_series(steps_view)
+        if series is None:
             for source in self.sources.values():
                 source.data = {"x": [], "mean": [], "low": [], "high": []}
             self.table.object = "<p>Run the learning curves to fill this table.</p>"
             return
-        steps_view = self.axis.value == "environment steps"
-        sampled = result["method"] == "sampled"
-        nominal = m.batch * m.horizon
-        for key, curve in result["curves"].items():
-            t = np.arange(len(curve["mean"]), dtype=float)
-            if steps_view:
-                x = (
-                    curve["env_steps"]
-                    if sampled
-                    else t * nominal + (result["explorer_cost"] if key in ("mu", "blend") else 0)
-                )
-            else:
-                x = t
-            self.sources[key].data = {
-                "x": x,
-                "mean": curve["mean"],
-                "low": curve["low"],
-                "high": curve["high"],
-            }
+        for restart, data in series.items():
+            self.sources[restart].data = data
         self.figure.xaxis.axis_label = (
             "environment steps (μ, ν_β offset by the explorer's nominal K·B·H)"
             if steps_view
             else "PG iteration t"
         )
-        if steps_view and not sampled:
+        if steps_view and result["method"] != "sampled":
             self.note.object = "*Exact PG draws no samples: steps are nominal, B·H per iteration.*"
         else:
             self.note.object = (

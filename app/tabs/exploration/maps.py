@@ -17,14 +17,13 @@ import panel as pn
 from bokeh.models import ColorBar, LogColorMapper
 from bokeh.palettes import Viridis256
 
-from app.models.exploration.model import LAYOUT_NAMES, ExplorationModel
+from app.models.exploration import LAYOUT_NAMES, ExplorationModel
+from app.models.exploration.maps import FLOOR
+from app.tabs.panel import TabPanel
 from app.tabs.plotting import caption, empty_source, labelled_figure, readout, readout_pane
-from kernels.exploration.mdp import deep_sea_mapping
 
 MAP_HEIGHT = 330
 STRIP_HEIGHT = 190
-#: Shares below this are drawn with the lowest colour (log scale needs a positive floor).
-FLOOR = 1e-6
 WALL = "#3b3b3b"
 OUTLINE = "#ff2d55"
 
@@ -41,28 +40,6 @@ CAPTIONS = {
 def md(text: str) -> str:
     """Markdown with literal underscores (subscripts like D_k must not turn into italics)."""
     return text.replace("_", r"\_")
-
-
-def _greedy_labels(model: ExplorationModel, pi: np.ndarray) -> list[str]:
-    """One arrow per state: the most probable action(s) of π (blank if uniform)."""
-    mdp = model.mdp
-    labels = list(mdp.action_labels)
-    mapping = None
-    if mdp.layout == "deep_sea":
-        mapping = deep_sea_mapping(mdp.grid_shape[0], model.mapping_seed)
-    top = pi >= pi.max(axis=1, keepdims=True) - 1e-12
-    out = []
-    for s in range(mdp.n_states):
-        if mdp.absorbing[s] or top[s].all():
-            out.append("")
-            continue
-        actions = np.flatnonzero(top[s])
-        if mapping is not None:
-            r, c = mdp.coords[s]
-            out.append("".join("↘" if a == mapping[r, c] else "↙" for a in actions[:1]))
-        else:
-            out.append("".join(labels[a] for a in actions[:2]))
-    return out
 
 
 def grid_figure(
@@ -123,9 +100,9 @@ def arrow_glyphs(fig: Any, source: Any) -> None:
     )
 
 
-def set_geometry(figures: Any, mdp: Any) -> None:
-    """Ranges (row 0 on top) and heights of map figures for the layout's grid."""
-    n_rows, n_cols = mdp.grid_shape
+def set_geometry(figures: Any, grid_shape: tuple[int, int]) -> None:
+    """Ranges (row 0 on top) and heights of map figures for a grid of ``grid_shape`` cells."""
+    n_rows, n_cols = grid_shape
     height = MAP_HEIGHT if n_rows > 1 else STRIP_HEIGHT
     for fig in figures:
         fig.x_range.start, fig.x_range.end = -0.5, n_cols - 0.5
@@ -134,27 +111,14 @@ def set_geometry(figures: Any, mdp: Any) -> None:
         fig.yaxis.visible = n_rows > 1
 
 
-def geometry_sources(mdp: Any) -> dict[str, dict[str, np.ndarray]]:
-    """Data of the drawn cells, the walls and the absorbing cells of ``mdp``."""
-    drawn = mdp.coords[:, 0] >= 0
-    rows, cols = mdp.coords[drawn, 0], mdp.coords[drawn, 1]
-    walls = mdp.walls if mdp.layout != "frozen_lake_8x8" else np.zeros((0, 2), int)
-    term = np.flatnonzero(mdp.absorbing & drawn)
-    return {
-        "cells": {"x": cols.astype(float), "y": rows.astype(float), "row": rows, "col": cols},
-        "walls": {"x": walls[:, 1].astype(float), "y": walls[:, 0].astype(float)},
-        "terminals": {
-            "x": mdp.coords[term, 1].astype(float),
-            "y": mdp.coords[term, 0].astype(float),
-        },
-    }
+class ExplorerMaps(TabPanel):
+    """The hero: three map figures plus the k readouts; ``rebuild()`` on a new layout,
+    ``update()`` per k."""
 
-
-class ExplorerMaps:
-    """Three map figures plus the k readouts; ``rebuild()`` on a new layout, ``update()`` per k."""
+    every_frame = True
 
     def __init__(self, model: ExplorationModel) -> None:
-        self.model = model
+        super().__init__(model)
         self.mapper = LogColorMapper(palette=Viridis256, low=FLOOR, high=1.0, nan_color="#d9d9d9")
         self.figures = {}
         self.cells = {}
@@ -208,7 +172,7 @@ class ExplorerMaps:
         )
         self._key: tuple[Any, ...] | None = None
 
-    def layout(self) -> pn.Column:
+    def view(self) -> pn.Column:
         panes = [
             pn.Column(
                 pn.pane.Bokeh(self.figures[k], sizing_mode="stretch_width"),
@@ -231,33 +195,17 @@ class ExplorerMaps:
     def rebuild(self) -> None:
         """New geometry (layout change): cells, walls, terminals, start, ranges, colour range."""
         m = self.model
-        mdp = m.mdp
-        self._drawn = np.flatnonzero(mdp.coords[:, 0] >= 0)
-        geometry = geometry_sources(mdp)
+        geometry = m.map_geometry()
         base = geometry["cells"]
         self._xy = {"x": base["x"], "y": base["y"]}
         for source in self.cells.values():
             source.data = {**base, "value": np.full(len(base["x"]), np.nan)}
         self.walls.data = geometry["walls"]
         self.terminals.data = geometry["terminals"]
-        start = np.flatnonzero(mdp.rho > 0)
-        self.start.data = {
-            "x": mdp.coords[start, 1].astype(float),
-            "y": mdp.coords[start, 0].astype(float),
-        }
-        set_geometry(self.figures.values(), mdp)
-        res = m.explorer
-        stacked = np.concatenate([res["mixtures"], res["visitations"], res["mu"][None]])
-        shown = stacked[:, self._drawn]
-        positive = shown[shown > 0]
-        self.mapper.low = max(FLOOR, float(positive.min()) if positive.size else FLOOR)
-        self.mapper.high = float(shown.max()) if shown.size else 1.0
-        self.cells["mu"].data = {**base, "value": self._values(res["mu"])}
-
-    def _values(self, v: np.ndarray) -> np.ndarray:
-        out = np.asarray(v, dtype=float)[self._drawn].copy()
-        out[~self.model.explorer["reachable"][self._drawn]] = np.nan
-        return np.maximum(out, np.where(np.isnan(out), np.nan, self.mapper.low))
+        self.start.data = geometry["start"]
+        set_geometry(self.figures.values(), geometry["grid_shape"])
+        self.mapper.low, self.mapper.high = m.map_colour_range()
+        self.cells["mu"].data = {**base, "value": m.map_values(m.explorer["mu"], self.mapper.low)}
 
     def update(self) -> None:
         m = self.model
@@ -266,30 +214,24 @@ class ExplorerMaps:
             self._key = key
             self.rebuild()
         frame = m.frame_arrays()
-        self.cells["mixture"].patch({"value": [(slice(None), self._values(frame["mixture"]))]})
-        self.cells["policy"].patch({"value": [(slice(None), self._values(frame["visitation"]))]})
-        U = frame["poorly"][self._drawn]
+        low = self.mapper.low
+        self.cells["mixture"].patch({"value": [(slice(None), m.map_values(frame["mixture"], low))]})
+        self.cells["policy"].patch(
+            {"value": [(slice(None), m.map_values(frame["visitation"], low))]}
+        )
+        U = frame["poorly"][m.map_geometry()["drawn"]]
         self.outline.data = {"x": self._xy["x"][U], "y": self._xy["y"][U]}
-        labels = np.array(_greedy_labels(m, frame["policy"]), dtype=object)[self._drawn]
-        keep = labels != ""
-        self.arrows.data = {
-            "x": self._xy["x"][keep],
-            "y": self._xy["y"][keep],
-            "text": list(labels[keep]),
-        }
-        res = m.explorer
-        cov = m.coverage
-        k = m.k_view
-        n_valid = int(res["candidates"].sum())
+        self.arrows.data = m.greedy_arrows(frame["policy"])
+        s = m.frame_summary()
         self.readouts.object = readout(
             {
                 "layout": LAYOUT_NAMES[m.layout],
-                "k": f"{k} / {m.n_iters}",
-                "|U_{k+1}|": f"{int(frame['poorly'].sum())} / {n_valid}",
-                "δ = c/|S_v|": f"{res['delta']:.2g}",
-                "H(D̄_k)/log|S_v|": f"{cov['entropy'][k]:.3f}",
-                "min D̄_k": f"{cov['min_mass'][k]:.1e}",
-                "‖d*/D̄_k‖∞": f"{cov['mismatch'][k]:.3g}",
+                "k": f"{s['k']} / {s['n_iters']}",
+                "|U_{k+1}|": f"{s['n_poorly']} / {s['n_valid']}",
+                "δ = c/|S_v|": f"{s['delta']:.2g}",
+                "H(D̄_k)/log|S_v|": f"{s['entropy']:.3f}",
+                "min D̄_k": f"{s['min_mass']:.1e}",
+                "‖d*/D̄_k‖∞": f"{s['mismatch']:.3g}",
             }
         )
         self.notice.object = md(m.explorer_notice)

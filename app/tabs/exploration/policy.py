@@ -14,16 +14,10 @@ import panel as pn
 from bokeh.models import LogColorMapper
 from bokeh.palettes import Viridis256
 
-from app.models.exploration.model import ExplorationModel
-from app.tabs.exploration.maps import (
-    FLOOR,
-    _greedy_labels,
-    arrow_glyphs,
-    geometry_sources,
-    grid_figure,
-    md,
-    set_geometry,
-)
+from app.models.exploration import ExplorationModel
+from app.models.exploration.maps import FLOOR
+from app.tabs.exploration.maps import arrow_glyphs, grid_figure, md, set_geometry
+from app.tabs.panel import TabPanel
 from app.tabs.plotting import caption, empty_source
 
 SHOWN = {
@@ -32,11 +26,11 @@ SHOWN = {
 }
 
 
-class LearnedPolicyMaps:
-    """Two maps of the learned policies; ``update()`` when a learning result arrives."""
+class LearnedPolicyMaps(TabPanel):
+    """Two maps of the learned policies; redrawn when a learning result or the MDP changes."""
 
     def __init__(self, model: ExplorationModel) -> None:
-        self.model = model
+        super().__init__(model)
         self.mapper = LogColorMapper(palette=Viridis256, low=FLOOR, high=1.0, nan_color="#d9d9d9")
         self.walls = empty_source("x", "y")
         self.terminals = empty_source("x", "y")
@@ -49,9 +43,10 @@ class LearnedPolicyMaps:
             arrow_glyphs(fig, self.arrows[key])
             self.figures[key] = fig
             self.cells[key] = source
-        self._key: Any = None
+        self._mdp: Any = None
+        self._shown: tuple[Any, Any] | None = None
 
-    def layout(self) -> pn.Column:
+    def view(self) -> pn.Column:
         return pn.Column(
             pn.Row(
                 *(pn.pane.Bokeh(f, sizing_mode="stretch_width") for f in self.figures.values()),
@@ -69,28 +64,23 @@ class LearnedPolicyMaps:
 
     def update(self) -> None:
         m = self.model
-        result = m.learning.result
-        mdp = m.mdp
-        drawn = np.flatnonzero(mdp.coords[:, 0] >= 0)
-        geometry = geometry_sources(mdp)
-        if self._key is not mdp:
-            self._key = mdp
+        shown_now = (m.learning.result, m.mdp)
+        if self._shown is not None and all(
+            a is b for a, b in zip(shown_now, self._shown, strict=True)
+        ):
+            return  # scrubbing k redraws the tab: nothing drawn here changed
+        self._shown = shown_now
+        geometry = m.map_geometry()
+        if self._mdp is not m.mdp:
+            self._mdp = m.mdp
             self.walls.data = geometry["walls"]
             self.terminals.data = geometry["terminals"]
-            set_geometry(self.figures.values(), mdp)
+            set_geometry(self.figures.values(), geometry["grid_shape"])
         base = geometry["cells"]
-        for key in SHOWN:
-            curves = None if result is None else result["curves"].get(key)
-            if curves is None or len(curves["visitation"]) != mdp.n_states:
-                self.cells[key].data = {**base, "value": np.full(len(drawn), np.nan)}
-                self.arrows[key].data = {"x": [], "y": [], "text": []}
+        for restart, shown in m.learned_policy_maps().items():
+            if shown is None:
+                self.cells[restart].data = {**base, "value": np.full(len(base["x"]), np.nan)}
+                self.arrows[restart].data = {"x": [], "y": [], "text": []}
                 continue
-            values = np.maximum(curves["visitation"][drawn], FLOOR)
-            self.cells[key].data = {**base, "value": values}
-            labels = np.array(_greedy_labels(m, curves["policy"]), dtype=object)[drawn]
-            keep = labels != ""
-            self.arrows[key].data = {
-                "x": base["x"][keep],
-                "y": base["y"][keep],
-                "text": list(labels[keep]),
-            }
+            self.cells[restart].data = {**base, "value": shown["value"]}
+            self.arrows[restart].data = shown["arrows"]

@@ -11,6 +11,7 @@ from bokeh.models import ColorBar, FixedTicker, LinearColorMapper, Span, Whisker
 from bokeh.palettes import Category10_10, RdBu11
 
 from app.models.signature.model import SignatureModel
+from app.tabs.panel import TabPanel
 from app.tabs.plotting import (
     BAND,
     MEASURED,
@@ -39,11 +40,14 @@ SIGNATURE_CAPTION = (
 MAX_BARS = 400
 
 
-class SeriesPanel:
-    """Panel 1 (hero): observations, posterior mean, ±2σ band and sample paths."""
+class SeriesPanel(TabPanel):
+    """Panel 1: observations, posterior mean, ±2σ band and sample paths (it follows a GP
+    slider while it is dragged, so it takes parameter overrides)."""
+
+    model: SignatureModel
 
     def __init__(self, model: SignatureModel) -> None:
-        self.model = model
+        super().__init__(model)
         fig = labelled_figure(
             "One series and its GP posterior",
             "time t (rescaled to [0, 1])",
@@ -100,7 +104,7 @@ class SeriesPanel:
         self.show_class_means = pn.widgets.Checkbox(label="Class means (training set)", value=False)
         self.show_class_means.param.watch(lambda *_: self.update(), "value")
 
-    def layout(self) -> pn.viewable.Viewable:
+    def view(self) -> pn.viewable.Viewable:
         return panel_card(
             "Series + GP posterior",
             pn.pane.Bokeh(self.figure, sizing_mode="stretch_width"),
@@ -119,12 +123,11 @@ class SeriesPanel:
         self._obs.data = {"x": view["t"], "y": view["y"]}
         data = self.model.data
         if self.show_class_means.value:
-            ch = self.model.current_channel
-            labels = data.y_train
-            classes = sorted(set(labels.tolist()))[:10]
+            means = self.model.class_means()
+            classes = means["classes"]
             self._class_means.data = {
-                "xs": [view["t"]] * len(classes),
-                "ys": [data.x_train[labels == c, ch].mean(axis=0) for c in classes],
+                "xs": [means["t"]] * len(classes),
+                "ys": means["means"],
                 "color": [Category10_10[k] for k in range(len(classes))],
                 "label": [f"mean of class {c}" for c in classes],
             }
@@ -152,11 +155,13 @@ def word_labels(d: int, depth: int) -> list[str]:
     return labels
 
 
-class SignaturePanel:
+class SignaturePanel(TabPanel):
     """Panel 2: the expected signature by level, with the level-2 matrix and its Lévy area."""
 
+    model: SignatureModel
+
     def __init__(self, model: SignatureModel) -> None:
-        self.model = model
+        super().__init__(model)
         fig = labelled_figure(
             "Expected signature of the highlighted series",
             "signature coordinate (word)",
@@ -235,7 +240,7 @@ class SignaturePanel:
         self.heat = heat
         self.readout = readout_pane()
 
-    def layout(self) -> pn.viewable.Viewable:
+    def view(self) -> pn.viewable.Viewable:
         return panel_card(
             "Expected signature by level",
             pn.Row(
@@ -280,17 +285,15 @@ class SignaturePanel:
             ],
         }
         self._set_separators(starts[1:-1] - 0.5)
-        if depth >= 2:
-            level2 = sig["es"][d : d + d * d].reshape(d, d)
+        level2, area = sig["level2"], sig["levy_area"]
+        if level2 is not None:
             ii, jj = np.meshgrid(np.arange(d), np.arange(d), indexing="ij")
             bound = float(np.max(np.abs(level2))) or 1.0
             self._mapper.update(low=-bound, high=bound)
             self._cells.data = {"i": ii.ravel(), "j": jj.ravel(), "value": level2.ravel()}
             self._ticker.ticks = list(range(d))
-            area = 0.5 * (level2[0, 1] - level2[1, 0]) if d > 1 else 0.0
         else:
             self._cells.data = {"i": [], "j": [], "value": []}
-            area = float("nan")
         names = "time, value" if self.model.add_time else "channels 0, 1"
         chips = {
             "N shown": f"{shown_levels} of {depth}",

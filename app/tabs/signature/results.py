@@ -11,6 +11,7 @@ from bokeh.palettes import Category10_10
 from app.models.signature.brownian import BM_DEPTH
 from app.models.signature.model import SignatureModel
 from app.models.signature.summary import MODE_LABELS
+from app.tabs.panel import TabPanel
 from app.tabs.plotting import (
     MEASURED,
     REFERENCE,
@@ -23,7 +24,6 @@ from app.tabs.plotting import (
     readout,
     readout_pane,
 )
-from kernels import signature as S
 
 ACCURACY_CAPTION = (
     "**Look for:** depth 1 is near chance (the feature is only the end-to-end increment); "
@@ -43,11 +43,15 @@ BROWNIAN_CAPTION = (
 CURVE_COLORS = {"NoAug": REFERENCE, "GP-mean": THEORY}
 
 
-class AccuracyPanel:
-    """Panel 3: accuracy vs depth N (three feature families) and vs M (GP-ES)."""
+class AccuracyPanel(TabPanel):
+    """Panel 3: accuracy vs depth N (three feature families) and vs M (GP-ES), with the
+    features job's controls."""
 
-    def __init__(self, model: SignatureModel) -> None:
-        self.model = model
+    model: SignatureModel
+
+    def __init__(self, model: SignatureModel, controls: pn.viewable.Viewable) -> None:
+        super().__init__(model)
+        self.controls = controls
         fig = labelled_figure(
             "Test accuracy vs depth N", "depth N", "test accuracy", height=260, y_range=(0.0, 1.02)
         )
@@ -106,12 +110,12 @@ class AccuracyPanel:
         self.by_m = fig_m
         self.readout = readout_pane()
 
-    def card(self, controls: pn.viewable.Viewable) -> pn.Card:
+    def view(self) -> pn.Card:
         return panel_card(
             "Accuracy vs depth and vs M",
             pn.pane.Bokeh(self.by_depth, sizing_mode="stretch_width"),
             pn.pane.Bokeh(self.by_m, sizing_mode="stretch_width"),
-            controls,
+            self.controls,
             self.readout,
             caption(ACCURACY_CAPTION),
         )
@@ -155,11 +159,13 @@ class AccuracyPanel:
         )
 
 
-class EmbeddingPanel:
+class EmbeddingPanel(TabPanel):
     """Panel 4: PCA of the standardised features, coloured by class."""
 
+    model: SignatureModel
+
     def __init__(self, model: SignatureModel) -> None:
-        self.model = model
+        super().__init__(model)
         fig = labelled_figure(
             "2-D embedding of the features (PCA)",
             "PC 1",
@@ -185,7 +191,7 @@ class EmbeddingPanel:
         self.figure = fig
         self._legend_moved = False
 
-    def card(self) -> pn.Card:
+    def view(self) -> pn.Card:
         return panel_card(
             "2-D embedding",
             pn.pane.Bokeh(self.figure, sizing_mode="stretch_width"),
@@ -226,13 +232,16 @@ class EmbeddingPanel:
         self._ring.data = {"x": [result["embedding"][i, 0]], "y": [result["embedding"][i, 1]]}
 
 
-class BrownianPanel:
-    """Panel 5: Monte Carlo expected signature of Brownian motion against its closed form."""
+class BrownianPanel(TabPanel):
+    """Panel 5: Monte Carlo expected signature of Brownian motion against its closed form; the
+    one panel the animation moves (Play grows its sample), redrawn every frame."""
 
+    every_frame = True
+    model: SignatureModel
     LEVEL_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd")
 
     def __init__(self, model: SignatureModel) -> None:
-        self.model = model
+        super().__init__(model)
         fig = labelled_figure(
             "Brownian motion: MC error vs closed form",
             "Brownian paths M_B",
@@ -268,26 +277,8 @@ class BrownianPanel:
         legend_outside(fig)
         self.figure = fig
         self.readout = readout_pane()
-        self._identities = self._identity_errors()
 
-    @staticmethod
-    def _identity_errors() -> dict[str, float]:
-        """Straight-line and Chen identities on a fixed random walk (spec §6.1–6.2)."""
-        path = np.random.default_rng(0).standard_normal((51, 3)).cumsum(axis=0)
-        chen = S.sig_combine(S.signature(path[:20], 4), S.signature(path[19:], 4), 3, 4)
-        full = S.signature(path, 4)
-        delta = np.array([0.3, -0.7, 0.5])
-        line = S.signature(np.linspace(0, 1, 11)[:, None] * delta, 4)
-        exact, power = [], np.ones(1)
-        for k in range(1, 5):
-            power = np.multiply.outer(power, delta).ravel()
-            exact.append(power / np.prod(np.arange(1, k + 1)))
-        return {
-            "chen": float(np.max(np.abs(chen - full)) / np.max(np.abs(full))),
-            "line": float(np.max(np.abs(line - np.concatenate(exact)))),
-        }
-
-    def card(self) -> pn.Card:
+    def view(self) -> pn.Card:
         return panel_card(
             "Teaching inset: E S(Brownian motion) = exp(T/2 Σ eᵢ⊗eᵢ)",
             pn.pane.Bokeh(self.figure, sizing_mode="stretch_width"),
@@ -296,8 +287,7 @@ class BrownianPanel:
         )
 
     def update(self) -> None:
-        m = self.model
-        inset = m.brownian
+        inset = self.model.brownian
         trace = inset.trace
         ms = np.asarray(trace["m"], dtype=float)
         errors = np.asarray(trace["error"], dtype=float).reshape(len(ms), BM_DEPTH)
@@ -305,21 +295,16 @@ class BrownianPanel:
         for k, src in enumerate(self._errors):
             src.data = {"x": ms, "y": np.maximum(errors[:, k], floor)}
         if len(ms):
-            se0 = max(float(np.asarray(trace["stderr"])[0, 1]), floor)
-            self._slope.data = {
-                "x": [ms[0], max(ms[-1], ms[0] * 10)],
-                "y": [se0, se0 * np.sqrt(ms[0] / max(ms[-1], ms[0] * 10))],
-            }
-        mean, _ = inset.estimate()
-        d = inset.dim
-        diag = np.diag(mean[d : d + d * d].reshape(d, d))
+            self._slope.data = inset.slope_line()
+        numbers = inset.readout()
+        identities = self.model.identity_errors
         self.readout.object = readout(
             {
-                "M_B": f"{inset.count:,}",
-                "level-2 diagonal": " ".join(f"{v:.3f}" for v in diag),
-                "exact T/2": f"{inset.horizon / 2:.3f}",
-                "max |level 1|": f"{np.max(np.abs(mean[:d])):.4f}",
-                "Chen identity": f"{self._identities['chen']:.0e}",
-                "straight line": f"{self._identities['line']:.0e}",
+                "M_B": f"{numbers['count']:,}",
+                "level-2 diagonal": " ".join(f"{v:.3f}" for v in numbers["level2_diagonal"]),
+                "exact T/2": f"{numbers['exact_diagonal']:.3f}",
+                "max |level 1|": f"{numbers['max_level1']:.4f}",
+                "Chen identity": f"{identities['chen']:.0e}",
+                "straight line": f"{identities['line']:.0e}",
             }
         )

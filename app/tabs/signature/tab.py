@@ -20,15 +20,10 @@ from app.models.signature.data import (
 )
 from app.models.signature.model import SignatureModel
 from app.tabs.base import SimulationTab
-from app.tabs.model_card import model_card
+from app.tabs.model_card import load_card, model_card
 from app.tabs.plotting import STYLESHEET, panel_card
 from app.tabs.signature.panels import SeriesPanel, SignaturePanel
 from app.tabs.signature.results import AccuracyPanel, BrownianPanel, EmbeddingPanel
-
-#: GP sliders whose drag redraws panel 1 live (the features recompute on release).
-LIVE_DRAG = ("length_scale", "noise_var", "signal_var")
-#: Seconds between two live redraws of panel 1 during a drag.
-DRAG_PERIOD_S = 0.05
 
 UPLOAD_HELP = f"""
 **Upload your own labelled series (CSV, ≤ {MAX_UPLOAD_BYTES // 1_000_000} MB).**
@@ -67,47 +62,42 @@ class SignatureTab(SimulationTab):
     def _build_panels(self) -> pn.viewable.Viewable:
         model = self.model
         self._drag_at = 0.0
-        self.series = SeriesPanel(model)
-        self.signature = SignaturePanel(model)
-        self.accuracy = AccuracyPanel(model)
-        self.embedding = EmbeddingPanel(model)
-        self.brownian = BrownianPanel(model)
+        self.series = self.add_panel(SeriesPanel(model))
+        self.signature = self.add_panel(SignaturePanel(model))
         controls = self.job_controls(model.features_job, "Recompute", model.refresh_features)
-        model.features_job.param.watch(
-            lambda *_: self.call_on_loop(self._update_results), ["result"]
-        )
+        self.accuracy = self.add_panel(AccuracyPanel(model, controls))
+        self.embedding = self.add_panel(EmbeddingPanel(model))
+        self.brownian = self.add_panel(BrownianPanel(model))
+        self.update_on(model.features_job, self.accuracy, self.embedding)
+        model.features_job.param.watch(lambda *_: self.call_on_loop(self._report_time), ["result"])
+        self.update_on_params(["series_index", "channel", "n_samples"], self.series, self.signature)
         model.param.watch(
-            lambda *_: self.call_on_loop(self._update_series),
+            lambda *_: self.call_on_loop(self.embedding.update_ring),
             ["series_index", "channel", "n_samples"],
         )
-        model.param.watch(lambda *_: self.call_on_loop(self.signature.update), ["depth"])
+        self.update_on_params(["depth"], self.signature)
         self._wire_live_drag()
-        self._update_results()
         return pn.Column(
-            pn.Row(self.series.layout(), self.accuracy.card(controls), sizing_mode="stretch_width"),
-            pn.Row(self.signature.layout(), sizing_mode="stretch_width"),
-            pn.Row(self.embedding.card(), self.brownian.card(), sizing_mode="stretch_width"),
+            pn.Row(self.series.view(), self.accuracy.view(), sizing_mode="stretch_width"),
+            pn.Row(self.signature.view(), sizing_mode="stretch_width"),
+            pn.Row(self.embedding.view(), self.brownian.view(), sizing_mode="stretch_width"),
             self._upload_card(),
-            model_card(CARD_SECTIONS, self.paper_citation, self.paper_url),
+            model_card(load_card(self.slug), self.paper_citation, self.paper_url),
             sizing_mode="stretch_width",
         )
 
     # ------------------------------------------------------------ updates
     def _update_plots(self) -> None:
-        """On a restart (new posterior, data or seed) and on every Brownian step."""
-        self.brownian.update()
-        if self.model.n_steps_done == 0:
-            self._update_series()
+        """Only the every-frame panel (the Brownian inset) moves with the animation. The others
+        show the restart configuration, which puts the run back at step 0, and follow their own
+        params and the features job (wired in :meth:`_build_panels`): redrawing them while
+        playing, as the base's schedule would, repaints identical plots."""
+        at_start = self.model.n_steps_done == 0
+        for panel in self.panels:
+            if at_start or panel.every_frame:
+                panel.update()
 
-    def _update_series(self) -> None:
-        self.series.update()
-        self.signature.update()
-        self.embedding.update_ring()
-
-    def _update_results(self) -> None:
-        with pn.io.hold(self._document):
-            self.accuracy.update()
-            self.embedding.update()
+    def _report_time(self) -> None:
         if self.model.features_job.result is not None:
             seconds = self.model.features_job.result["seconds"]
             self.model.status = f"Features and head updated in {seconds:.2f} s."
@@ -115,7 +105,7 @@ class SignatureTab(SimulationTab):
     def _wire_live_drag(self) -> None:
         """Panel 1 follows a GP slider while it is dragged (restart params are throttled, so
         the model itself only changes, and the features recompute, on release)."""
-        labels = {self.model.param[name].label: name for name in LIVE_DRAG}
+        labels = {self.model.param[name].label: name for name in self.model.live_drag_params}
         for widget in self._controls.select(pn.widgets.FloatSlider):
             name = labels.get(widget.name)
             if name is not None:
@@ -123,7 +113,9 @@ class SignatureTab(SimulationTab):
 
     def _on_drag(self, name: str, value: Any) -> None:
         now = time.monotonic()
-        if now - self._drag_at < DRAG_PERIOD_S or value == getattr(self.model, name):
+        if now - self._drag_at < self.model.drag_redraw_interval or value == getattr(
+            self.model, name
+        ):
             return
         self._drag_at = now
         try:
@@ -167,50 +159,3 @@ class SignatureTab(SimulationTab):
             example,
             collapsed=False,
         )
-
-
-CARD_SECTIONS: list[tuple[str, str]] = [
-    (
-        "md",
-        "**GP posterior.** Each channel of a series y observed at t₁..t_L (rescaled to [0, 1]) "
-        "gets a zero-mean GP prior with kernel k (RBF, Matérn-3/2 or -5/2) and noise σ_n². On "
-        "the grid τ of G = r(L−1)+1 points:",
-    ),
-    (
-        "tex",
-        r"$m = K_{\tau t}(K_{tt}+\sigma_n^2 I)^{-1}y,\qquad "
-        r"C = K_{\tau\tau}-K_{\tau t}(K_{tt}+\sigma_n^2 I)^{-1}K_{t\tau},\qquad "
-        r"X^{(j)} = m + R z^{(j)},\ RR^\top = C$",
-    ),
-    (
-        "md",
-        "R is a Cholesky factor with jitter ε = 1e-10·σ_f² (×10 until it succeeds). The "
-        "smoother and C do not depend on y: one factorisation per slider change serves the "
-        "whole data set. z⁽ʲ⁾ is keyed by (seed, series, sample), so raising M appends samples "
-        "and slider drags deform the same paths. **Signature** of the augmented piecewise-linear "
-        "path (time, basepoint, optional lead-lag), by Chen's identity:",
-    ),
-    (
-        "tex",
-        r"$S(X) = \exp(\Delta_1)\otimes\cdots\otimes\exp(\Delta_{G-1}),\qquad "
-        r"\hat\Phi(y) = \frac1M\sum_{j=1}^M S^{\le N}(X^{(j)})$",
-    ),
-    (
-        "md",
-        "**Head.** Features centred, each level scaled by its pooled training RMS, then L2 "
-        "logistic regression (inverse strength C). Baselines: NoAug = S(raw series), "
-        "GP-mean = S(m). **Inset:** for Brownian motion",
-    ),
-    ("tex", r"$\mathbb{E}\,S(B)_{0,T} = \exp\Big(\tfrac T2\sum_i e_i\otimes e_i\Big)$"),
-    (
-        "md",
-        "**Provenance.** *Paper:* GP-based augmentation and the expected signature as a feature "
-        "for time-series classification (abstract). *Literature:* signatures and Chen's "
-        "identity (Chevyrev–Kormilitzin), the expected signature of Brownian motion (Fawcett), "
-        "augmentations (Kidger et al.), per-sample predictions and moments (Moor et al.). "
-        "*Derived for this app:* kernels and hyperparameters, one shared factorisation, "
-        "level-wise standardisation, the head, the synthetic OU set and every accuracy shown. "
-        "With these fixed hyperparameters GP-ES does **not** reproduce the paper's gains on "
-        "these shape-driven sets; σ_n² is the knob to watch.",
-    ),
-]

@@ -1,20 +1,19 @@
 """Panels A and B of the Wasserstein-convergence tab (spec ``models/widenet.md`` §4); panels C–E
 are in :mod:`app.tabs.widenet.study_panels`.
 
-Each panel owns its Bokeh sources and an ``update()`` that replaces their data in place from the
-model's cached sweep (:meth:`WidenetModel.curves` and friends).
+Each panel is a :class:`TabPanel`: it owns its Bokeh sources and card, and its ``update()``
+replaces their data in place with the numbers its model computes (:meth:`WidenetModel.output_law`,
+:meth:`WidenetModel.w2_plot`).
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import panel as pn
 from bokeh.models import FixedTicker, Whisker
-from scipy.stats import beta, norm
 
-from app.models.widenet.model import WidenetModel
+from app.models.widenet import WidenetModel
+from app.tabs.panel import TabPanel
 from app.tabs.plotting import (
     BAND,
     MEASURED,
@@ -29,9 +28,6 @@ from app.tabs.plotting import (
     readout_pane,
 )
 
-#: Points drawn on the QQ plot (evenly spaced order statistics).
-QQ_POINTS = 400
-HIST_BINS = 80
 BASELINE = "#9a9a9a"
 
 
@@ -46,11 +42,14 @@ def fmt_value(x: float | None, digits: int = 3) -> str:
     return "—" if x is None or not np.isfinite(x) else f"{x:.{digits}g}"
 
 
-class OutputLawPanel:
-    """A: histogram and QQ plot of y(x_1) at the width shown against N(0, K₁₁)."""
+class OutputLawPanel(TabPanel):
+    """A: histogram and QQ plot of y(x_1) at the width shown against N(0, K₁₁) (the hero: Play
+    steps the width shown)."""
+
+    every_frame = True
 
     def __init__(self, model: WidenetModel) -> None:
-        self.model = model
+        super().__init__(model)
         hist = labelled_figure(
             "Output law at width n", "network output y(x₁)", "density", height=280
         )
@@ -96,9 +95,7 @@ class OutputLawPanel:
         qq.legend.label_text_font_size = "11px"
         self.hist, self.qq = hist, qq
         self.readouts = readout_pane()
-
-    def card(self) -> pn.Card:
-        return panel_card(
+        self.card = panel_card(
             "A. Output law at the width shown",
             self.readouts,
             pn.Row(
@@ -113,51 +110,39 @@ class OutputLawPanel:
             ),
         )
 
+    def view(self) -> pn.Card:
+        return self.card
+
     def update(self) -> None:
         m = self.model
-        y = m.shown_samples()
-        if y is None:
+        law = m.output_law()
+        if law is None:
             self.readouts.object = readout({"width n": str(m.shown_width()), "status": "sampling…"})
             return
-        y1 = y[:, 0]
-        k = float(m.target(m.result["config"])[0, 0])
-        sd = math.sqrt(k)
-        lo, hi = np.quantile(y1, [0.0005, 0.9995])
-        lo, hi = min(lo, -4 * sd), max(hi, 4 * sd)
-        counts, edges = np.histogram(y1, bins=HIST_BINS, range=(lo, hi), density=True)
-        self._bars.data = {"left": edges[:-1], "right": edges[1:], "top": counts}
-        xs = np.linspace(lo, hi, 300)
-        self._density.data = {"x": xs, "y": norm.pdf(xs, scale=sd)}
-        m_n = y1.size
-        idx = np.unique(np.linspace(0, m_n - 1, QQ_POINTS).round().astype(int))
-        ys = np.sort(y1)[idx]
-        i = idx + 1
-        theo = sd * norm.ppf((i - 0.5) / m_n)
-        env_lo = sd * norm.ppf(beta.ppf(0.025, i, m_n - i + 1))
-        env_hi = sd * norm.ppf(beta.ppf(0.975, i, m_n - i + 1))
-        self._qq.data = {"x": theo, "y": ys}
-        self._env.data = {"x": theo, "lo": env_lo, "hi": env_hi}
+        edges = law["edges"]
+        self._bars.data = {"left": edges[:-1], "right": edges[1:], "top": law["counts"]}
+        self._density.data = {"x": law["density_x"], "y": law["density_y"]}
+        theo = law["qq_x"]
+        self._qq.data = {"x": theo, "y": law["qq_y"]}
+        self._env.data = {"x": theo, "lo": law["env_lo"], "hi": law["env_hi"]}
         self._diag.data = {"x": [theo[0], theo[-1]], "y": [theo[0], theo[-1]]}
-        d = y1 - y1.mean()
-        m2 = float(d @ d) / m_n
-        skew = float(np.mean(d**3)) / m2**1.5
-        kurt = float(np.mean(d**4)) / m2**2 - 3.0
         self.readouts.object = readout(
             {
-                "width n": str(m.shown_width()),
-                "K (limit var.)": f"{k:.4f}",
-                "sample var.": f"{m2:.4f}",
-                "skewness": f"{skew:+.3f} ± {math.sqrt(6 / m_n):.3f}",
-                "excess kurtosis": f"{kurt:+.3f} ± {math.sqrt(24 / m_n):.3f}",
+                "width n": str(law["width"]),
+                "K (limit var.)": f"{law['variance']:.4f}",
+                "sample var.": f"{law['sample_variance']:.4f}",
+                "skewness": f"{law['skew']:+.3f} ± {law['skew_se']:.3f}",
+                "excess kurtosis": f"{law['kurt']:+.3f} ± {law['kurt_se']:.3f}",
             }
         )
 
 
-class W2Panel:
-    """B: W2 against width (log-log) with floor, reference slopes, fit, proxies, bounds."""
+class W2Panel(TabPanel):
+    """B: W2 against width (log-log) with floor, reference slopes, fit, proxies, bounds;
+    ``controls`` are the sweep's job controls."""
 
-    def __init__(self, model: WidenetModel) -> None:
-        self.model = model
+    def __init__(self, model: WidenetModel, controls: pn.viewable.Viewable) -> None:
+        super().__init__(model)
         fig = labelled_figure(
             "W2 to the Gaussian limit against width",
             "width n",
@@ -230,8 +215,7 @@ class W2Panel:
         self.figure = fig
         self.readouts = readout_pane()
 
-    def card(self, controls: pn.viewable.Viewable) -> pn.Card:
-        return panel_card(
+        self.card = panel_card(
             "B. W2 against width (log-log)",
             controls,
             self.readouts,
@@ -244,57 +228,33 @@ class W2Panel:
             ),
         )
 
+    def view(self) -> pn.Card:
+        return self.card
+
     def update(self) -> None:
         m = self.model
-        c = m.curves()
+        plot = m.w2_plot()
+        c = plot["curves"]
         if c is None:
             empty = {"x": [], "y": []}
             for src in self._lines.values():
                 src.data = dict(empty)
             self._w2.data = {"x": [], "y": [], "lo": [], "hi": []}
-            cfg = m.config
-            if cfg is not None:
-                f = m.model_floor()
-                self._floor.data = {
-                    "x": list(cfg.widths),
-                    "lo": [f["lo"]] * len(cfg.widths),
-                    "hi": [f["hi"]] * len(cfg.widths),
-                }
+            if plot["floor"] is not None:
+                x, lo, hi = plot["floor"]
+                self._floor.data = {"x": x, "lo": lo, "hi": hi}
             self.readouts.object = readout({"slope": "sampling…", "estimator": m.estimator})
             return
-        n = c["widths"].astype(float)
-        w = np.maximum(c["w2"], 1e-6)
         self._w2.data = {
-            "x": n,
-            "y": w,
-            "lo": np.maximum(w - c["w2_err"], 1e-6),
-            "hi": w + c["w2_err"],
+            "x": plot["widths"],
+            "y": plot["w2"],
+            "lo": plot["w2_lo"],
+            "hi": plot["w2_hi"],
         }
-        self._floor.data = {
-            "x": n,
-            "lo": np.full(n.size, max(c["floor_lo"], 1e-6)),
-            "hi": np.full(n.size, c["floor_hi"]),
-        }
-        anchor = w[0]
-        lines = {
-            "slope −1/2": (n, anchor * (n / n[0]) ** -0.5),
-            "slope −1": (n, anchor * (n / n[0]) ** -1.0),
-            "Cornish–Fisher": (n, c["cf"]),
-        }
-        if np.isfinite(c["slope"]):
-            keep = w > (0 if c["estimator"] == "rao_blackwell" else 2 * c["floor"])
-            xs = n[keep]
-            coef = np.polyfit(np.log(xs), np.log(w[keep]), 1)
-            lines["fitted slope"] = (xs, np.exp(np.polyval(coef, np.log(xs))))
-        if c["baseline"] is not None:
-            lines["Gaussian baseline"] = (n, np.maximum(c["baseline"], 1e-6))
-        if c["lower"] is not None:
-            lines["Gelbrich lower (Gaussian readout)"] = (n, np.maximum(c["lower"], 1e-6))
-            lines["coupling upper (Gaussian readout)"] = (n, c["upper"])
-        if c.get("lattice") is not None:
-            lines["exact W2 (lattice preset)"] = (n, c["lattice"])
+        x, lo, hi = plot["floor"]
+        self._floor.data = {"x": x, "lo": lo, "hi": hi}
         for name, src in self._lines.items():
-            x, y = lines.get(name, ([], []))
+            x, y = plot["lines"].get(name, ([], []))
             src.data = {"x": x, "y": y}
         items = {
             "fitted slope": f"{c['slope']:+.2f}" if np.isfinite(c["slope"]) else "—",

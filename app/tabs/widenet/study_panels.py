@@ -1,7 +1,10 @@
 """Panels C–E of the Wasserstein-convergence tab: Lindeberg exchange, covariance against the
 NNGP kernel, cumulants against width (spec ``models/widenet.md`` §4).
 
-Each panel owns its Bokeh sources and an ``update()`` that replaces their data in place.
+Each panel is a :class:`TabPanel`: it owns its Bokeh sources and card, and its ``update()``
+replaces their data in place with the numbers its model computes
+(:meth:`WidenetModel.lindeberg_plot`, :meth:`WidenetModel.covariance_plot`,
+:meth:`WidenetModel.curves`).
 """
 
 from __future__ import annotations
@@ -11,7 +14,9 @@ import panel as pn
 from bokeh.models import LinearColorMapper, SingleIntervalTicker
 from bokeh.palettes import RdBu11
 
-from app.models.widenet.model import WidenetModel
+from app.models.widenet import WidenetModel
+from app.models.widenet.curves import LOG_FLOOR
+from app.tabs.panel import TabPanel
 from app.tabs.plotting import (
     MEASURED,
     REFERENCE,
@@ -24,14 +29,14 @@ from app.tabs.plotting import (
     readout_pane,
 )
 from app.tabs.widenet.panels import fmt_value, width_ticks
-from kernels.widenet import gelbrich_lower
 
 
-class LindebergPanel:
-    """C: the Lindeberg exchange: W2 of each hybrid to its limit, and the swap increments."""
+class LindebergPanel(TabPanel):
+    """C: the Lindeberg exchange: W2 of each hybrid to its limit, and the swap increments;
+    ``controls`` are the exchange's job controls."""
 
-    def __init__(self, model: WidenetModel) -> None:
-        self.model = model
+    def __init__(self, model: WidenetModel, controls: pn.viewable.Viewable) -> None:
+        super().__init__(model)
         fig = labelled_figure(
             "Lindeberg exchange: layers made Gaussian one at a time",
             "Gaussian weight layers j (hybrid H_j)",
@@ -74,8 +79,7 @@ class LindebergPanel:
         self.figure = fig
         self.readouts = readout_pane()
 
-    def card(self, controls: pn.viewable.Viewable) -> pn.Card:
-        return panel_card(
+        self.card = panel_card(
             "C. Lindeberg exchange at the width shown",
             controls,
             self.readouts,
@@ -87,36 +91,38 @@ class LindebergPanel:
             ),
         )
 
+    def view(self) -> pn.Card:
+        return self.card
+
     def update(self) -> None:
-        res = self.model.lindeberg.result
-        if res is None:
+        lin = self.model.lindeberg_plot()
+        if lin is None:
             self._stairs.data = {"x": [], "top": [], "color": []}
             self._inc.data = {"x": [], "y": []}
             self._floor.data = {"x": [], "y": []}
             self.readouts.object = readout({"status": "run the exchange"})
             return
-        j = np.arange(res["w2"].size)
-        colors = ["#ff7f0e" if s else MEASURED for s in res["layer1_swapped"]]
-        self._stairs.data = {"x": j, "top": res["w2"], "color": colors}
-        self._inc.data = {"x": j[:-1] + 0.5, "y": res["increments"]}
-        f = self.model.model_floor(res["n_nets"], float(res["targets"][0]))["two_sample"]
-        self._floor.data = {"x": [-0.5, j[-1] + 0.5], "y": [f, f]}
+        colors = ["#ff7f0e" if s else MEASURED for s in lin["layer1_swapped"]]
+        self._stairs.data = {"x": lin["hybrid"], "top": lin["w2"], "color": colors}
+        self._inc.data = {"x": lin["increment_x"], "y": lin["increments"]}
+        self._floor.data = {"x": lin["floor_x"], "y": [lin["floor"], lin["floor"]]}
         self.readouts.object = readout(
             {
-                "width n": str(res["width"]),
-                "order": res["order"].replace("_", " "),
-                "W2 H_0": fmt_value(res["w2"][0]),
-                "drop H_0→H_L": fmt_value(res["w2"][0] - res["w2"][-2]),
-                "Σ increments": fmt_value(float(res["increments"][:-1].sum())),
+                "width n": str(lin["width"]),
+                "order": lin["order"].replace("_", " "),
+                "W2 H_0": fmt_value(lin["w2"][0]),
+                "drop H_0→H_L": fmt_value(lin["drop"]),
+                "Σ increments": fmt_value(lin["sum_increments"]),
             }
         )
 
 
-class CovariancePanel:
-    """D: empirical covariance against K (k ≥ 2): heatmap of the difference, Frobenius error."""
+class CovariancePanel(TabPanel):
+    """D: empirical covariance against K (k ≥ 2): heatmap of the difference, Frobenius error.
+    The card opens with k ≥ 2 inputs and stays collapsed (and undrawn) with one."""
 
     def __init__(self, model: WidenetModel) -> None:
-        self.model = model
+        super().__init__(model)
         fig = labelled_figure(
             "Empirical covariance − K at the width shown",
             "input s",
@@ -193,8 +199,7 @@ class CovariancePanel:
         self.figure, self.err, self.scatter = fig, err, scatter
         self.readouts = readout_pane()
 
-    def card(self) -> pn.Card:
-        return panel_card(
+        self.card = panel_card(
             "D. Covariance against the NNGP kernel (k ≥ 2 inputs)",
             self.readouts,
             pn.Row(
@@ -213,17 +218,20 @@ class CovariancePanel:
             collapsed=False,
         )
 
+    def view(self) -> pn.Card:
+        return self.card
+
     def update(self) -> None:
-        m = self.model
-        res = m.result
-        if res is None or res.get("main") is None:
+        several = self.model.n_inputs >= 2
+        if self.card.collapsed == several:  # changes only with a restart
+            self.card.collapsed = not several
+        if not several:
+            return
+        cov = self.model.covariance_plot()
+        if cov is None:
             self.readouts.object = readout({"status": "sampling…"})
             return
-        cfg = res["config"]
-        k_mat = m.target(cfg)
-        c = m.covariance()
-        diff = c - k_mat
-        k = k_mat.shape[0]
+        diff, k = cov["diff"], cov["k"]
         # twice the largest deviation: mid-tone cells keep the printed values readable
         lim = 2.0 * max(float(np.max(np.abs(diff))), 1e-4)
         self._img.data = {"image": [diff / lim], "dw": [k], "dh": [k]}
@@ -233,46 +241,28 @@ class CovariancePanel:
             "y": rr.ravel() + 0.5,
             "text": [f"{v:+.3f}" for v in diff.ravel()],
         }
-        covs = res["main"]["cov"].mean(axis=0)
-        rel = np.linalg.norm(covs - k_mat, axis=(1, 2)) / np.linalg.norm(k_mat)
-        self._err.data = {"x": np.asarray(cfg.widths, float), "y": np.maximum(rel, 1e-6)}
-        if k < 2:  # a stale one-input result while a restart is under way
+        self._err.data = {"x": cov["widths"], "y": cov["rel_frobenius"]}
+        if cov["ellipses"] is None:  # a stale one-input result while a restart is under way
             return
-        eig, vec = np.linalg.eigh(k_mat[:2, :2])
-        angle = float(np.arctan2(vec[1, 1], vec[0, 1]))
-        axes = 2.0 * np.sqrt(np.maximum(eig, 0.0))  # full axes of the 1σ ellipse
-        self._ellipses.data = {
-            "x": [0.0, 0.0],
-            "y": [0.0, 0.0],
-            "w": [axes[1], 2 * axes[1]],
-            "h": [axes[0], 2 * axes[0]],
-            "angle": [angle, angle],
-        }
-        y = m.shown_samples()
-        if y is not None:
-            self._points.data = {"x": y[:2000, 0], "y": y[:2000, 1]}
-        gel = [gelbrich_lower(covs[i], k_mat) for i in range(len(cfg.widths))]
-        self._gelbrich.data = {
-            "x": np.asarray(cfg.widths, float),
-            "y": np.maximum(np.asarray(gel), 1e-6),
-        }
-        eig = np.linalg.eigvalsh(k_mat)
-
+        self._ellipses.data = cov["ellipses"]
+        if cov["points"] is not None:
+            self._points.data = {"x": cov["points"][0], "y": cov["points"][1]}
+        self._gelbrich.data = {"x": cov["widths"], "y": cov["gelbrich_by_width"]}
         self.readouts.object = readout(
             {
                 "inputs k": str(k),
-                "Gelbrich(Ĉ, K)": fmt_value(gelbrich_lower(c, k_mat)),
-                "rel. Frobenius": fmt_value(float(np.linalg.norm(diff) / np.linalg.norm(k_mat))),
-                "cond(K)": fmt_value(float(eig[-1] / max(eig[0], 1e-300))),
+                "Gelbrich(Ĉ, K)": fmt_value(cov["gelbrich"]),
+                "rel. Frobenius": fmt_value(cov["frobenius"]),
+                "cond(K)": fmt_value(cov["cond"]),
             }
         )
 
 
-class CumulantPanel:
+class CumulantPanel(TabPanel):
     """E: |skewness| and |excess kurtosis| against width with slopes −1/2, −1 and exact L = 1."""
 
     def __init__(self, model: WidenetModel) -> None:
-        self.model = model
+        super().__init__(model)
         fig = labelled_figure(
             "Cumulants against width",
             "width n",
@@ -305,8 +295,7 @@ class CumulantPanel:
         fig.legend.label_text_font_size = "11px"
         self.figure = fig
 
-    def card(self) -> pn.Card:
-        return panel_card(
+        self.card = panel_card(
             "E. Cumulants against width",
             pn.pane.Bokeh(self.figure, sizing_mode="stretch_width"),
             caption(
@@ -316,23 +305,26 @@ class CumulantPanel:
             ),
         )
 
+    def view(self) -> pn.Card:
+        return self.card
+
     def update(self) -> None:
         c = self.model.curves()
         if c is None:
             return
         n = c["widths"].astype(float)
-        self._src["|skewness|"].data = {"x": n, "y": np.maximum(np.abs(c["skew"]), 1e-6)}
-        self._src["|excess kurtosis|"].data = {"x": n, "y": np.maximum(np.abs(c["kurt"]), 1e-6)}
-        ex = c.get("exact")
-        if ex is not None:
-            self._src["exact skewness (L=1)"].data = {
-                "x": n,
-                "y": np.maximum(abs(ex["skew_sqrt_n"]) / np.sqrt(n), 1e-6),
-            }
-            self._src["exact kurtosis (L=1)"].data = {
-                "x": n,
-                "y": np.maximum(abs(ex["kurt_n"]) / n, 1e-6),
-            }
-        else:
-            for name in ("exact skewness (L=1)", "exact kurtosis (L=1)"):
-                self._src[name].data = {"x": [], "y": []}
+        self._src["|skewness|"].data = {"x": n, "y": np.maximum(np.abs(c["skew"]), LOG_FLOOR)}
+        self._src["|excess kurtosis|"].data = {
+            "x": n,
+            "y": np.maximum(np.abs(c["kurt"]), LOG_FLOOR),
+        }
+        for name, key in (
+            ("exact skewness (L=1)", "exact_skew"),
+            ("exact kurtosis (L=1)", "exact_kurt"),
+        ):
+            exact = c[key]
+            self._src[name].data = (
+                {"x": n, "y": np.maximum(exact, LOG_FLOOR)}
+                if exact is not None
+                else {"x": [], "y": []}
+            )

@@ -1,4 +1,4 @@
-r"""Monte Carlo of random fully connected networks: jitted cores and thread-independent chunking.
+r"""Monte Carlo of random fully connected networks: the jitted cores (one chunk of networks each).
 
 Network (spec ``models/widenet.md`` §2), inputs :math:`X \in \mathbb R^{k\times n_0}`:
 
@@ -19,10 +19,10 @@ when :math:`C_b = 0`).
   over ``n_max`` units gives every width of a sweep with common random numbers.
 * **Randomness and threads** (spec §8): network g draws its weights from the counter-based stream
   ``network_key(root, g)`` (:mod:`kernels.widenet.rng`), so a network's weights do not depend on
-  which chunk or thread computes it. The networks are split into fixed chunks of
-  :data:`CHUNK_NETS` run in a thread pool on ``nogil`` cores; chunk ``c`` also owns a
-  ``Generator`` (child ``c`` of a ``SeedSequence``) for Student-t's χ² draws. The output does
-  not depend on the number of threads.
+  which chunk or thread computes it. :mod:`kernels.widenet.driver` splits the networks into
+  fixed chunks of ``CHUNK_NETS`` run in a thread pool on these ``nogil`` cores; chunk ``c``
+  also owns a ``Generator`` (child ``c`` of a ``SeedSequence``) for Student-t's χ² draws. The
+  output does not depend on the number of threads.
 
 Each core also returns :math:`\hat\Sigma = C_W\,\sigma(z^L)^\top\sigma(z^L)/n + C_b 1_{rb}`, the
 conditional covariance of the output given the last hidden layer if the readout were Gaussian
@@ -34,20 +34,14 @@ Provenance: network and bias convention [paper]/[derived] (spec §2); algorithms
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
-import numba
 import numpy as np
 from numba import njit
 
 from kernels.common.activations import activate
-from kernels.common.progress import Cancelled, ProgressFn, throttled_progress
 from kernels.widenet.laws import GAUSSIAN
 from kernels.widenet.rng import fill_law, n_words, network_key
 
-#: Networks per seeded chunk: fixed, so results do not depend on the thread count.
-CHUNK_NETS = 512
 #: Weights filled per call of the law transform (an L1-cache-sized buffer).
 FILL_BLOCK = 1024
 
@@ -376,63 +370,6 @@ def shallow_prefix_chunk(
                         for s in range(k):
                             cond_cov[w_idx, net, r, s] = c_w * acc2[r, s] / n + rb
                     w_idx += 1
-
-
-def chunk_bounds(n_nets: int) -> list[tuple[int, int]]:
-    """Fixed [start, stop) ranges of :data:`CHUNK_NETS` networks."""
-    return [(s, min(s + CHUNK_NETS, n_nets)) for s in range(0, n_nets, CHUNK_NETS)]
-
-
-def root_key(seed_seq: np.random.SeedSequence) -> np.uint64:
-    """The 64-bit root of the network streams of a call (network g uses network_key(root, g))."""
-    return np.uint64(seed_seq.generate_state(1, np.uint64)[0])
-
-
-def chunk_generators(seed_seq: np.random.SeedSequence, n_chunks: int) -> list[np.random.Generator]:
-    """One independent Generator per chunk: children of ``seed_seq`` (thread-count free)."""
-    return [np.random.default_rng(child) for child in seed_seq.spawn(n_chunks)]
-
-
-def run_tasks(
-    tasks: list[Callable[[], None]],
-    progress: ProgressFn | None = None,
-    *,
-    n_threads: int | None = None,
-    done_before: int = 0,
-    total: int | None = None,
-) -> None:
-    """Run independent tasks (each writes its own output slice) on ``n_threads`` threads.
-
-    ``n_threads`` defaults to ``numba.get_num_threads()``. ``progress(fraction)`` is reported
-    after each task with fraction ``(done_before + done) / total``; returning False cancels
-    (raises :class:`Cancelled` once the running tasks finish).
-    """
-    report = throttled_progress(progress)
-    total = len(tasks) + done_before if total is None else total
-    threads = max(1, int(n_threads or numba.get_num_threads()))
-    stop = [False]
-
-    def wrapped(task: Callable[[], None]) -> None:
-        if not stop[0]:
-            task()
-
-    done = 0
-    if threads == 1:
-        for task in tasks:
-            task()
-            done += 1
-            if not report((done_before + done) / max(total, 1)):
-                raise Cancelled("cancelled")
-        return
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        futures = [pool.submit(wrapped, task) for task in tasks]
-        for fut in futures:
-            fut.result()
-            done += 1
-            if not stop[0] and not report((done_before + done) / max(total, 1)):
-                stop[0] = True
-    if stop[0]:
-        raise Cancelled("cancelled")
 
 
 def warmup() -> None:
