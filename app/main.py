@@ -150,7 +150,14 @@ def _start_clock(
     def active_view() -> SimulationTab | None:
         return views.get(slugs[tabs.active - 1]) if tabs.active > 0 else None
 
+    session_context = pn.state.curdoc.session_context if pn.state.curdoc else None
+
     def tick() -> None:
+        session = getattr(session_context, "_session", None)
+        if session is not None and session.connection_count == 0:
+            # the page is gone (Bokeh destroys the session a few seconds later): a frame now
+            # would only be a message to a closed websocket
+            return
         view = active_view()
         if view is not None:
             view.tick()
@@ -182,6 +189,8 @@ def _write_url(view: SimulationTab | None, lesson: bool, state: dict[str, Any]) 
         query = "?tab=about" + ("&lesson=1" if lesson else "")
     else:
         query = build_query(view.model, view.slug, lesson=lesson)
+    if pn.config.theme == "dark":  # the theme survives tab switches and reloads
+        query += "&theme=dark"
     if query != state["query"]:
         state["query"] = query
         location.search = query

@@ -94,12 +94,17 @@ def escape_markdown(text: str) -> str:
     return "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else ch for ch in text)
 
 
+#: Significant digits of a float in a link: a slider's arithmetic leaves residues such as
+#: 0.5049999999999999 (shown as 0.505); twelve digits keep every value a control can set.
+LINK_DIGITS = 12
+
+
 def format_value(value: Any) -> str:
-    """Short, exact text for a param value (floats round-trip through ``repr``)."""
+    """Short text for a param value: floats with :data:`LINK_DIGITS` significant digits."""
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, float):
-        return repr(value)
+        return f"{value:.{LINK_DIGITS}g}"
     return str(value)
 
 

@@ -56,6 +56,16 @@ class RerunningStudy:
         self.job.message = self.stale_message
         self.stale_since = time.monotonic()
 
+    def run_at_next_poll(self) -> None:
+        """If stale, start at the next :meth:`poll` without waiting for the debounce (a live
+        view opening: throwaway models never start a study)."""
+        if self.stale_since is not None:
+            self.stale_since = 0.0
+
+    def settle(self) -> None:
+        """The result is up to date without a run (found in a cache, or refused as too large)."""
+        self.stale_since = None
+
     def run(self) -> None:
         """Start the study now (a button, or the debounce elapsed)."""
         self.stale_since = None

@@ -86,3 +86,13 @@ def test_notice_text_from_a_link_cannot_inject_markup():
     assert "<" not in safe and ">" not in safe
     assert "](" not in safe and "**" not in safe
     assert "sigma\\_noise" in safe  # renders as sigma_noise
+
+
+def test_link_numbers_drop_slider_residues() -> None:
+    from app.url_state import format_value
+
+    assert format_value(0.5049999999999999) == "0.505"
+    assert format_value(0.1 + 0.2) == "0.3"
+    assert format_value(1e-7) == "1e-07"
+    assert format_value(2.0) == "2"
+    assert float(format_value(0.123456789012)) == 0.123456789012
