@@ -36,8 +36,9 @@ if str(ROOT) not in sys.path:
 from timing import best_time  # noqa: E402
 
 from kernels import adaptive as ad  # noqa: E402
+from kernels.adaptive import core as core  # noqa: E402
 from kernels.adaptive import landscapes as lands  # noqa: E402
-from kernels.adaptive import soa as soa  # noqa: E402
+from kernels.adaptive import sde as sde  # noqa: E402
 from kernels.adaptive import studies as studies  # noqa: E402
 from tests.oracles import adaptive_reference as ref  # noqa: E402
 
@@ -70,9 +71,9 @@ def discrete_rows(steps: int = 400) -> list[dict[str, Any]]:
         def run_numba(opt=opt, hyper=hyper):
             th = np.tile([[2.0], [1.0]], (1, P))
             m, v = np.zeros((D, P)), np.ones((D, P))
-            wv, wm = soa.make_soa_work(D, P)
+            wv, wm = core.make_soa_work(D, P)
             rec = np.zeros((2, D, P))
-            soa.chain_chunk(
+            core.chain_chunk(
                 code,
                 opt,
                 0,
@@ -159,12 +160,12 @@ def sde_rows(steps: int = 64, n_sub: int = 4) -> list[dict[str, Any]]:
 
         def run_numba(regime=regime, order=order, par=par, flags=flags):
             x = np.concatenate([np.tile([[2.0], [1.0]], (1, P)), np.full((D, P), 0.8)])
-            wv, wm = soa.make_soa_work(D, P)
-            soa.euler_chunk(
+            wv, wm = core.make_soa_work(D, P)
+            core.euler_chunk(
                 code,
                 1,
-                ad.sde.REGIMES[regime],
-                ad.sde.ORDERS[order],
+                sde.REGIMES[regime],
+                sde.ORDERS[order],
                 flags,
                 par,
                 lmat,

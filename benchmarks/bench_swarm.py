@@ -1,4 +1,4 @@
-"""Benchmark of kernels/swarm.py: steps per second against a vectorized numpy reference, the
+"""Benchmark of kernels/swarm/: steps per second against a vectorized numpy reference, the
 200-run hitting-time study, and success rates at equal evaluation budgets next to SciPy's
 dual_annealing.
 

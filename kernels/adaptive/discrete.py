@@ -15,7 +15,7 @@ Spec ``models/adaptive.md`` §2.2 [paper] and §3 (``v_order``). With :math:`g_k
 The noise of step k is :math:`\xi_k=\sum_{j<n_{sub}}\zeta_{k,j}/\sqrt{n_{sub}}` where
 :math:`\zeta_{k,j}` are the normals of the SDE substeps of the same step: the chain and the
 continuous equation are driven by the same Brownian path (spec §2.8, common random numbers).
-The vectorized core is :func:`kernels.adaptive.soa.chain_chunk`; this module names the codes.
+The vectorized core is :func:`kernels.adaptive.core.chain_chunk`; this module names the codes.
 """
 
 from __future__ import annotations

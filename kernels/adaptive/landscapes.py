@@ -30,6 +30,7 @@ batch-equivalent order-2 drift needs.
 from __future__ import annotations
 
 import math
+from typing import Any, NamedTuple
 
 import numpy as np
 from numba import njit
@@ -90,6 +91,15 @@ def chol_into(m: np.ndarray, out: np.ndarray) -> None:
             out[i, j] = 0.0
 
 
+class Landscape(NamedTuple):
+    """A landscape packed for the jitted cores (see the module docstring)."""
+
+    code: int
+    lmat: np.ndarray
+    lvec: np.ndarray
+    d: int
+
+
 def build_landscape(
     landscape: str,
     dim: int | None,
@@ -99,7 +109,7 @@ def build_landscape(
     gradient_noise: str = "shifted",
     noise_level: float = 0.0,
     batch_size: int | None = None,
-) -> tuple[int, np.ndarray, np.ndarray, int]:
+) -> Landscape:
     """Validate a landscape's arguments and pack ``(code, lmat, lvec, dim)`` for the cores.
 
     ``batch_size`` (double well only) switches ``M`` from the Gaussian ``2Σ²`` to the exact
@@ -142,7 +152,7 @@ def build_landscape(
             lvec[6] = 1.0
     if dim is not None and dim != d:
         raise ValueError(f"theta0 has dimension {dim} but landscape {landscape!r} has {d}")
-    return code, np.ascontiguousarray(lmat), lvec, d
+    return Landscape(code, np.ascontiguousarray(lmat), lvec, d)
 
 
 def _constant_noise(lmat: np.ndarray, sig: np.ndarray) -> np.ndarray:
@@ -351,6 +361,47 @@ def evaluate(
         eval_quartic(theta, d, lmat, lvec, wv, wm, need_m)
 
 
+def loss_values(landscape: str, theta: np.ndarray, A: object = None, **kw: Any) -> np.ndarray:
+    r"""The loss :math:`f(\theta)` of a landscape at an array of states.
+
+    Parameters
+    ----------
+    landscape : {"quadratic", "linreg", "double_well", "quartic"}
+        Quadratic :math:`f=\tfrac12\theta^\top A\theta`; linear regression
+        :math:`f=\tfrac12 r^\top Cr`, :math:`r=\theta-w`; the double well
+        :math:`f=\tfrac12(f_1+f_2)`; the quartic :math:`\sum_i\theta_i^4/4+\theta_i^2/2`
+        (module docstring).
+    theta : (..., d) array
+        States; ``d`` must be the landscape's dimension (2 for linreg, 1 for the double well).
+    A : (d, d) array, optional
+        Hessian of the quadratic (symmetric positive definite; default [[1, .5], [.5, 1]]).
+    **kw
+        Further arguments of :func:`build_landscape` (``noise_level``, ``gradient_noise``).
+
+    Returns
+    -------
+    (...) array
+        :math:`f` at every state of ``theta``.
+
+    Notes
+    -----
+    [paper] quadratic and double well (spec §2.6); [derived] linreg and quartic.
+    """
+    th = np.asarray(theta, dtype=np.float64)
+    code, lmat, lvec, _ = build_landscape(landscape, th.shape[-1], noise_std=0.0, A=A, **kw)
+    flat = np.ascontiguousarray(th.reshape(-1, th.shape[-1]))
+    return loss_many(code, flat, lmat, lvec).reshape(th.shape[:-1])
+
+
+@njit(cache=True, nogil=True)
+def loss_many(code: int, flat: np.ndarray, lmat: np.ndarray, lvec: np.ndarray) -> np.ndarray:
+    """f at every row of ``flat`` (n, d)."""
+    out = np.empty(flat.shape[0])
+    for i in range(flat.shape[0]):
+        out[i] = loss(code, flat[i], lmat, lvec)
+    return out
+
+
 def warmup() -> None:
     """Compile the landscape evaluations on tiny inputs."""
     for name in LANDSCAPES:
@@ -358,4 +409,5 @@ def warmup() -> None:
         th = np.full(d, 0.3)
         evaluate(code, th, d, lmat, lvec, np.zeros((N_VEC, d)), np.zeros((N_MAT, d, d)), True)
         loss(code, th, lmat, lvec)
+        loss_many(code, th[None], lmat, lvec)
     safe_cholesky(np.eye(2))

@@ -1,9 +1,11 @@
-r"""Jitted continuous equations of SGD, RMSprop and Adam: coefficients and Euler–Maruyama.
+r"""Continuous equations of SGD, RMSprop and Adam, pointwise: codes and jitted coefficients.
 
 Spec ``models/adaptive.md`` §2.3–§2.5. The state is x = θ (SGD), (θ, v) (RMSprop; u = η²v in
 the batch-equivalent regime) or (θ, m, v) (Adam). :func:`coefficients` writes the drift b(x, t)
-and the diffusion G(x, t) (n_state × 2d) acting on (dW1, dW2); :func:`euler_chunk` integrates
-:math:`x \leftarrow x + b\,h + G\,\Delta W` on the substep grid h = τ/n_sub.
+and the diffusion G(x, t) (n_state × 2d) acting on (dW1, dW2);
+:func:`kernels.adaptive.core.euler_chunk` integrates :math:`x \leftarrow x + b\,h + G\,\Delta W`
+on the substep grid h = τ/n_sub (its drift and noise rows, :mod:`kernels.adaptive.drift`, are
+this module's equations for every path at once).
 
 Sign convention [derived]: the chain's noise is :math:`z=+\Sigma^{1/2}\xi` with
 :math:`\xi\sqrt\tau=\sum\Delta W_1` (see :mod:`kernels.adaptive.discrete`), so the θ-noise
@@ -64,7 +66,7 @@ def state_size(opt: int, d: int) -> int:
 
 
 def make_work(d: int) -> tuple[np.ndarray, np.ndarray]:
-    """Scratch arrays ``(wv, wm)`` of :func:`coefficients` (rows named in adaptive_landscapes)."""
+    """Scratch arrays ``(wv, wm)`` of :func:`coefficients` (rows named in :mod:`.landscapes`)."""
     return np.zeros((N_VEC, d)), np.zeros((N_MAT, d, d))
 
 

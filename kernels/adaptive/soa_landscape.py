@@ -1,8 +1,8 @@
 """Landscape quantities for every path at once (structure-of-arrays rows of ``wv``/``wm``).
 
 Rows of the work arrays ``wv`` (NV, d, P) and ``wm`` (NM, d, d, P) shared by the vectorized
-cores of :mod:`kernels.adaptive.soa`; the landscapes are those of
-:mod:`kernels.adaptive.landscapes` (spec §2.6).
+cores of :mod:`kernels.adaptive.core` and :mod:`kernels.adaptive.drift`; the landscapes are
+those of :mod:`kernels.adaptive.landscapes` (spec §2.6).
 """
 
 from __future__ import annotations

@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from kernels.adaptive import loss_values, simulate_coupled
-from kernels.adaptive.theory import scaled_sde_parameters
+from kernels.adaptive.scaling import scaled_sde_parameters
+from kernels.adaptive.simulate import simulate_coupled
 from kernels.common.progress import Cancelled, ProgressFn, throttled_progress
 from kernels.common.validation import choice, integer, real
 
@@ -171,7 +171,7 @@ def scaled_parameters(
 ) -> dict[str, Any]:
     """SDE parameters for batch size κB under ``rule``, κ clamped where 1−β would exceed 1.
 
-    Batch-equivalent: :func:`kernels.adaptive.theory.scaled_sde_parameters`. Ballistic (SGD):
+    Batch-equivalent: :func:`kernels.adaptive.scaling.scaled_sde_parameters`. Ballistic (SGD):
     ``linear`` η→κη, B→κB gives τ→κτ, σ→σ/√κ (τσ² fixed: the SDE is invariant);
     ``srsr``/``no_beta_eps`` η→√κη give τ→√κτ, σ→σ/√κ.
     """
@@ -290,4 +290,4 @@ def scaling_study(
     }
 
 
-__all__ = ["PHIS", "loss_values", "scaled_parameters", "scaling_study", "weak_error_study"]
+__all__ = ["PHIS", "scaled_parameters", "scaling_study", "weak_error_study"]

@@ -1,6 +1,7 @@
-r"""Closed forms of the Adaptive SGD tab: moment recursions, clocks, scaling rules, stability.
+r"""Closed forms of the Adaptive SGD tab: moment recursions, clocks, regimes, stability.
 
-Spec ``models/adaptive.md`` §2.3, §3 and §6. Pure numpy (no numba).
+Spec ``models/adaptive.md`` §2.3 and §6. Pure numpy (no numba). The scaling rules are in
+:mod:`kernels.adaptive.scaling`.
 
 * :func:`sgd_moments`: exact mean/covariance recursion of SGD on a quadratic,
   :math:`\mu_{k+1}=(I-\eta A)\mu_k`, :math:`S_{k+1}=(I-\eta A)S_k(I-\eta A)^\top+\eta^2\Sigma`
@@ -11,8 +12,7 @@ Spec ``models/adaptive.md`` §2.3, §3 and §6. Pure numpy (no numba).
 * :func:`adam_clock`, :func:`adam_discrete_factor`: :math:`\Gamma(t)=\sqrt{\gamma_2}/\gamma_1`
   vs :math:`\sqrt{1-\beta_2^{k+o_2}}/(1-\beta_1^{k+o_1})` (§6.5) [paper];
 * :func:`batch_equivalent_u`: :math:`u(t)=\Sigma_d+(u_0-\Sigma_d)e^{-c_2t}` (§6.2);
-* :func:`scaling_rule`: the square-root rule and its naive alternatives, with κ clamped where
-  :math:`1-\beta` would exceed 1 (§2.3, §3) [derived; literature: Malladi et al.];
+* :func:`regime_hyperparameters`: the chain's η, β, ε, σ of a regime (§2.3 table) [paper];
 * :func:`stability_limit`: the largest stable learning rate on a quadratic [derived].
 """
 
@@ -23,8 +23,6 @@ import math
 import numpy as np
 
 from kernels.common.validation import choice, integer, real
-
-SCALING_RULES = ("srsr", "no_beta_eps", "linear")
 
 
 def _sym_matrix(name: str, a: object) -> np.ndarray:
@@ -37,9 +35,36 @@ def _sym_matrix(name: str, a: object) -> np.ndarray:
 def sgd_moments(
     A: object, Sigma: object, theta0: object, lr: float, n_steps: int
 ) -> dict[str, np.ndarray]:
-    """Exact mean (n+1, d), covariance (n+1, d, d) and E f = ½E θᵀAθ of SGD on ½θᵀAθ.
+    r"""Exact mean, covariance and mean loss of SGD on the quadratic :math:`\tfrac12\theta^\top
+    A\theta` with constant gradient-noise covariance ``Sigma`` (spec §6.1).
 
-    The gradient noise has covariance ``Sigma`` (constant, mean zero).
+    .. math::
+
+        \mu_{k+1}=(I-\eta A)\mu_k,\qquad
+        S_{k+1}=(I-\eta A)S_k(I-\eta A)^\top+\eta^2\Sigma,\qquad
+        E f_k=\tfrac12\left(\mu_k^\top A\mu_k+\mathrm{tr}(AS_k)\right)
+
+    Parameters
+    ----------
+    A : (d, d) array
+        Hessian of the quadratic (symmetric).
+    Sigma : (d, d) array
+        Covariance of the gradient noise (mean zero).
+    theta0 : (d,) array
+        Deterministic start :math:`\mu_0`; :math:`S_0 = 0`.
+    lr : float
+        Learning rate :math:`\eta > 0`.
+    n_steps : int
+        Number of steps.
+
+    Returns
+    -------
+    dict
+        ``mean`` (n_steps + 1, d), ``cov`` (n_steps + 1, d, d), ``loss`` (n_steps + 1,).
+
+    Notes
+    -----
+    [derived]
     """
     a = _sym_matrix("A", A)
     sig = _sym_matrix("Sigma", Sigma)
@@ -61,10 +86,41 @@ def sgd_moments(
 def sgd_sde_moments(
     A: object, Sigma: object, theta0: object, tau: float, t: object, order: str = "sde1"
 ) -> dict[str, np.ndarray]:
-    """Exact mean, covariance and E f at times ``t`` of the SGD SDE1/SME2 on ½θᵀAθ.
+    r"""Exact mean, covariance and mean loss at times ``t`` of the SGD ODE/SDE1/SME2 on
+    :math:`\tfrac12\theta^\top A\theta` (spec §6.1).
 
-    dθ = −A_eff θ dt + √τ Σ^{1/2} dW: in the eigenbasis of A (λ_i, A_eff commutes with A)
-    S̃_ij(t) = τΣ̃_ij (1 − e^{−(μ_i+μ_j)t})/(μ_i+μ_j), μ = λ (SDE1) or λ + τλ²/2 (SME2).
+    .. math::
+
+        d\theta=-A_{\rm eff}\theta\,dt+\sqrt\tau\,\Sigma^{1/2}dW,\qquad
+        \tilde S_{ij}(t)=\tau\tilde\Sigma_{ij}\frac{1-e^{-(\mu_i+\mu_j)t}}{\mu_i+\mu_j}
+
+    in the eigenbasis of A (eigenvalues :math:`\lambda_i`), with :math:`\mu=\lambda` (SDE1) or
+    :math:`\lambda+\tau\lambda^2/2` (SME2, :math:`A_{\rm eff}=A+\tfrac\tau2A^2`); the ODE has
+    no noise.
+
+    Parameters
+    ----------
+    A : (d, d) array
+        Hessian of the quadratic (symmetric).
+    Sigma : (d, d) array
+        Covariance of the gradient noise.
+    theta0 : (d,) array
+        Deterministic start.
+    tau : float
+        The step τ the equation approximates (η = τ).
+    t : float or (n_t,) array
+        Times.
+    order : {"ode", "sde1", "sme2"}
+        The continuous order.
+
+    Returns
+    -------
+    dict
+        ``t`` (n_t,), ``mean`` (n_t, d), ``cov`` (n_t, d, d), ``loss`` (n_t,).
+
+    Notes
+    -----
+    [literature] Li–Tai–E, the SGD SME.
     """
     a = _sym_matrix("A", A)
     sig = _sym_matrix("Sigma", Sigma)
@@ -88,17 +144,89 @@ def _quadratic_loss(a: np.ndarray, mean: np.ndarray, cov: np.ndarray) -> np.ndar
 
 
 def sgd_stationary_variance(a: float, s: float, tau: float) -> tuple[float, float]:
-    """1-D stationary variances: chain τs²/(a(2−τa)) and SME τs²/(2a) (spec §6.1)."""
+    r"""1-D stationary variances of SGD on :math:`\tfrac12a\theta^2` with noise N(0, s²)
+    (spec §6.1).
+
+    .. math::
+
+        \mathrm{Var}_{\rm chain}=\frac{\tau s^2}{a(2-\tau a)},\qquad
+        \mathrm{Var}_{\rm SME}=\frac{\tau s^2}{2a}
+
+    Parameters
+    ----------
+    a : float
+        Curvature.
+    s : float
+        Noise standard deviation.
+    tau : float
+        Step η = τ (stable for τa < 2).
+
+    Returns
+    -------
+    tuple of float
+        (chain variance, SME variance).
+
+    Notes
+    -----
+    [derived]
+    """
     return tau * s * s / (a * (2.0 - tau * a)), tau * s * s / (2.0 * a)
 
 
 def batch_equivalent_u(t: object, sigma_d: float, u0: float, c2: float) -> np.ndarray:
-    """u(t) = Σ_d + (u0 − Σ_d) e^{−c2 t}, the batch-equivalent RMSprop SDE1 (spec §6.2)."""
+    r"""Second moment u(t) of the batch-equivalent RMSprop SDE1 (spec §2.4, §6.2).
+
+    .. math::
+
+        u(t)=\Sigma_d+(u_0-\Sigma_d)\,e^{-c_2t}
+
+    Parameters
+    ----------
+    t : float or array
+        Times (broadcast against ``sigma_d``).
+    sigma_d : float or array
+        Diagonal of the noise covariance :math:`\Sigma_d` (e.g. shape (1, d) against t of
+        shape (n_t, 1)).
+    u0 : float
+        Start :math:`u_0 = \eta^2 v_0`.
+    c2 : float
+        Rate, :math:`1-\beta_2=c_2\tau`.
+
+    Returns
+    -------
+    array
+        u at ``t``, of the broadcast shape of ``t`` and ``sigma_d``.
+
+    Notes
+    -----
+    [paper][literature] Malladi et al.'s SDE1; the closed form is [derived].
+    """
     return sigma_d + (u0 - sigma_d) * np.exp(-c2 * np.asarray(t, dtype=np.float64))
 
 
 def adam_clock(t: object, c1: float, c2: float) -> np.ndarray:
-    """Γ(t) = √γ2/γ1 with γ_i = 1 − e^{−c_i t} (spec §2.4) [paper]."""
+    r"""Adam's continuous bias-correction clock (spec §2.4, §6.5).
+
+    .. math::
+
+        \Gamma(t)=\frac{\sqrt{\gamma_2(t)}}{\gamma_1(t)},\qquad \gamma_i(t)=1-e^{-c_it}
+
+    Parameters
+    ----------
+    t : float or array
+        SDE times, t > 0 (Γ is singular at t = 0).
+    c1, c2 : float
+        Rates, :math:`1-\beta_i=c_i\tau`.
+
+    Returns
+    -------
+    array
+        Γ at ``t`` (same shape).
+
+    Notes
+    -----
+    [paper]
+    """
     ts = np.asarray(t, dtype=np.float64)
     return np.sqrt(-np.expm1(-c2 * ts)) / -np.expm1(-c1 * ts)
 
@@ -106,7 +234,30 @@ def adam_clock(t: object, c1: float, c2: float) -> np.ndarray:
 def adam_discrete_factor(
     k: object, beta1: float, beta2: float, offsets: tuple[float, float] = (0.0, 0.0)
 ) -> np.ndarray:
-    """√(1−β2^{k+o2})/(1−β1^{k+o1}): Adam's bias-correction factor at step k."""
+    r"""Adam's discrete bias-correction factor at step k (spec §2.2, §6.5).
+
+    .. math::
+
+        \frac{\sqrt{1-\beta_2^{k+o_2}}}{1-\beta_1^{k+o_1}}
+
+    Parameters
+    ----------
+    k : int or array
+        Step indices.
+    beta1, beta2 : float
+        Moment decay rates.
+    offsets : (float, float)
+        :math:`(o_1, o_2)`: (2, 1) for the authors' lagged ordering, (1, 1) for PyTorch.
+
+    Returns
+    -------
+    array
+        The factor at ``k`` (same shape); it tends to :math:`\Gamma(k\tau)` as τ → 0.
+
+    Notes
+    -----
+    [paper]
+    """
     ks = np.asarray(k, dtype=np.float64)
     return np.sqrt(1.0 - beta2 ** (ks + offsets[1])) / (1.0 - beta1 ** (ks + offsets[0]))
 
@@ -114,8 +265,37 @@ def adam_discrete_factor(
 def regime_hyperparameters(
     regime: str, tau: float, c1: float, c2: float, eps: float, sigma: float
 ) -> dict[str, float]:
-    """Discrete η, β1, β2, ε, noise std of the chain whose continuous limit has these
-    SDE parameters (spec §2.3 table); ``v_scale`` maps v to the SDE state (u = η²v)."""
+    r"""Discrete hyperparameters of the chain whose continuous limit has the SDE parameters
+    (τ, c1, c2, ε, σ) in ``regime`` (spec §2.3 table).
+
+    .. math::
+
+        \text{ballistic: }\eta=\tau,\ \epsilon,\ \sigma;\qquad
+        \text{batch-equivalent: }\eta=\sqrt\tau,\ \epsilon/\eta,\ \sigma/\eta,\ u=\eta^2v;
+        \qquad 1-\beta_i=c_i\tau
+
+    Parameters
+    ----------
+    regime : {"ballistic", "batch_equivalent"}
+    tau : float
+        SDE time per step.
+    c1, c2 : float
+        Rates, :math:`1-\beta_i=c_i\tau`.
+    eps : float
+        ε (ballistic) or :math:`\epsilon_0=\eta\epsilon` (batch-equivalent).
+    sigma : float
+        σ (ballistic) or :math:`\sigma_0=\sqrt{\tau/B}` (batch-equivalent).
+
+    Returns
+    -------
+    dict of float
+        ``lr``, ``beta1``, ``beta2``, ``eps``, ``noise_std`` of the chain and ``v_scale`` (1, or
+        τ = η²: u = v_scale · v).
+
+    Notes
+    -----
+    [paper]
+    """
     choice("regime", regime, ("ballistic", "batch_equivalent"))
     if regime == "ballistic":
         return {
@@ -137,100 +317,35 @@ def regime_hyperparameters(
     }
 
 
-def scaling_rule(
-    kappa: float,
-    *,
-    lr: float,
-    beta1: float,
-    beta2: float,
-    eps: float,
-    batch_size: float,
-    rule: str = "srsr",
-) -> dict[str, object]:
-    r"""Hyperparameters for batch size κB (spec §2.3, §3).
-
-    ``srsr`` (square-root rule): η→√κη, B→κB, 1−β_i→κ(1−β_i), ε→ε/√κ; it needs
-    κ(1−β_i) ≤ 1, so κ is clamped to min_i 1/(1−β_i) and ``message`` says so.
-    ``no_beta_eps``: η→√κη, B→κB, β and ε unchanged. ``linear``: η→κη, B→κB. The two naive
-    rules do not clamp but warn when κ > 1/(1−β_i) [literature].
-
-    Returns ``lr, beta1, beta2, eps, batch_size, kappa`` (used), ``kappa_requested``,
-    ``clamped`` and ``message``.
-    """
-    rule = choice("rule", rule, SCALING_RULES)
-    kappa_in = real("kappa", kappa, 0.0, 1e6, lo_open=True)
-    lr = real("lr", lr, 0.0, None, lo_open=True)
-    beta1 = real("beta1", beta1, 0.0, 1.0)
-    beta2 = real("beta2", beta2, 0.0, 1.0)
-    eps = real("eps", eps, 0.0)
-    batch_size = real("batch_size", batch_size, 0.0, None, lo_open=True)
-    gaps = [1.0 - beta1, 1.0 - beta2]
-    kmax = min(1.0 / g if g > 0 else math.inf for g in gaps)
-    kappa_used, clamped, message = kappa_in, False, ""
-    if kappa_in > kmax:
-        if rule == "srsr":
-            kappa_used, clamped = kmax, True
-            message = (
-                f"κ = {kappa_in:g} would make 1−β exceed 1; clamped to κ = {kmax:.4g} = "
-                f"1/max(1−β1, 1−β2)."
-            )
-        else:
-            message = f"κ = {kappa_in:g} > 1/(1−β) = {kmax:.4g}: outside the rule's range."
-    k = kappa_used
-    if rule == "srsr":
-        out = {
-            "lr": math.sqrt(k) * lr,
-            "beta1": 1 - k * gaps[0],
-            "beta2": 1 - k * gaps[1],
-            "eps": eps / math.sqrt(k),
-        }
-    elif rule == "no_beta_eps":
-        out = {"lr": math.sqrt(k) * lr, "beta1": beta1, "beta2": beta2, "eps": eps}
-    else:
-        out = {"lr": k * lr, "beta1": beta1, "beta2": beta2, "eps": eps}
-    out.update(
-        batch_size=k * batch_size,
-        kappa=k,
-        kappa_requested=kappa_in,
-        clamped=clamped,
-        message=message,
-        rule=rule,
-    )
-    return out
-
-
-def scaled_sde_parameters(
-    kappa: float, *, tau: float, c1: float, c2: float, eps: float, sigma: float, rule: str
-) -> dict[str, float]:
-    """The rules of :func:`scaling_rule` acting on the batch-equivalent (τ, c, ε0, σ0)
-    (spec §3): srsr τ→κτ; no_beta_eps also c→c/κ, ε0→√κε0; linear τ→κ²τ, σ0→√κσ0,
-    c→c/κ², ε0→κε0."""
-    choice("rule", rule, SCALING_RULES)
-    k = kappa
-    if rule == "srsr":
-        return {"tau": k * tau, "c1": c1, "c2": c2, "eps": eps, "sigma": sigma}
-    if rule == "no_beta_eps":
-        return {
-            "tau": k * tau,
-            "c1": c1 / k,
-            "c2": c2 / k,
-            "eps": math.sqrt(k) * eps,
-            "sigma": sigma,
-        }
-    return {
-        "tau": k * k * tau,
-        "c1": c1 / k**2,
-        "c2": c2 / k**2,
-        "eps": k * eps,
-        "sigma": math.sqrt(k) * sigma,
-    }
-
-
 def stability_limit(optimizer: str, lam_max: float, eps: float, v_typical: float) -> float:
-    """Largest stable learning rate on a quadratic with top curvature ``lam_max`` [derived].
+    r"""Largest stable learning rate on a quadratic with top curvature ``lam_max``.
 
-    SGD: η < 2/λ_max. RMSprop/Adam near the minimum, where v ≈ ``v_typical`` (≈ Σ_d):
-    the preconditioned step η/(√v+ε) must stay below 2/λ_max, i.e. η < 2(√v+ε)/λ_max.
+    .. math::
+
+        \text{SGD: }\eta<\frac2{\lambda_{\max}};\qquad
+        \text{RMSprop, Adam: }\eta<\frac{2(\sqrt{v^*}+\epsilon)}{\lambda_{\max}}
+
+    near the minimum, where the second moment :math:`v\approx v^*` (≈ Σ_d) and the
+    preconditioned step :math:`\eta/(\sqrt v+\epsilon)` must stay below :math:`2/\lambda_{\max}`.
+
+    Parameters
+    ----------
+    optimizer : {"sgd", "rmsprop", "adam"}
+    lam_max : float
+        Largest eigenvalue of the Hessian.
+    eps : float
+        ε of the chain.
+    v_typical : float
+        Typical second moment :math:`v^*` at the minimum.
+
+    Returns
+    -------
+    float
+        The limit on η.
+
+    Notes
+    -----
+    [derived]
     """
     if optimizer == "sgd":
         return 2.0 / lam_max

@@ -6,7 +6,7 @@ Langevin, consensus-based optimization (CBO) or gbest particle swarm (PSO), read
 normals ``xi`` (n_steps, N, d) (and, for PSO, uniforms ``u`` (n_steps, 2, N, d)). Softmin,
 Langevin and CBO read the same ``xi`` in the same layout: common random numbers.
 
-Layout of the parameter arrays (built by :func:`kernels.swarm.pack_params`):
+Layout of the parameter arrays (built by :func:`kernels.swarm.params.make_params`):
 
 * ``fpar`` float64: 0 tilt a, 1 step h, 2 β₀, 3 rate r, 4 β_max, 5 σ₀, 6 κ, 7 step_clip
   (0 = off), 8 box lo, 9 box hi, 10 CBO λ, 11 CBO σ_c, 12 PSO w, 13 PSO c₁, 14 PSO c₂,

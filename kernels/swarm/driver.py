@@ -1,215 +1,40 @@
-r"""Chunked driver of the swarm kernels: validated parameters, run state, noise, one advance.
+r"""Chunked driver of the swarm kernels: run state, noise, one advance, whole runs.
 
-:func:`make_params` validates every parameter of spec ``models/swarm.md`` §2 (``ValueError``
-naming it) and packs them for :func:`kernels.swarm.core.run_block`; :class:`SwarmState` holds one
-realization between chunks; :func:`draw_noise` draws the random numbers a method reads and
-:func:`advance` runs a chunk through them. :func:`initial_cloud` and :func:`default_target` give
-the starts and the basins to hit. The public API is re-exported by :mod:`kernels.swarm`.
+Every run takes the validated bundle :class:`kernels.swarm.params.SwarmParams` (from
+:func:`kernels.swarm.params.make_params`); :class:`SwarmState` holds one realization between
+chunks; :func:`draw_noise` draws the random numbers a method reads and :func:`advance` runs a
+chunk through them; :func:`run_chunks` runs a whole realization chunk by chunk and
+:func:`simulate` is its public entry point. Re-exported by :mod:`kernels.swarm`.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from kernels.common.normals import standard_normals
-from kernels.common.validation import choice, integer, real, resolve_rng
+from kernels.common.progress import Cancelled, ProgressFn, throttled_progress
+from kernels.common.validation import choice, integer, resolve_rng
 from kernels.swarm.core import METHOD_IDS, run_block
-from kernels.swarm.objectives import OBJECTIVES, objective_id
-from kernels.swarm.theory import double_well_points
+from kernels.swarm.objectives import check_points, objective_value
+from kernels.swarm.params import METHODS, SwarmParams, make_params
+from kernels.swarm.starts import MAX_DIM
 
 __all__ = [
-    "BETA_SCHEDULES",
-    "BOUNDARIES",
-    "CBO_NOISES",
     "CHUNK_STEPS",
-    "ENERGY_FORMS",
-    "INITS",
-    "KAPPA_MODES",
-    "MAX_DIM",
-    "METHODS",
-    "SIGMA_SCHEDULES",
-    "SwarmParams",
+    "SwarmRun",
     "SwarmState",
     "advance",
-    "check_points",
-    "default_target",
     "draw_noise",
-    "initial_cloud",
-    "make_params",
+    "run_chunks",
+    "simulate",
 ]
 
-METHODS = tuple(METHOD_IDS)
-BETA_SCHEDULES = ("constant", "linear", "exponential", "logarithmic")
-SIGMA_SCHEDULES = ("constant", "log_cooling")
-KAPPA_MODES = ("N", "1")
-BOUNDARIES = ("reflect", "periodic", "none")
-ENERGY_FORMS = ("weighted_mean", "log_sum_exp")
-CBO_NOISES = ("isotropic", "anisotropic")
-INITS = ("shallow_well", "uniform", "corner")
 #: Steps per chunk of drawn noise (even: the normal stream does not depend on the chunking).
 CHUNK_STEPS = 512
-MAX_DIM = 50
-
-
-def check_points(x: object, dim_max: int = 10_000) -> np.ndarray:
-    arr = np.asarray(x, dtype=np.float64)
-    if arr.ndim != 2 or arr.shape[0] < 1 or not 1 <= arr.shape[1] <= dim_max:
-        raise ValueError(f"x must have shape (n, d) with n >= 1, d >= 1; got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError("x must be finite")
-    return np.ascontiguousarray(arr)
-
-
-def default_target(objective: str, dim: int, tilt: float = 0.1) -> tuple[np.ndarray, float]:
-    """The global minimizer to be hit and the sup-norm radius that counts as a hit.
-
-    Double well: the deep minimum (x₁ from :func:`double_well_points`, other coordinates 0),
-    radius 0.5 (well inside its basin: the saddle is ≥ 1.1 away for |a| ≤ 0.35). Ackley,
-    Rastrigin, quadratic: 0, radius 0.25 (spec §5 P5). Styblinski–Tang: −2.903534·1, radius
-    0.5. Rosenbrock: 1, radius 0.25.
-    """
-    objective_id(objective)
-    d = integer("dim", dim, 1, MAX_DIM)
-    if objective == "tilted_double_well":
-        target = np.zeros(d)
-        target[0] = double_well_points(tilt).deep
-        return target, 0.5
-    if objective == "styblinski_tang":
-        return np.full(d, -2.903534), 0.5
-    if objective == "rosenbrock":
-        return np.ones(d), 0.25
-    return np.zeros(d), 0.25
-
-
-def initial_cloud(
-    init: str,
-    n: int,
-    dim: int,
-    objective: str,
-    rng: np.random.Generator | int,
-    spread: float = 0.05,
-    tilt: float = 0.1,
-    box: tuple[float, float] | None = None,
-) -> np.ndarray:
-    """Initial positions (n, d) (spec §2): ``shallow_well`` N(x_shallow, s₀²I) (double well:
-    the shallow minimum; otherwise the centre of the box), ``uniform`` on the box, ``corner``
-    U[lo + 0.7(hi−lo), lo + 0.9(hi−lo)]^d. Draws from ``rng`` (one call)."""
-    choice("init", init, INITS)
-    n_ = integer("n", n, 1, 10_000)
-    d = integer("dim", dim, 1, MAX_DIM)
-    s0 = real("spread", spread, 0.0, 10.0)
-    gen = resolve_rng(rng)
-    lo, hi = box if box is not None else OBJECTIVES[objective][1:3]
-    if init == "uniform":
-        return gen.uniform(lo, hi, size=(n_, d))
-    if init == "corner":
-        return gen.uniform(lo + 0.7 * (hi - lo), lo + 0.9 * (hi - lo), size=(n_, d))
-    centre = np.full(d, 0.5 * (lo + hi))
-    if objective == "tilted_double_well":
-        centre[:] = 0.0
-        centre[0] = double_well_points(tilt).shallow
-    return centre + s0 * gen.standard_normal((n_, d))
-
-
-# ---------------------------------------------------------------------------- params
-@dataclass(frozen=True)
-class SwarmParams:
-    """Validated parameters of a run, packed for :func:`kernels.swarm.core.run_block`."""
-
-    objective: str
-    fpar: np.ndarray
-    ipar: np.ndarray
-    target: np.ndarray
-
-    @property
-    def obj(self) -> int:
-        return OBJECTIVES[self.objective].id
-
-    @property
-    def dt(self) -> float:
-        return float(self.fpar[1])
-
-
-def make_params(
-    objective: str,
-    dim: int,
-    n_particles: int,
-    *,
-    dt: float,
-    beta_schedule: str = "constant",
-    beta0: float = 20.0,
-    beta_rate: float = 0.2,
-    beta_max: float = 1000.0,
-    sigma_schedule: str = "constant",
-    sigma0: float = 0.25,
-    kappa_mode: str = "N",
-    boundary: str = "reflect",
-    tilt: float = 0.1,
-    box: tuple[float, float] | None = None,
-    energy_form: str = "weighted_mean",
-    step_clip: float = 0.0,
-    cbo_lambda: float = 1.0,
-    cbo_sigma: float = 0.7,
-    cbo_noise: str = "isotropic",
-    pso_w: float = 0.9,
-    pso_c1: float = 0.5,
-    pso_c2: float = 0.3,
-    hit_target: np.ndarray | None = None,
-    hit_radius: float | None = None,
-    stop_at_hit: bool = False,
-) -> SwarmParams:
-    """Validate every parameter (``ValueError`` naming it) and pack them (spec §2 table)."""
-    objective_id(objective)
-    d = integer("dim", dim, 1, MAX_DIM)
-    n = integer("n_particles", n_particles, 1, 10_000)
-    lo, hi = (OBJECTIVES[objective].lo, OBJECTIVES[objective].hi) if box is None else box
-    lo = real("box lo", lo, -1e6, 1e6)
-    hi = real("box hi", hi, -1e6, 1e6)
-    if not hi > lo:
-        raise ValueError(f"box must have lo < hi; got ({lo}, {hi})")
-    if hit_target is None:
-        target, radius = default_target(objective, d, tilt)
-        radius = radius if hit_radius is None else real("hit_radius", hit_radius, 0.0, 1e6)
-    else:
-        target = np.asarray(hit_target, dtype=np.float64).reshape(-1)
-        if target.shape != (d,) or not np.all(np.isfinite(target)):
-            raise ValueError(f"hit_target must be a finite vector of length {d}")
-        radius = 0.25 if hit_radius is None else real("hit_radius", hit_radius, 0.0, 1e6)
-    kappa = float(n) if choice("kappa_mode", kappa_mode, KAPPA_MODES) == "N" else 1.0
-    fpar = np.array(
-        [
-            real("tilt", tilt, -0.35, 0.35),
-            real("dt", dt, 0.0, 1.0, lo_open=True),
-            real("beta0", beta0, 0.0, 1e6),
-            real("beta_rate", beta_rate, 0.0, 100.0),
-            real("beta_max", beta_max, 0.0, 1e8),
-            real("sigma0", sigma0, 0.0, 100.0),
-            kappa,
-            real("step_clip", step_clip, 0.0, 1e6),
-            lo,
-            hi,
-            real("cbo_lambda", cbo_lambda, 0.0, 1e3),
-            real("cbo_sigma", cbo_sigma, 0.0, 1e3),
-            real("pso_w", pso_w, 0.0, 2.0),
-            real("pso_c1", pso_c1, 0.0, 10.0),
-            real("pso_c2", pso_c2, 0.0, 10.0),
-            radius,
-        ]
-    )
-    ipar = np.array(
-        [
-            BETA_SCHEDULES.index(choice("beta_schedule", beta_schedule, BETA_SCHEDULES)),
-            SIGMA_SCHEDULES.index(choice("sigma_schedule", sigma_schedule, SIGMA_SCHEDULES)),
-            BOUNDARIES.index(choice("boundary", boundary, BOUNDARIES)),
-            ENERGY_FORMS.index(choice("energy_form", energy_form, ENERGY_FORMS)),
-            CBO_NOISES.index(choice("cbo_noise", cbo_noise, CBO_NOISES)),
-            int(bool(stop_at_hit)),
-        ],
-        dtype=np.int64,
-    )
-    return SwarmParams(objective, fpar, ipar, np.ascontiguousarray(target))
 
 
 # ----------------------------------------------------------------------------- state
@@ -248,9 +73,27 @@ class SwarmState:
 
 
 def draw_noise(rng: np.random.Generator, method: str, n_steps: int, n: int, d: int) -> np.ndarray:
-    """The random numbers ``method`` reads for ``n_steps`` steps: normals (n_steps, N, d) for
-    softmin, Langevin and CBO (an odd count is padded by one discarded normal), uniforms
-    (n_steps, 2, N, d) for PSO."""
+    r"""The random numbers ``method`` reads for ``n_steps`` steps.
+
+    Softmin, Langevin and CBO read normals :math:`\xi \sim \mathcal N(0, 1)` step-major
+    (an odd count is padded by one discarded normal, so the stream does not depend on the
+    chunking); PSO reads uniforms :math:`u \sim U[0, 1)`. Provenance: [derived] (common random
+    numbers, spec §2).
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The randomness.
+    method : {"softmin", "langevin", "cbo", "pso"}
+        Which numbers.
+    n_steps, n, d : int
+        Steps, particles N and dimension d.
+
+    Returns
+    -------
+    ndarray, shape (n_steps, N, d) or (n_steps, 2, N, d)
+        Normals, or the PSO uniforms.
+    """
     if method == "pso":
         return rng.random((n_steps, 2, n, d))
     size = n_steps * n * d
@@ -273,9 +116,38 @@ def advance(
     frames: np.ndarray | None = None,
     stride: int = 0,
 ) -> int:
-    """Advance ``state`` through the pre-drawn ``noise`` of :func:`draw_noise`; return steps
-    done (fewer only when ``stop_at_hit`` stopped at a hit). ``best_out`` (n_steps,) receives
-    the best-so-far f before each step; ``frames`` receives x every ``stride`` global steps."""
+    r"""Advance ``state`` in place through the pre-drawn ``noise`` of :func:`draw_noise`.
+
+    One Euler–Maruyama step of ``method`` per noise row (see :func:`simulate`), e.g. softmin
+
+    .. math::
+
+        X_i \leftarrow X_i - h\kappa c_i\nabla f(X_i) + \sigma(t)\sqrt h\,\xi_i .
+
+    Provenance: [derived] (the discretization); CBO and PSO [literature].
+
+    Parameters
+    ----------
+    state : SwarmState
+        The realization, positions (N, d); continued and updated.
+    params : SwarmParams
+        The validated parameters (:func:`make_params`).
+    method : {"softmin", "langevin", "cbo", "pso"}
+        The dynamics.
+    noise : ndarray, shape (n_steps, N, d) or (n_steps, 2, N, d)
+        From :func:`draw_noise`.
+    best_out : ndarray, shape (n_steps,), optional
+        Receives the best-so-far f before each step.
+    frames : ndarray, shape (n_frames, N, d), optional
+        Receives x every ``stride`` global steps.
+    stride : int
+        Frame stride (with ``frames``).
+
+    Returns
+    -------
+    int
+        Steps done (fewer than n_steps only when ``stop_at_hit`` stopped at a hit).
+    """
     mid = METHOD_IDS[choice("method", method, METHODS)]
     n_steps = noise.shape[0]
     if noise.shape[-2:] != state.x.shape:
@@ -302,3 +174,180 @@ def advance(
         stride if frames is not None else 0,
         params.target,
     )
+
+
+# ---------------------------------------------------------------------------- runs
+@dataclass
+class SwarmRun:
+    """Result of :func:`simulate`.
+
+    ``x`` (n_steps // stride + 1, N, d) positions (frame 0 = x0); ``best`` (n_steps + 1,)
+    best-so-far f over the positions up to each step; ``best_x`` (d,); ``n_f_evals``,
+    ``n_grad_evals`` (the final positions are evaluated once more, f only, for ``best[-1]``);
+    ``n_clipped`` clipped particle-steps; ``hit_step`` first step whose positions hit the
+    target (−1: none); ``t`` the time reached; ``dt``.
+    """
+
+    x: np.ndarray
+    best: np.ndarray
+    best_x: np.ndarray
+    n_f_evals: int
+    n_grad_evals: int
+    n_clipped: int
+    hit_step: int
+    t: float
+    dt: float
+
+    @property
+    def hit_time(self) -> float:
+        """Time of the first hit (NaN if none)."""
+        return self.hit_step * self.dt if self.hit_step >= 0 else math.nan
+
+
+def run_chunks(
+    state: SwarmState,
+    params: SwarmParams,
+    method: str,
+    rng: np.random.Generator,
+    n_steps: int,
+    stride: int = 1,
+    progress: ProgressFn | None = None,
+) -> SwarmRun:
+    """Run ``state`` for ``n_steps`` steps of ``method`` under the bundle ``params``, in chunks
+    of :data:`CHUNK_STEPS` drawn from ``rng``; record every ``stride``-th frame and the
+    best-so-far f; evaluate the final positions once more. The body of :func:`simulate`."""
+    report = throttled_progress(progress)
+    n, d = state.x.shape
+    frames = np.empty((n_steps // stride + 1, n, d))
+    frames[0] = state.x
+    best = np.empty(n_steps + 1)
+    done = 0
+    while done < n_steps:
+        chunk = min(CHUNK_STEPS, n_steps - done)
+        noise = draw_noise(rng, method, chunk, n, d)
+        k = advance(state, params, method, noise, best[done : done + chunk], frames[1:], stride)
+        done += k
+        if k < chunk:  # stopped at the hit: hold the state for the rest of the record
+            best[done:] = state.best
+            frames[state.steps // stride + 1 :] = state.x
+            break
+        if not report(done / max(n_steps, 1)):
+            raise Cancelled(partial=frames[: done // stride + 1], steps_done=done)
+    f_end = (
+        objective_value(params.objective, state.x, tilt=params.fpar[0])
+        if np.all(np.isfinite(state.x))
+        else np.full(n, np.nan)
+    )
+    state.counters[0] += n
+    i_best = int(np.nanargmin(f_end)) if np.any(np.isfinite(f_end)) else 0
+    if f_end[i_best] < state.best:
+        state.record[1] = f_end[i_best]
+        state.best_x[:] = state.x[i_best]
+    if done == n_steps:
+        best[n_steps] = state.best
+        if state.hit_step < 0 and params.fpar[15] > 0:
+            inside = np.all(np.abs(state.x - params.target) <= params.fpar[15], axis=1)
+            if np.any(inside):
+                state.counters[3] = n_steps
+    report(1.0, True)
+    return SwarmRun(
+        x=frames,
+        best=best,
+        best_x=state.best_x.copy(),
+        n_f_evals=state.n_f_evals,
+        n_grad_evals=state.n_grad_evals,
+        n_clipped=state.n_clipped,
+        hit_step=state.hit_step,
+        t=state.t,
+        dt=params.dt,
+    )
+
+
+def simulate(
+    objective: str,
+    x0: np.ndarray,
+    *,
+    method: str,
+    n_steps: int,
+    dt: float,
+    rng: np.random.Generator | int,
+    beta_schedule: str = "constant",
+    beta0: float = 20.0,
+    beta_rate: float = 0.2,
+    beta_max: float = 1000.0,
+    sigma_schedule: str = "constant",
+    sigma0: float = 0.25,
+    kappa_mode: str = "N",
+    boundary: str = "reflect",
+    stride: int = 1,
+    progress: ProgressFn | None = None,
+    **method_params: Any,
+) -> SwarmRun:
+    r"""Run one realization of ``method`` on ``objective`` from ``x0`` (spec §2–§3).
+
+    Softmin [paper: the stochastic gradient flow of a soft-min energy; discretization
+    derived]:
+
+    .. math::
+
+        X_i \leftarrow X_i - h\kappa c_i\nabla f(X_i) + \sigma(t)\sqrt h\,\xi_i,\qquad
+        c_i = w_i\bigl(1-\beta(t)(f(X_i)-J_\beta)\bigr),
+
+    (drift rescaled to norm ≤ ``step_clip`` if set), then the walls. Langevin: the same with
+    :math:`\kappa c_i = 1`. CBO [literature]: :math:`X_i \leftarrow X_i - \lambda h(X_i-m_\alpha)
+    + \sigma_c\sqrt h|X_i-m_\alpha|\xi_i`, :math:`m_\alpha=\sum_i w_i X_i`, α = β(t). PSO
+    [literature]: gbest with inertia w, coefficients c₁, c₂ (one iteration per step).
+
+    Parameters
+    ----------
+    objective : str
+        One of :data:`OBJECTIVES`.
+    x0 : ndarray, shape (N, d)
+        Start (not modified), d ≤ 50.
+    method : {"softmin", "langevin", "cbo", "pso"}
+        The dynamics.
+    n_steps : int
+        Steps.
+    dt : float
+        Step size h.
+    rng : numpy.random.Generator or int
+        The only randomness. Same seed: softmin, Langevin and CBO read the same ξ.
+    beta_schedule, beta0, beta_rate, beta_max, sigma_schedule, sigma0, kappa_mode, boundary
+        Spec §2 table (see :func:`make_params`).
+    stride : int
+        Keep every ``stride``-th position frame.
+    progress : callable, optional
+        ``progress(fraction) -> bool``; False raises :class:`Cancelled`.
+    **method_params
+        ``tilt``, ``box``, ``energy_form``, ``step_clip``, ``cbo_lambda``, ``cbo_sigma``,
+        ``cbo_noise``, ``pso_w``, ``pso_c1``, ``pso_c2``, ``hit_target``, ``hit_radius``,
+        ``stop_at_hit`` (see :func:`make_params`).
+
+    Returns
+    -------
+    SwarmRun
+        Frames ``x`` (n_steps // stride + 1, N, d), ``best`` (n_steps + 1,), counters and the
+        first hit.
+    """
+    choice("method", method, METHODS)
+    x = check_points(x0, MAX_DIM)
+    steps = integer("n_steps", n_steps, 0, 10**9)
+    stride_ = integer("stride", stride, 1)
+    gen = resolve_rng(rng)
+    n, d = x.shape
+    params = make_params(
+        objective,
+        d,
+        n,
+        dt=dt,
+        beta_schedule=beta_schedule,
+        beta0=beta0,
+        beta_rate=beta_rate,
+        beta_max=beta_max,
+        sigma_schedule=sigma_schedule,
+        sigma0=sigma0,
+        kappa_mode=kappa_mode,
+        boundary=boundary,
+        **method_params,
+    )
+    return run_chunks(SwarmState(x), params, method, gen, steps, stride_, progress)

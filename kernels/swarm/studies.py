@@ -20,17 +20,10 @@ import numpy as np
 
 from kernels.common.progress import Cancelled, ProgressFn, throttled_progress
 from kernels.common.validation import choice, integer, real
-from kernels.swarm import (
-    CHUNK_STEPS,
-    METHODS,
-    SwarmState,
-    advance,
-    default_target,
-    draw_noise,
-    initial_cloud,
-    make_params,
-)
+from kernels.swarm.driver import CHUNK_STEPS, SwarmState, advance, draw_noise
 from kernels.swarm.objectives import OBJECTIVES, objective_id, values_grads
+from kernels.swarm.params import METHODS, make_params
+from kernels.swarm.starts import default_target, initial_cloud
 
 __all__ = [
     "AnnealingStudy",

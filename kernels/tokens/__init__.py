@@ -17,14 +17,18 @@ This module is the public API of the token model: :func:`simulate`, :func:`simul
 :func:`advance_with_normals`, :func:`draw_fixed_weights`, :func:`noise_block_size`. It also
 re-exports, for the app and the tests, the rest of the token stack:
 
-* :mod:`kernels.tokens.core`: the jitted layer (attention, MLP, Norm) and its noise layout;
-* :mod:`kernels.tokens.driver`: chunked noise and progress around the jitted core;
+* :mod:`kernels.tokens.params`: the layer's parameter bundle and its noise layout;
+* :mod:`kernels.tokens.core`, :mod:`kernels.tokens.mlp`: the jitted layer (attention, MLP, Norm);
+* :mod:`kernels.tokens.driver`: validation, chunked noise and progress around the jitted core;
 * :mod:`kernels.tokens.initial`: :func:`initial_tokens`;
-* :mod:`kernels.tokens.diagnostics`: :func:`diameter`, :func:`energy`, :func:`fit_log_slope`, …;
+* :mod:`kernels.tokens.diagnostics`, :mod:`kernels.tokens.clusters`: :func:`diameter`,
+  :func:`energy`, :func:`fit_log_slope`, :func:`cluster_count`, …;
 * :mod:`kernels.tokens.studies`: :func:`benettin_lyapunov`, :func:`strong_error_study`,
   :func:`statistic_variance_study`;
 * :mod:`kernels.tokens.theory`, :mod:`kernels.common.dual_kernel`: :func:`lyapunov_exponent`,
-  :func:`activation_moments`;
+  :func:`activation_moments` (the other closed forms live in :mod:`kernels.tokens.theory`,
+  :mod:`kernels.tokens.deterministic`, :mod:`kernels.tokens.two_point_sde` and
+  :mod:`kernels.tokens.special`);
 * :mod:`kernels.common.normals`: :func:`standard_normals`; :mod:`kernels.common.progress`:
   :class:`Cancelled`.
 
@@ -56,37 +60,29 @@ first, then the layers)::
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
 from kernels.common.activations import ACTIVATIONS
 from kernels.common.dual_kernel import activation_moments
 from kernels.common.normals import standard_normals
-from kernels.common.progress import Cancelled, ProgressFn, throttled_progress
-from kernels.common.validation import choice, integer, resolve_rng
-from kernels.tokens.core import (
-    ATTN_KINDS,
-    NOISE_SHARINGS,
-    block_size,
-    layer_params,
-    noise_block_size,
-)
+from kernels.common.progress import Cancelled, ProgressFn
+from kernels.tokens.clusters import cluster_count, cluster_stats, synchronized_pair_fraction
 from kernels.tokens.diagnostics import (
     ENERGY_KINDS,
     SlopeFit,
-    cluster_count,
-    cluster_stats,
     diameter,
     energy,
     fit_log_slope,
     gram,
+    kuramoto_order_parameter,
     mean_vector_norm,
     similarity_histogram,
-    synchronized_pair_fraction,
 )
-from kernels.tokens.driver import advance_with_noise, check_tokens, fixed_arrays, run
+from kernels.tokens.driver import FixedWeights, advance_normals, draw_fixed_weights, simulate_frames
 from kernels.tokens.initial import INITS, initial_tokens
+from kernels.tokens.params import ATTN_KINDS, layer_params, noise_block_size
 from kernels.tokens.studies import (
     BenettinResult,
     StrongErrorStudy,
@@ -121,6 +117,7 @@ __all__ = [
     "fit_log_slope",
     "gram",
     "initial_tokens",
+    "kuramoto_order_parameter",
     "lyapunov_exponent",
     "mean_vector_norm",
     "noise_block_size",
@@ -139,54 +136,6 @@ PAPER = (
     "Agazzi, Bruno, Mosig García, Saviozzi, Romito, Stochastic scaling limits and "
     "synchronization by noise in deep transformer models, arXiv:2604.26898"
 )
-
-
-class FixedWeights(NamedTuple):
-    """Hidden weights drawn once per run (``hidden_weights="fixed"``, spec §3).
-
-    ``B``: shape ``(S, m, d)``; ``b``: shape ``(S, m)``; ``S = 1`` for common noise, ``S = N``
-    (one set per token) for independent noise. For :func:`simulate_ensemble` a leading
-    realization axis ``(R, S, m, d)``, ``(R, S, m)`` gives each realization its own weights.
-    """
-
-    B: np.ndarray
-    b: np.ndarray
-
-
-def draw_fixed_weights(
-    n_tokens: int,
-    dim: int,
-    width: int,
-    rng: np.random.Generator | int,
-    noise_sharing: str = "common",
-) -> FixedWeights:
-    """Draw the hidden weights of ``hidden_weights="fixed"`` once (spec §3).
-
-    Parameters
-    ----------
-    n_tokens, dim, width : int
-        :math:`N`, :math:`d`, :math:`m`.
-    rng : numpy.random.Generator or int
-        Source of randomness (B is drawn first, then b, with ``rng.standard_normal``).
-    noise_sharing : {"common", "independent"}
-        One set shared by all tokens (``S = 1``) or one per token (``S = N``).
-
-    Returns
-    -------
-    FixedWeights
-        ``B`` of shape ``(S, m, d)`` and ``b`` of shape ``(S, m)``, i.i.d. N(0, 1).
-
-    Notes
-    -----
-    With B, b fixed and A fresh the noise field is :math:`W = M_t s(\\sigma_w Bx+\\sigma_b b)/
-    \\sqrt m` with :math:`M` a :math:`d\\times m` Brownian matrix [derived].
-    """
-    n = integer("n_tokens", n_tokens, 1)
-    d = integer("dim", dim, 1)
-    m = integer("width", width, 1, 1 << 16)
-    s = n if choice("noise_sharing", noise_sharing, NOISE_SHARINGS) == "independent" else 1
-    gen = resolve_rng(rng)
-    return FixedWeights(B=gen.standard_normal((s, m, d)), b=gen.standard_normal((s, m)))
 
 
 def simulate_ensemble(
@@ -290,18 +239,9 @@ def simulate_ensemble(
         splitting=splitting,
         manifold=manifold,
     )
-    x = check_tokens("x0s", x0s, 3, p.sphere)
-    steps = integer("n_steps", n_steps, 0)
-    stride_ = integer("stride", stride, 1)
-    gen = resolve_rng(rng)
-    report = throttled_progress(progress)
-    r, n, d = x.shape
-    fixed = fixed_arrays(p, fixed_weights, r, n, d, gen)
-    frames = np.empty((steps // stride_ + 1, r, n, d))
-    frames[0] = x
-    xs = np.swapaxes(x, 1, 2).copy()  # a copy: the caller's array is never modified
-    run(xs, p, steps, gen, frames, report, stride=stride_, fixed=fixed)
-    return frames
+    return simulate_frames(
+        x0s, p, n_steps, rng, stride=stride, fixed_weights=fixed_weights, progress=progress
+    )
 
 
 def simulate(
@@ -328,14 +268,24 @@ def simulate(
 ) -> np.ndarray:
     r"""Token trajectory of one realization of the discrete transformer (spec §2).
 
-    Parameters are those of :func:`simulate_ensemble`, with ``x0`` of shape ``(N, d)`` and
-    ``fixed_weights`` from :func:`draw_fixed_weights` (B (S, m, d), b (S, m)).
+    :func:`simulate_ensemble` with ``R = 1``:
 
     .. math::
 
         x_i^{k+1} = \frac{z_i}{|z_i|},\quad
         z_i = y_i + \sigma_n\sqrt{h/m}\,A_k s(\sigma_w B_k y_i + \sigma_b b_k),\quad
         y_i = x_i + h\alpha\sum_j w_{ij}x_j
+
+    Parameters
+    ----------
+    x0 : ndarray, shape (N, d)
+        Initial tokens (unit vectors for ``manifold="sphere"``).
+    n_steps, dt, sigma_noise, activation, width, attn_kind, attn_strength, beta, rng
+        As in :func:`simulate_ensemble`.
+    sigma_w, sigma_b, noise_sharing, hidden_weights, stride, splitting, manifold, progress
+        As in :func:`simulate_ensemble`.
+    fixed_weights : FixedWeights, optional
+        From :func:`draw_fixed_weights`: B (S, m, d), b (S, m).
 
     Returns
     -------
@@ -356,9 +306,7 @@ def simulate(
             "fixed_weights.B must have shape (S, m, d) for simulate; "
             f"got {np.shape(fixed_weights[0])}"
         )
-    out = simulate_ensemble(
-        x[None],
-        n_steps=n_steps,
+    p = layer_params(
         dt=dt,
         sigma_noise=sigma_noise,
         activation=activation,
@@ -366,18 +314,17 @@ def simulate(
         attn_kind=attn_kind,
         attn_strength=attn_strength,
         beta=beta,
-        rng=rng,
         sigma_w=sigma_w,
         sigma_b=sigma_b,
         noise_sharing=noise_sharing,
         hidden_weights=hidden_weights,
-        stride=stride,
         splitting=splitting,
         manifold=manifold,
-        fixed_weights=fixed_weights,
-        progress=progress,
     )
-    return out[:, 0]
+    frames = simulate_frames(
+        x[None], p, n_steps, rng, stride=stride, fixed_weights=fixed_weights, progress=progress
+    )
+    return frames[:, 0]
 
 
 def advance_with_normals(
@@ -400,6 +347,13 @@ def advance_with_normals(
     fixed_weights: FixedWeights | None = None,
 ) -> np.ndarray:
     r"""Advance R realizations through pre-drawn normals; the core behind every simulation.
+
+    Layer k applies the map of :func:`simulate_ensemble` with the weights read from
+    ``normals[k, r]``:
+
+    .. math::
+        x_i^{k+1} = \frac{z_i}{|z_i|},\quad
+        z_i = y_i + \sigma_n\sqrt{h/m}\,A_k s(\sigma_w B_k y_i + \sigma_b b_k)
 
     Parameters
     ----------
@@ -438,30 +392,27 @@ def advance_with_normals(
         splitting=splitting,
         manifold=manifold,
     )
-    x = check_tokens("x0s", x0s, 3, p.sphere)
-    r, n, d = x.shape
-    q = block_size(p, n, d)
-    nz = np.asarray(normals, dtype=np.float64)
-    if nz.ndim != 3 or nz.shape[1:] != (r, q):
-        raise ValueError(
-            f"normals must have shape (L, {r}, {q}) = (layers, realizations, noise_block_size); "
-            f"got {nz.shape}"
-        )
-    fixed = fixed_arrays(p, fixed_weights, r, n, d)  # no rng: fixed weights must be given
-    xs = np.swapaxes(x, 1, 2).copy()  # a copy: the caller's array is never modified
-    frames = np.empty((2, r, n, d))
-    frames[-1] = x
-    if nz.shape[0] > 0:
-        advance_with_noise(xs, np.ascontiguousarray(nz), p, fixed, frames)
-    return frames[-1]
+    return advance_normals(x0s, normals, p, fixed_weights)
 
 
 def warmup() -> None:
-    """Compile (or load from the numba cache) everything the token tab runs, on tiny inputs.
+    """Run the public API end to end on tiny inputs (compiling or cache-loading what it calls).
 
     Both layer paths through :func:`simulate`, an ensemble, the diagnostics and the three
-    studies: the jitted cores of :mod:`kernels.common.normals`, :mod:`kernels.tokens.core` and
-    :mod:`kernels.tokens.diagnostics` with the argument types the app uses.
+    studies, with the argument types the app uses. The submodules' own ``warmup()`` run before
+    this one (:func:`kernels.warm_modules`).
+
+    Parameters
+    ----------
+    None
+
+    Returns
+    -------
+    None
+
+    Notes
+    -----
+    No equation: a warm-up computes nothing anyone reads. Provenance: not applicable.
     """
     gen = np.random.default_rng(0)
     x0 = initial_tokens("uniform", 3, 3, gen)

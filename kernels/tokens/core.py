@@ -12,9 +12,9 @@ Romito, arXiv:2604.26898 [paper]; discrete model [literature], choices here [der
     z_i &= y_i + \sigma_n\sqrt{h/m}\, A_k\, s(\sigma_w B_k y_i + \sigma_b b_k) \\
     x_i^{k+1} &= z_i/|z_i|
 
-This module owns the layer's parameters (:class:`LayerParams`, validated by
-:func:`layer_params`), the layout of its noise (:func:`noise_block_size`) and the jitted cores,
-up to :func:`advance_core`, which advances a block of realizations through many layers. The
+This module holds the jitted layer: attention, normalization (the MLP sub-step is
+:mod:`kernels.tokens.mlp`) and :func:`advance_core`, which advances a block of realizations
+through many layers. Its parameters are one :class:`kernels.tokens.params.LayerParams`; the
 drivers in :mod:`kernels.tokens.driver` feed it chunks of normals; the public API is
 :mod:`kernels.tokens`.
 
@@ -36,151 +36,16 @@ drivers in :mod:`kernels.tokens.driver` feed it chunks of normals; the public AP
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
 
 import numpy as np
 from numba import njit
 
-from kernels.common.activations import LEAKY_SLOPE, activate, activation_id
 from kernels.common.normals import FASTMATH_CONTRACT as _FM
 from kernels.common.normals import fast_exp
-from kernels.common.validation import choice, integer, real
+from kernels.tokens.mlp import MLP_TILE, mlp_substep
+from kernels.tokens.params import LayerParams, block_size, source_block_size
 
-__all__ = [
-    "ATTN_CODE",
-    "ATTN_KINDS",
-    "HIDDEN_WEIGHTS",
-    "MANIFOLDS",
-    "NOISE_SHARINGS",
-    "SPLITTINGS",
-    "LayerParams",
-    "advance_core",
-    "block_size",
-    "layer_params",
-    "noise_block_size",
-    "source_block_size",
-    "warmup",
-]
-
-#: Attention kinds: self-attention, unnormalized self-attention, none.
-ATTN_KINDS: tuple[str, ...] = ("sa", "usa", "off")
-#: Integer code of each attention kind inside the jitted cores.
-ATTN_CODE = {"off": 0, "sa": 1, "usa": 2}
-#: MLP weights shared by all tokens (common noise) or drawn per token (independent noise).
-NOISE_SHARINGS: tuple[str, ...] = ("common", "independent")
-#: Hidden weights B, b drawn fresh every layer, or fixed per run (A stays fresh).
-HIDDEN_WEIGHTS: tuple[str, ...] = ("fresh", "fixed")
-#: Attention then MLP then Norm, or MLP(h/2)·Norm, attention(h)·Norm, MLP(h/2)·Norm.
-SPLITTINGS: tuple[str, ...] = ("lie_trotter", "strang")
-#: With or without the Norm step.
-MANIFOLDS: tuple[str, ...] = ("sphere", "euclidean")
-#: Tokens per tile of the generic MLP loop (the tile's pre-activations stay in L1).
-_MLP_TILE = 64
-
-
-class LayerParams(NamedTuple):
-    """Validated scalars of one layer, passed as one argument to the jitted cores.
-
-    ``aid``: activation id; ``h``: step; ``sn``, ``sw``, ``sb``: :math:`\\sigma_n, \\sigma_w,
-    \\sigma_b`; ``attn``: :data:`ATTN_CODE`; ``alpha``, ``beta``: attention strength and inverse
-    temperature; ``independent``, ``fixed``, ``strang``, ``sphere``: the switches; ``m``: width.
-    """
-
-    aid: int
-    h: float
-    sn: float
-    sw: float
-    sb: float
-    attn: int
-    alpha: float
-    beta: float
-    independent: bool
-    fixed: bool
-    strang: bool
-    sphere: bool
-    m: int
-
-
-def layer_params(
-    *,
-    dt: object,
-    sigma_noise: object,
-    activation: object,
-    width: object,
-    attn_kind: object,
-    attn_strength: object,
-    beta: object,
-    sigma_w: object,
-    sigma_b: object,
-    noise_sharing: object = "common",
-    hidden_weights: object = "fresh",
-    splitting: object = "lie_trotter",
-    manifold: object = "sphere",
-) -> LayerParams:
-    """Validate the model parameters of :func:`kernels.tokens.simulate` (``ValueError`` naming the
-    parameter and its allowed range) and pack them for the cores."""
-    return LayerParams(
-        aid=activation_id(activation),
-        h=real("dt", dt, 0.0, 10.0, lo_open=True),
-        sn=real("sigma_noise", sigma_noise, 0.0, 1e3),
-        sw=real("sigma_w", sigma_w, 0.0, 1e3),
-        sb=real("sigma_b", sigma_b, 0.0, 1e3),
-        attn=ATTN_CODE[choice("attn_kind", attn_kind, ATTN_KINDS)],
-        alpha=real("attn_strength", attn_strength, -1e3, 1e3),
-        beta=real("beta", beta, 0.0, 100.0),
-        independent=choice("noise_sharing", noise_sharing, NOISE_SHARINGS) == "independent",
-        fixed=choice("hidden_weights", hidden_weights, HIDDEN_WEIGHTS) == "fixed",
-        strang=choice("splitting", splitting, SPLITTINGS) == "strang",
-        sphere=choice("manifold", manifold, MANIFOLDS) == "sphere",
-        m=integer("width", width, 1, 1 << 16),
-    )
-
-
-# ---------------------------------------------------------------------------------------------
-# Noise layout
-# ---------------------------------------------------------------------------------------------
-
-
-@njit(cache=True, nogil=True)
-def source_block_size(d: int, m: int, fixed: bool) -> int:
-    """Normals of one noise source and MLP sub-step: B, b, A (``m(2d+1)``) or A only (``md``)."""
-    return m * d if fixed else m * (2 * d + 1)
-
-
-def _padded_block_size(
-    n: int, d: int, m: int, independent: bool, fixed: bool, strang: bool, noisy: bool
-) -> int:
-    if not noisy:
-        return 0
-    q = (2 if strang else 1) * (n if independent else 1) * source_block_size(d, m, fixed)
-    return q + (q & 1)
-
-
-def noise_block_size(
-    n_tokens: int,
-    dim: int,
-    width: int,
-    *,
-    noise_sharing: str = "common",
-    hidden_weights: str = "fresh",
-    splitting: str = "lie_trotter",
-    sigma_noise: float = 1.0,
-) -> int:
-    """Normals drawn per layer and realization: ``halves * S * P``, rounded up to even.
-
-    ``P = m(2d+1)`` (fresh) or ``m d`` (fixed), ``S = 1`` (common) or ``N`` (independent),
-    ``halves = 2`` for Strang; 0 when ``sigma_noise == 0``.
-    """
-    independent = choice("noise_sharing", noise_sharing, NOISE_SHARINGS) == "independent"
-    fixed = choice("hidden_weights", hidden_weights, HIDDEN_WEIGHTS) == "fixed"
-    strang = choice("splitting", splitting, SPLITTINGS) == "strang"
-    return _padded_block_size(n_tokens, dim, width, independent, fixed, strang, sigma_noise != 0.0)
-
-
-def block_size(p: LayerParams, n: int, d: int) -> int:
-    """:func:`noise_block_size` of validated parameters for N tokens in dimension d."""
-    return _padded_block_size(n, d, p.m, p.independent, p.fixed, p.strang, p.sn != 0.0)
-
+__all__ = ["advance_core", "warmup"]
 
 # ---------------------------------------------------------------------------------------------
 # One layer: attention, MLP, normalization (state of one realization stored as (d, N))
@@ -313,219 +178,6 @@ def _attention(x, y, ha, beta, attn, sphere, g, e, zs, num, shift):
 
 
 @njit(cache=True, nogil=True, fastmath=_FM, error_model="numpy")
-def _activate_inplace(aid, u, n):
-    """u[:n] = s(u[:n]); the cheap kinked activations are inlined so the loop vectorizes."""
-    if aid == 0:
-        return
-    if aid == 1:
-        for j in range(n):
-            v = u[j]
-            u[j] = v if v > 0.0 else 0.0
-    elif aid == 2:
-        for j in range(n):
-            v = u[j]
-            u[j] = v if v > 0.0 else LEAKY_SLOPE * v
-    else:
-        for j in range(n):
-            u[j] = activate(aid, u[j])
-
-
-@njit(cache=True, nogil=True, fastmath=_FM, error_model="numpy")
-def _mlp_shared_pwl(y, z, bmat, bvec, amat, c, sw, sb, aid):
-    """Fused z += c A s(σ_w B y + σ_b b) for d in {2, 3} and piecewise-linear s (linear, relu,
-    leaky ReLU): s(v) = max(v, 0) + lo min(v, 0) reproduces ``activate`` exactly."""
-    d, n = y.shape
-    m = bvec.size
-    lo = 1.0 if aid == 0 else (LEAKY_SLOPE if aid == 2 else 0.0)
-    y0 = y[0]
-    y1 = y[1]
-    z0 = z[0]
-    z1 = z[1]
-    if d == 3:
-        y2 = y[2]
-        z2 = z[2]
-        for l in range(m):
-            bl = sb * bvec[l]
-            b0 = sw * bmat[3 * l]
-            b1 = sw * bmat[3 * l + 1]
-            b2 = sw * bmat[3 * l + 2]
-            a0 = c * amat[l]
-            a1 = c * amat[m + l]
-            a2 = c * amat[2 * m + l]
-            for j in range(n):
-                v = bl + b0 * y0[j] + b1 * y1[j] + b2 * y2[j]
-                s = max(v, 0.0) + lo * min(v, 0.0)
-                z0[j] += a0 * s
-                z1[j] += a1 * s
-                z2[j] += a2 * s
-    else:
-        for l in range(m):
-            bl = sb * bvec[l]
-            b0 = sw * bmat[2 * l]
-            b1 = sw * bmat[2 * l + 1]
-            a0 = c * amat[l]
-            a1 = c * amat[m + l]
-            for j in range(n):
-                v = bl + b0 * y0[j] + b1 * y1[j]
-                s = max(v, 0.0) + lo * min(v, 0.0)
-                z0[j] += a0 * s
-                z1[j] += a1 * s
-
-
-@njit(cache=True, nogil=True, fastmath=_FM, error_model="numpy")
-def _mlp_shared(y, z, bmat, bvec, amat, c, sw, sb, aid, ubuf):
-    """z = y + c A s(σ_w B y + σ_b b) for all tokens sharing (A, B, b); y, z: (d, N).
-
-    ``bmat``: B flat (m*d, row-major (l, k)); ``bvec``: (m,); ``amat``: A flat (d*m, row-major
-    (k, l)); ``ubuf``: flat scratch of size m*T for a tile of T = ubuf.size // m tokens.
-    """
-    d, n = y.shape
-    m = bvec.size
-    tile = ubuf.size // m
-    for k in range(d):
-        yk = y[k]
-        zk = z[k]
-        for j in range(n):
-            zk[j] = yk[j]
-    if aid <= 2 and (d == 2 or d == 3):
-        _mlp_shared_pwl(y, z, bmat, bvec, amat, c, sw, sb, aid)
-        return
-    for j0 in range(0, n, tile):
-        j1 = min(n, j0 + tile)
-        nt = j1 - j0
-        # pre-activations of the tile, row l = hidden unit l (slices keep the indices provably
-        # in range so the token loops vectorize); then one activation pass over the tile
-        for l in range(m):
-            ul = ubuf[l * nt : (l + 1) * nt]
-            bl = sb * bvec[l]
-            if d == 3:
-                b0 = sw * bmat[3 * l]
-                b1 = sw * bmat[3 * l + 1]
-                b2 = sw * bmat[3 * l + 2]
-                y0 = y[0, j0:j1]
-                y1 = y[1, j0:j1]
-                y2 = y[2, j0:j1]
-                for j in range(nt):
-                    ul[j] = bl + b0 * y0[j] + b1 * y1[j] + b2 * y2[j]
-            elif d == 2:
-                b0 = sw * bmat[2 * l]
-                b1 = sw * bmat[2 * l + 1]
-                y0 = y[0, j0:j1]
-                y1 = y[1, j0:j1]
-                for j in range(nt):
-                    ul[j] = bl + b0 * y0[j] + b1 * y1[j]
-            else:
-                for j in range(nt):
-                    ul[j] = bl
-                # four coordinates per pass: one load/store of u per four FMAs
-                k4 = d - d % 4
-                for k in range(0, k4, 4):
-                    b0 = sw * bmat[l * d + k]
-                    b1 = sw * bmat[l * d + k + 1]
-                    b2 = sw * bmat[l * d + k + 2]
-                    b3 = sw * bmat[l * d + k + 3]
-                    y0 = y[k, j0:j1]
-                    y1 = y[k + 1, j0:j1]
-                    y2 = y[k + 2, j0:j1]
-                    y3 = y[k + 3, j0:j1]
-                    for j in range(nt):
-                        ul[j] += b0 * y0[j] + b1 * y1[j] + b2 * y2[j] + b3 * y3[j]
-                for k in range(k4, d):
-                    bk = sw * bmat[l * d + k]
-                    yk = y[k, j0:j1]
-                    for j in range(nt):
-                        ul[j] += bk * yk[j]
-        _activate_inplace(aid, ubuf, m * nt)
-        # accumulate A s into z
-        if d == 3:
-            z0 = z[0, j0:j1]
-            z1 = z[1, j0:j1]
-            z2 = z[2, j0:j1]
-            for l in range(m):
-                ul = ubuf[l * nt : (l + 1) * nt]
-                a0 = c * amat[l]
-                a1 = c * amat[m + l]
-                a2 = c * amat[2 * m + l]
-                for j in range(nt):
-                    s = ul[j]
-                    z0[j] += a0 * s
-                    z1[j] += a1 * s
-                    z2[j] += a2 * s
-        elif d == 2:
-            z0 = z[0, j0:j1]
-            z1 = z[1, j0:j1]
-            for l in range(m):
-                ul = ubuf[l * nt : (l + 1) * nt]
-                a0 = c * amat[l]
-                a1 = c * amat[m + l]
-                for j in range(nt):
-                    s = ul[j]
-                    z0[j] += a0 * s
-                    z1[j] += a1 * s
-        else:
-            # four hidden units per pass: one load/store of z per four FMAs
-            m4 = m - m % 4
-            for k in range(d):
-                zk = z[k, j0:j1]
-                for l in range(0, m4, 4):
-                    a0 = c * amat[k * m + l]
-                    a1 = c * amat[k * m + l + 1]
-                    a2 = c * amat[k * m + l + 2]
-                    a3 = c * amat[k * m + l + 3]
-                    u0 = ubuf[l * nt : (l + 1) * nt]
-                    u1 = ubuf[(l + 1) * nt : (l + 2) * nt]
-                    u2 = ubuf[(l + 2) * nt : (l + 3) * nt]
-                    u3 = ubuf[(l + 3) * nt : (l + 4) * nt]
-                    for j in range(nt):
-                        zk[j] += a0 * u0[j] + a1 * u1[j] + a2 * u2[j] + a3 * u3[j]
-                for l in range(m4, m):
-                    ak = c * amat[k * m + l]
-                    ul = ubuf[l * nt : (l + 1) * nt]
-                    for j in range(nt):
-                        zk[j] += ak * ul[j]
-
-
-@njit(cache=True, nogil=True, fastmath=_FM, error_model="numpy")
-def _mlp_one_token(y, z, j, bmat, bvec, amat, c, sw, sb, aid, u):
-    """Token j only, with its own weights (independent noise); u: scratch (m,)."""
-    d = y.shape[0]
-    m = bvec.size
-    for l in range(m):
-        acc = sb * bvec[l]
-        for k in range(d):
-            acc += sw * bmat[l * d + k] * y[k, j]
-        u[l] = acc
-    _activate_inplace(aid, u, m)
-    for k in range(d):
-        acc = 0.0
-        for l in range(m):
-            acc += amat[k * m + l] * u[l]
-        z[k, j] = y[k, j] + c * acc
-
-
-@njit(cache=True, nogil=True, fastmath=_FM, error_model="numpy")
-def _mlp(y, z, w, off, bfix, bvfix, hsub, p, ubuf):
-    """One MLP sub-step of size ``hsub`` reading normals w[off:], y -> z (p: LayerParams)."""
-    d, n = y.shape
-    m = p.m
-    md = m * d
-    c = p.sn * math.sqrt(hsub / m)
-    p1 = source_block_size(d, m, p.fixed)
-    for s in range(n if p.independent else 1):
-        base = off + s * p1
-        if p.fixed:
-            bmat, bvec, amat = bfix[s], bvfix[s], w[base : base + md]
-        else:
-            bmat = w[base : base + md]
-            bvec = w[base + md : base + md + m]
-            amat = w[base + md + m : base + p1]
-        if p.independent:
-            _mlp_one_token(y, z, s, bmat, bvec, amat, c, p.sw, p.sb, p.aid, ubuf[:m])
-        else:
-            _mlp_shared(y, z, bmat, bvec, amat, c, p.sw, p.sb, p.aid, ubuf)
-
-
-@njit(cache=True, nogil=True, fastmath=_FM, error_model="numpy")
 def _normalize(x, nrm):
     """x[:, j] /= |x[:, j]| for every token; nrm: scratch (N,)."""
     d, n = x.shape
@@ -564,7 +216,7 @@ def _layer(x, w, bfix, bvfix, p, buf, ubuf, g, e, zs, num, shift):
         else:
             _copy(x, buf)
         if use_mlp:
-            _mlp(buf, x, w, 0, bfix, bvfix, p.h, p, ubuf)
+            mlp_substep(buf, x, w, 0, bfix, bvfix, p.h, p, ubuf)
         else:
             _copy(buf, x)
         if p.sphere:
@@ -575,7 +227,7 @@ def _layer(x, w, bfix, bvfix, p, buf, ubuf, g, e, zs, num, shift):
     half = 0.5 * p.h
     p_half = source_block_size(d, p.m, p.fixed) * (n if p.independent else 1)
     if use_mlp:
-        _mlp(x, buf, w, 0, bfix, bvfix, half, p, ubuf)
+        mlp_substep(x, buf, w, 0, bfix, bvfix, half, p, ubuf)
         if p.sphere:
             _normalize(buf, g)
     else:
@@ -587,7 +239,7 @@ def _layer(x, w, bfix, bvfix, p, buf, ubuf, g, e, zs, num, shift):
     else:
         _copy(buf, x)
     if use_mlp:
-        _mlp(x, buf, w, p_half, bfix, bvfix, half, p, ubuf)
+        mlp_substep(x, buf, w, p_half, bfix, bvfix, half, p, ubuf)
         if p.sphere:
             _normalize(buf, g)
         _copy(buf, x)
@@ -625,7 +277,7 @@ def advance_core(
     """
     _, d, n = xs.shape
     buf = np.empty((d, n))
-    ubuf = np.empty(p.m * min(n, _MLP_TILE))
+    ubuf = np.empty(p.m * min(n, MLP_TILE))
     g = np.empty(n)
     e = np.empty(n)
     zs = np.empty(n)

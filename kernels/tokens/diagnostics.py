@@ -1,17 +1,18 @@
-r"""Diagnostics of token configurations: distances, clusters, similarities, energies, rates.
+r"""Diagnostics of token configurations: distances, similarities, energies, rates.
 
 Every function takes tokens of shape ``(..., N, d)`` (one configuration, a trajectory of frames
 or an ensemble) and reduces over the last two axes, vectorized over the leading ones. They are
 the measured side of spec ``models/tokens.md`` §3–§6 (Agazzi, Bruno, Mosig García, Saviozzi,
 Romito, arXiv:2604.26898): the diameter :math:`\max_{i<j}|x_i-x_j|`, the mean vector
-:math:`|\bar x|`, cluster counts and the fraction of synchronized pairs (GLPR,
-arXiv:2312.10794), histograms of :math:`\langle x_i,x_j\rangle`, the interaction energies (a)–(c)
-of §3, and :func:`fit_log_slope`, the measured exponential rate to compare with
-:func:`kernels.tokens.theory.lyapunov_exponent`.
+:math:`|\bar x|`, histograms of :math:`\langle x_i,x_j\rangle`, the interaction energies
+(a)–(c) of §3, :func:`fit_log_slope`, the measured exponential rate to compare with
+:func:`kernels.tokens.theory.lyapunov_exponent`, and :func:`kuramoto_order_parameter`, the
+stationary synchronization of the circle (§6.8) that the measured :math:`|\bar x|` approaches.
 
 Pairwise quantities are computed from differences :math:`x_i-x_j`, not from
 :math:`1-\langle x_i,x_j\rangle`, so distances and energies near synchronization (down to
-~1e-30) keep their relative accuracy.
+~1e-30) keep their relative accuracy. Cluster counts and the fraction of synchronized pairs
+are in :mod:`kernels.tokens.clusters`.
 """
 
 from __future__ import annotations
@@ -22,20 +23,22 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
+from kernels.common.activations import check_activation
+from kernels.common.dual_kernel import activation_moments
 from kernels.common.validation import choice, integer, real
+from kernels.tokens.special import bessel_ie
+from kernels.tokens.theory import MAX_ABS_ALPHA, noise_scales
 
 __all__ = [
     "ENERGY_KINDS",
     "SlopeFit",
-    "cluster_count",
-    "cluster_stats",
     "diameter",
     "energy",
     "fit_log_slope",
     "gram",
+    "kuramoto_order_parameter",
     "mean_vector_norm",
     "similarity_histogram",
-    "synchronized_pair_fraction",
     "warmup",
 ]
 
@@ -54,7 +57,7 @@ class SlopeFit(NamedTuple):
     n_points: int
 
 
-def _frames_view(x: object, name: str = "x") -> tuple[np.ndarray, tuple[int, ...]]:
+def frames_view(x: object, name: str = "x") -> tuple[np.ndarray, tuple[int, ...]]:
     """x (..., N, d) as a contiguous (n_frames, N, d) array, and the leading shape."""
     arr = np.asarray(x, dtype=np.float64)
     if arr.ndim < 2:
@@ -63,7 +66,7 @@ def _frames_view(x: object, name: str = "x") -> tuple[np.ndarray, tuple[int, ...
     return np.ascontiguousarray(arr.reshape((-1, *arr.shape[-2:]))), lead
 
 
-def _per_frame(out: np.ndarray, lead: tuple[int, ...]) -> np.ndarray:
+def per_frame(out: np.ndarray, lead: tuple[int, ...]) -> np.ndarray:
     """Per-frame results back to the leading shape (a scalar for a single configuration)."""
     return out.reshape(lead) if lead else out[0]
 
@@ -124,98 +127,74 @@ def _pair_stats_core(x, kind, beta, q, out):
 
 
 def _pair_stat(x: object, kind: int, beta: float, q: float) -> np.ndarray:
-    xf, lead = _frames_view(x)
+    xf, lead = frames_view(x)
     out = np.empty(xf.shape[0])
     _pair_stats_core(xf, kind, beta, q, out)
-    return _per_frame(out, lead)
+    return per_frame(out, lead)
 
 
 def diameter(x: np.ndarray) -> np.ndarray:
-    """Largest pairwise distance :math:`\\max_{i<j}|x_i-x_j|`; x (..., N, d) -> (...)."""
+    r"""Largest pairwise distance of each token configuration (spec §4 panel 3).
+
+    .. math:: \operatorname{diam}(x) = \max_{i<j}|x_i-x_j|
+
+    Computed from the differences :math:`x_i-x_j`, so diameters down to ~1e-30 keep their
+    relative accuracy. Provenance [derived] (the synchronization measure; its decay rate is
+    :math:`\lambda_{\rm dist}`, spec §6.2); paper: arXiv:2604.26898.
+
+    Parameters
+    ----------
+    x : ndarray, shape (..., N, d)
+        Tokens (one configuration, a trajectory or an ensemble).
+
+    Returns
+    -------
+    ndarray, shape (...)
+        The diameter of each configuration (a float for a single (N, d) configuration).
+    """
     return _pair_stat(x, 0, 0.0, 0.0)
 
 
 def mean_vector_norm(x: np.ndarray) -> np.ndarray:
-    """:math:`|\\bar x| = |N^{-1}\\sum_i x_i|`; x (..., N, d) -> (...)."""
+    r"""Norm of the mean token, 1 at synchronization, :math:`O(N^{-1/2})` for a spread cloud.
+
+    .. math:: |\bar x| = \Big|\frac1N\sum_{i=1}^N x_i\Big|
+
+    Provenance [literature] (GLPR arXiv:2312.10794; energy (b) is :math:`1-|\bar x|^2`);
+    paper: arXiv:2604.26898.
+
+    Parameters
+    ----------
+    x : ndarray, shape (..., N, d)
+        Tokens.
+
+    Returns
+    -------
+    ndarray, shape (...)
+    """
     arr = np.asarray(x, dtype=np.float64)
     return np.linalg.norm(arr.mean(axis=-2), axis=-1)
 
 
 def gram(x: np.ndarray) -> np.ndarray:
-    """Gram matrix :math:`\\langle x_i,x_j\\rangle`; x (..., N, d) -> (..., N, N)."""
+    r"""Gram matrix of the tokens (the hero's heatmap for d > 3).
+
+    .. math:: G_{ij} = \langle x_i, x_j\rangle
+
+    Provenance [literature] (the similarities of GLPR arXiv:2312.10794); paper:
+    arXiv:2604.26898.
+
+    Parameters
+    ----------
+    x : ndarray, shape (..., N, d)
+        Tokens.
+
+    Returns
+    -------
+    ndarray, shape (..., N, N)
+    """
     arr = np.asarray(x, dtype=np.float64)
     return arr @ np.swapaxes(arr, -1, -2)
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def _cluster_core(x, threshold, out_clusters, out_frac):
-    nf, n, d = x.shape
-    parent = np.empty(n, dtype=np.int64)
-    for f in range(nf):
-        xf = x[f]
-        for i in range(n):
-            parent[i] = i
-        close = 0
-        for i in range(n):
-            for j in range(i + 1, n):
-                gij = 0.0
-                for k in range(d):
-                    gij += xf[i, k] * xf[j, k]
-                if gij > threshold[1]:
-                    close += 1
-                if gij > threshold[0]:
-                    a = i
-                    while parent[a] != a:
-                        parent[a] = parent[parent[a]]
-                        a = parent[a]
-                    b = j
-                    while parent[b] != b:
-                        parent[b] = parent[parent[b]]
-                        b = parent[b]
-                    if a != b:
-                        parent[max(a, b)] = min(a, b)
-        roots = 0
-        for i in range(n):
-            if parent[i] == i:
-                roots += 1
-        out_clusters[f] = roots
-        out_frac[f] = close / (n * (n - 1) / 2) if n > 1 else 1.0
-
-
-def _cluster_stats(x: object, connect: float, close: float) -> tuple[np.ndarray, np.ndarray]:
-    """Per frame: groups linked by ``<x_i, x_j> > connect``; fraction of pairs above ``close``."""
-    xf, lead = _frames_view(x)
-    nc = np.empty(xf.shape[0], dtype=np.int64)
-    fr = np.empty(xf.shape[0])
-    _cluster_core(xf, np.array([connect, close]), nc, fr)
-    return _per_frame(nc, lead), _per_frame(fr, lead)
-
-
-def cluster_stats(
-    x: np.ndarray, threshold: float = 0.9999, pair_threshold: float = 0.999
-) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`cluster_count` and :func:`synchronized_pair_fraction` in one pass over the pairs."""
-    return _cluster_stats(
-        x,
-        real("threshold", threshold, -1.0, 1.0),
-        real("pair_threshold", pair_threshold, -1.0, 1.0),
-    )
-
-
-def cluster_count(x: np.ndarray, threshold: float = 0.9999) -> np.ndarray:
-    """Number of connected groups of the graph :math:`\\langle x_i,x_j\\rangle > `threshold.
-
-    x (..., N, d) -> int (...). Antipodal clusters count separately.
-    """
-    return _cluster_stats(x, real("threshold", threshold, -1.0, 1.0), 2.0)[0]
-
-
-def synchronized_pair_fraction(x: np.ndarray, threshold: float = 0.999) -> np.ndarray:
-    """Fraction of pairs i<j with :math:`\\langle x_i,x_j\\rangle >` threshold (GLPR statistic).
-
-    x (..., N, d) -> (...); 1.0 when N = 1.
-    """
-    return _cluster_stats(x, 2.0, real("threshold", threshold, -1.0, 1.0))[1]
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -259,6 +238,11 @@ def similarity_histogram(traj: np.ndarray, bins: int = 40, absolute: bool = Fals
     -------
     ndarray, shape (n_frames, bins)
         Fraction of the :math:`N(N-1)/2` pairs in each bin (rows sum to 1; zeros if N = 1).
+
+    Notes
+    -----
+    Provenance [literature] (the similarity histograms of GLPR arXiv:2312.10794); paper:
+    arXiv:2604.26898.
     """
     nb = integer("bins", bins, 1)
     arr = np.asarray(traj, dtype=np.float64)
@@ -282,6 +266,22 @@ def energy(x: np.ndarray, kind: str, beta: float = 1.0, q: float = 0.5) -> np.nd
 
     All three vanish exactly at synchronization; they are evaluated from pairwise differences
     so that values down to ~1e-30 are meaningful (tokens assumed on the sphere for (a), (b)).
+    Provenance: (a) [literature], (b), (c) [derived] (spec §3); paper: arXiv:2604.26898.
+
+    Parameters
+    ----------
+    x : ndarray, shape (..., N, d)
+        Tokens.
+    kind : {"glpr", "mean_norm", "distance"}
+        Energy (a), (b) or (c).
+    beta : float
+        Inverse temperature of (a), in [0, 700].
+    q : float
+        Exponent of (c), in (0, 100].
+
+    Returns
+    -------
+    ndarray, shape (...)
     """
     k = _ENERGY_CODE[choice("kind", kind, ENERGY_KINDS)]
     b = real("beta", beta, 0.0, 700.0)
@@ -306,6 +306,21 @@ def fit_log_slope(
     left, where the linearization near synchronization holds. ``t_min``/``t_max`` override the
     window ends. Compare the slope of ``diameter`` with :math:`\lambda_{\rm dist}` and of a
     squared distance or energy with :math:`\lambda_r = 2\lambda_{\rm dist}` (spec §6.2).
+
+    .. math:: \min_{a,b}\sum_{t_k\in\text{window}}\big(\log y_k - a - b\,t_k\big)^2
+
+    Provenance [derived] (the measured side of spec §6.2); paper: arXiv:2604.26898.
+
+    Parameters
+    ----------
+    t, y : ndarray, shape (n,)
+        Times and positive values (e.g. :func:`diameter` of each recorded frame).
+    floor : float
+        Values at or below it end the usable run.
+    t_min, t_max : float, optional
+        Window ends (default: the later half of the usable run).
+    full : bool
+        Return a :class:`SlopeFit` rather than the slope.
 
     Returns
     -------
@@ -339,9 +354,77 @@ def fit_log_slope(
     return fit if full else fit.slope
 
 
+# ---------------------------------------------------------------------------------------------
+# §6.8: the Kuramoto order parameter (d = 2), the synchronization measure of the circle
+# ---------------------------------------------------------------------------------------------
+
+
+@njit(cache=True, nogil=True)
+def _kuramoto_root(coupling_over_d: float) -> float:
+    """Positive root x of I1(x)/I0(x) = x/K by bisection (unique for K > 2); returns r = x/K."""
+    k = coupling_over_d
+    lo = 0.0
+    hi = k  # I1/I0 < 1, so x = K r < K
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        g = bessel_ie(1, mid) / bessel_ie(0, mid) - mid / k
+        if g > 0.0:
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo <= 1e-16 * hi:
+            break
+    return 0.5 * (lo + hi) / k
+
+
+def kuramoto_order_parameter(
+    alpha: float,
+    sigma_noise: float,
+    activation: str = "relu",
+    sigma_w: float = 1.0,
+    sigma_b: float = 0.0,
+) -> float:
+    r"""Stationary Kuramoto order parameter (d = 2, USA, :math:`\beta = 0`, independent noise).
+
+    Each token diffuses on the circle with :math:`D = \sigma_n^2\kappa_1/2` and the attention is
+    the Kuramoto coupling :math:`K = \alpha`. The uniform state is stable iff
+    :math:`\alpha \le 2D = \sigma_n^2\kappa_1` (then r = 0); otherwise
+
+    .. math:: r = \frac{I_1(\alpha r/D)}{I_0(\alpha r/D)},\qquad r > 0.
+
+    ReLU, :math:`\sigma_n = 1`, :math:`\alpha = 1` gives r = 0.8315. With :math:`\sigma_n = 0`
+    and :math:`\alpha > 0`, r = 1. Provenance [literature: Bertini–Giacomin–Pakdaman 2010;
+    mapping derived] (spec §6.8); paper: arXiv:2604.26898.
+
+    Parameters
+    ----------
+    alpha : float
+        Coupling, :math:`|\alpha| \le 10^3`.
+    sigma_noise : float
+        :math:`\sigma_n \ge 0`.
+    activation, sigma_w, sigma_b
+        Define :math:`\kappa_1` (:func:`activation_moments`).
+
+    Returns
+    -------
+    float
+        r in [0, 1].
+    """
+    a = real("alpha", alpha, -MAX_ABS_ALPHA, MAX_ABS_ALPHA)
+    act = check_activation(activation)
+    sn, sw, sb = noise_scales(sigma_noise, sigma_w, sigma_b)
+    k1, _ = activation_moments(act, sw, sb)
+    diff = 0.5 * sn * sn * k1
+    if a <= 2.0 * diff:  # incoherent state stable (includes α <= 0)
+        return 0.0
+    if diff == 0.0:
+        return 1.0
+    return float(_kuramoto_root(a / diff))
+
+
 def warmup() -> None:
     """Compile (or load from the numba cache) the jitted cores on tiny inputs."""
     x = np.eye(3)[None]
     diameter(x)
-    cluster_count(x)
     similarity_histogram(x, bins=2)
+    kuramoto_order_parameter(1.0, 1.0)

@@ -1,8 +1,9 @@
 """Drive the jitted token layer over chunks of normals drawn from a Generator.
 
 The public entry points of :mod:`kernels.tokens` and :mod:`kernels.tokens.studies` validate their
-arguments, then call :func:`run` (fresh normals drawn here) or :func:`advance_with_noise`
-(pre-drawn normals), which hand blocks of layers and realizations to
+model parameters into one :class:`kernels.tokens.params.LayerParams` bundle, then call
+:func:`simulate_frames` / :func:`run` (fresh normals drawn here) or :func:`advance_normals` /
+:func:`advance_with_noise` (pre-drawn normals), which hand blocks of layers and realizations to
 :func:`kernels.tokens.core.advance_core`.
 
 * Normals are drawn with :func:`kernels.common.normals.standard_normals` layer-major, then
@@ -18,23 +19,30 @@ arguments, then call :func:`run` (fresh normals drawn here) or :func:`advance_wi
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import NamedTuple
 
 import numpy as np
 
 from kernels.common.normals import standard_normals
-from kernels.common.progress import Cancelled, Reporter
-from kernels.tokens.core import LayerParams, advance_core, block_size
+from kernels.common.progress import Cancelled, ProgressFn, Reporter, throttled_progress
+from kernels.common.validation import choice, integer, resolve_rng
+from kernels.tokens.core import advance_core
+from kernels.tokens.params import NOISE_SHARINGS, LayerParams, block_size
 
 __all__ = [
     "CHUNK_NORMALS",
     "CHUNK_WORK",
     "UNIT_TOL",
     "FixedArrays",
+    "FixedWeights",
+    "advance_normals",
     "advance_with_noise",
     "check_tokens",
+    "draw_fixed_weights",
     "fixed_arrays",
     "noise_chunks",
     "run",
+    "simulate_frames",
     "work_per_layer",
 ]
 
@@ -52,6 +60,54 @@ FixedArrays = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 _NO_FIXED = (np.zeros((1, 1, 1)), np.zeros((1, 1, 1)))
 _NO_LOGSUM = np.zeros(1)
+
+
+class FixedWeights(NamedTuple):
+    """Hidden weights drawn once per run (``hidden_weights="fixed"``, spec §3).
+
+    ``B``: shape ``(S, m, d)``; ``b``: shape ``(S, m)``; ``S = 1`` for common noise, ``S = N``
+    (one set per token) for independent noise. For :func:`simulate_ensemble` a leading
+    realization axis ``(R, S, m, d)``, ``(R, S, m)`` gives each realization its own weights.
+    """
+
+    B: np.ndarray
+    b: np.ndarray
+
+
+def draw_fixed_weights(
+    n_tokens: int,
+    dim: int,
+    width: int,
+    rng: np.random.Generator | int,
+    noise_sharing: str = "common",
+) -> FixedWeights:
+    """Draw the hidden weights of ``hidden_weights="fixed"`` once (spec §3).
+
+    Parameters
+    ----------
+    n_tokens, dim, width : int
+        :math:`N`, :math:`d`, :math:`m`.
+    rng : numpy.random.Generator or int
+        Source of randomness (B is drawn first, then b, with ``rng.standard_normal``).
+    noise_sharing : {"common", "independent"}
+        One set shared by all tokens (``S = 1``) or one per token (``S = N``).
+
+    Returns
+    -------
+    FixedWeights
+        ``B`` of shape ``(S, m, d)`` and ``b`` of shape ``(S, m)``, i.i.d. N(0, 1).
+
+    Notes
+    -----
+    With B, b fixed and A fresh the noise field is :math:`W = M_t s(\\sigma_w Bx+\\sigma_b b)/
+    \\sqrt m` with :math:`M` a :math:`d\\times m` Brownian matrix [derived].
+    """
+    n = integer("n_tokens", n_tokens, 1)
+    d = integer("dim", dim, 1)
+    m = integer("width", width, 1, 1 << 16)
+    s = n if choice("noise_sharing", noise_sharing, NOISE_SHARINGS) == "independent" else 1
+    gen = resolve_rng(rng)
+    return FixedWeights(B=gen.standard_normal((s, m, d)), b=gen.standard_normal((s, m)))
 
 
 def work_per_layer(p: LayerParams, n: int, d: int, q: int) -> int:
@@ -259,3 +315,53 @@ def advance_with_noise(
     n_l, r, _ = noise.shape
     ident = np.arange(r, dtype=np.int64)
     advance_core(xs, 0, r, noise, ident, *fixed, n_l, 0, p, frames, max(n_l, 1), 0.0, _NO_LOGSUM)
+
+
+def simulate_frames(
+    x0s: object,
+    p: LayerParams,
+    n_steps: object,
+    rng: np.random.Generator | int,
+    *,
+    stride: object = 1,
+    fixed_weights: object = None,
+    progress: ProgressFn | None = None,
+) -> np.ndarray:
+    """Frames (n_steps // stride + 1, R, N, d) of R realizations from x0s (R, N, d) under the
+    layer ``p``, normals drawn from ``rng`` (the body of :func:`kernels.tokens.simulate_ensemble`,
+    whose docstring describes the arguments)."""
+    x = check_tokens("x0s", x0s, 3, p.sphere)
+    steps = integer("n_steps", n_steps, 0)
+    stride_ = integer("stride", stride, 1)
+    gen = resolve_rng(rng)
+    report = throttled_progress(progress)
+    r, n, d = x.shape
+    fixed = fixed_arrays(p, fixed_weights, r, n, d, gen)
+    frames = np.empty((steps // stride_ + 1, r, n, d))
+    frames[0] = x
+    xs = np.swapaxes(x, 1, 2).copy()  # a copy: the caller's array is never modified
+    run(xs, p, steps, gen, frames, report, stride=stride_, fixed=fixed)
+    return frames
+
+
+def advance_normals(
+    x0s: object, normals: object, p: LayerParams, fixed_weights: object = None
+) -> np.ndarray:
+    """The state (R, N, d) of x0s (R, N, d) after the layers of pre-drawn ``normals`` (L, R, Q)
+    under ``p`` (the body of :func:`kernels.tokens.advance_with_normals`)."""
+    x = check_tokens("x0s", x0s, 3, p.sphere)
+    r, n, d = x.shape
+    q = block_size(p, n, d)
+    nz = np.asarray(normals, dtype=np.float64)
+    if nz.ndim != 3 or nz.shape[1:] != (r, q):
+        raise ValueError(
+            f"normals must have shape (L, {r}, {q}) = (layers, realizations, noise_block_size); "
+            f"got {nz.shape}"
+        )
+    fixed = fixed_arrays(p, fixed_weights, r, n, d)  # no rng: fixed weights must be given
+    xs = np.swapaxes(x, 1, 2).copy()  # a copy: the caller's array is never modified
+    frames = np.empty((2, r, n, d))
+    frames[-1] = x
+    if nz.shape[0] > 0:
+        advance_with_noise(xs, np.ascontiguousarray(nz), p, fixed, frames)
+    return frames[-1]

@@ -68,6 +68,17 @@ def initial_tokens(
         Initial overlap in [-1, 1] (pair, equiangular).
     cap_angle : float
         Cap half-angle in (0, π].
+
+    Returns
+    -------
+    ndarray, shape (N, d)
+        Unit rows.
+
+    Notes
+    -----
+    Uniform draws are :math:`x_i = g_i/|g_i|` with :math:`g_i \sim N(0, I_d)`. Provenance:
+    uniform and hemisphere [literature] (GLPR arXiv:2312.10794), pair, cap and equiangular
+    [derived] (spec §4–§6.8); paper: arXiv:2604.26898.
     """
     kind = choice("init", init, INITS)
     n = integer("n_tokens", n_tokens, 1)

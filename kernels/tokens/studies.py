@@ -28,9 +28,9 @@ import numpy as np
 from kernels.common.normals import standard_normals
 from kernels.common.progress import Cancelled, ProgressFn, throttled_progress
 from kernels.common.validation import choice, integer, real, resolve_rng
-from kernels.tokens.core import block_size, layer_params
 from kernels.tokens.driver import advance_with_noise, fixed_arrays, run
 from kernels.tokens.initial import unit_rows
+from kernels.tokens.params import block_size, layer_params
 
 __all__ = [
     "STATISTICS",
@@ -103,6 +103,29 @@ def benettin_lyapunov(
               + \tfrac{\sigma_n^2}{2}\bigl[-(d-1)\kappa_1 + (d-3)\kappa_1'\bigr]
 
     [derived] (:func:`kernels.tokens.theory.lyapunov_exponent`). Paper: arXiv:2604.26898.
+
+    Parameters
+    ----------
+    activation : str
+        One of :data:`kernels.common.activations.ACTIVATIONS`.
+    dim : int
+        :math:`d \ge 2`.
+    sigma_noise, sigma_w, sigma_b : float
+        :math:`\sigma_n, \sigma_w, \sigma_b \ge 0`.
+    width : int
+        MLP width :math:`m \ge 1`.
+    t_max, dt : float
+        Horizon :math:`T` and layer step :math:`h` (``round(T/h)`` layers).
+    n_runs : int
+        Independent runs (>= 1; the stderr needs 2).
+    rng : numpy.random.Generator or int
+        The only source of randomness.
+    attn_kind, attn_strength, beta
+        As in :func:`kernels.tokens.simulate`.
+    separation : float
+        Distance the pair is reset to after each layer, in (0, 1e-2].
+    progress : callable, optional
+        ``progress(fraction) -> bool``; False cancels (:class:`Cancelled`).
 
     Returns
     -------
@@ -181,6 +204,27 @@ def strong_error_study(
     noise path :math:`M_t`. The error is :math:`E\max_i|X^h_i(T)-X^{\rm ref}_i(T)|` over
     ``n_paths`` paths; the expected slope in log-log is 1/2 [derived] (Euler–Maruyama-type,
     non-commutative noise). Paper: arXiv:2604.26898.
+
+    .. math:: \varepsilon(h) = \mathbb{E}\max_i|X^h_i(T) - X^{\rm ref}_i(T)| \sim C h^{1/2}
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator or int
+        The only source of randomness.
+    activation, dim, width, sigma_noise, sigma_w, sigma_b, attn_kind, attn_strength, beta
+        The model, as in :func:`kernels.tokens.simulate` (``sigma_noise > 0``).
+    n_tokens : int
+        :math:`N \ge 1` tokens per path.
+    t_max : float
+        Horizon :math:`T > 0`.
+    levels : sequence of int
+        Coarse levels :math:`\ell` (steps :math:`T2^{-\ell}`), all below ``ref_level``.
+    ref_level : int
+        Level of the reference, in [1, 24].
+    n_paths : int
+        Paths averaged over (>= 2).
+    progress : callable, optional
+        ``progress(fraction) -> bool``; False cancels (:class:`Cancelled`).
 
     Returns
     -------
@@ -273,6 +317,28 @@ def statistic_variance_study(
     then spreads over token samples like :math:`N^{-1/2}` (propagation of chaos conditional
     on W), but over W by O(1): the limit :math:`\mu_t` is a random measure [literature, Koubbi
     et al.; derived]. Paper: arXiv:2604.26898.
+
+    .. math::
+        \operatorname{sd}_{\rm tokens} = \Big(\mathbb{E}_W\operatorname{Var}[f\mid W]\Big)^{1/2}
+        \sim N^{-1/2},\qquad
+        \operatorname{sd}_{\rm noise} = \operatorname{sd}_W\,\mathbb{E}[f\mid W] = O(1)
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator or int
+        The only source of randomness.
+    n_tokens_list : sequence of int
+        The token counts N (each >= 1).
+    n_noise, n_samples : int
+        Noise realizations W and token samples per W (each >= 2).
+    t_max, dt : float
+        Horizon and layer step (``round(T/h)`` layers).
+    activation, dim, sigma_noise, width, sigma_w, sigma_b, attn_kind, attn_strength, beta
+        The model, as in :func:`kernels.tokens.simulate`.
+    statistic : {"mean_first_coordinate", "mean_norm_sq"}
+        :math:`f = \langle\bar x, e_0\rangle` or :math:`|\bar x|^2`.
+    progress : callable, optional
+        ``progress(fraction) -> bool``; False cancels (:class:`Cancelled`).
 
     Returns
     -------

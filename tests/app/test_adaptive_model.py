@@ -169,3 +169,123 @@ def test_huge_runs_are_thinned_with_a_notice():
     m = AdaptiveModel(n_paths=4096, log2_tau=-10.0, t_final=20.0)
     assert set(m.run["orders"]) == {"ode", "sde1"}
     assert "Large run" in m.notice and "Large run" in m.status
+
+
+# ------------------------------------------------------------- what the panels show
+
+
+def test_hyperparameters_and_batch_size_follow_the_regime():
+    m = AdaptiveModel()  # batch-equivalent RMSprop, τ = 2^-6, σ0 = 0.5
+    hp = m.hyperparameters()
+    assert hp["lr"] == pytest.approx(2**-3) and hp["beta2"] == pytest.approx(1 - 2**-6)
+    assert m.batch_size() == pytest.approx(2**-6 / 0.25)  # σ0 = √(τ/B)
+    m.regime = "ballistic"
+    assert m.hyperparameters()["lr"] == pytest.approx(2**-6)
+    assert m.batch_size() == pytest.approx(4.0)  # σ = 1/√B
+    m.sigma = 0.0
+    assert m.batch_size() == np.inf
+
+
+def test_readout_values_are_the_run_at_the_cursor():
+    m = AdaptiveModel()
+    m.step(20)
+    r = m.readout_values()
+    assert r["t"] == pytest.approx(m.run["t"][20]) and r["order"] == "sde1"
+    assert r["chain_loss"] == pytest.approx(m.run["chain"]["loss"][20].mean())
+    assert r["order_loss"] == pytest.approx(m.run["sde1"]["loss"][20].mean())
+    assert r["lr"] == pytest.approx(m.hyperparameters()["lr"])
+
+
+def test_landscape_grid_covers_the_paths_and_is_none_in_1d():
+    m = AdaptiveModel()
+    grid = m.landscape_grid(n=30)
+    assert grid["f"].shape == (30, 30) and len(grid["levels"]) == 9
+    assert np.all(np.diff(grid["levels"]) > 0)
+    # the start θ0 = (2, 1) lies inside the grid, and f there is ½θᵀAθ
+    assert grid["x"][0] < 2.0 < grid["x"][-1] and grid["y"][0] < 1.0 < grid["y"][-1]
+    a = m.hessian()
+    i, j = 7, 11
+    th = np.array([grid["x"][j], grid["y"][i]])
+    assert grid["f"][i, j] == pytest.approx(0.5 * th @ a @ th)
+    m.preset = "Double well (authors)"
+    assert m.landscape_grid() is None
+
+
+def test_ellipses_at_the_marks_passed_and_the_cursor():
+    m = AdaptiveModel()
+    n = len(m.run["t"])
+    marks = m.ellipse_marks(5)
+    assert len(marks) == 5 and marks[-1] == n - 1 and marks[0] > 0
+    m.time_index = int(marks[1])
+    ellipses = m.ellipses("chain", 5)
+    assert len(ellipses) == 3 and [now for *_, now in ellipses] == [False, True, True]
+    # the 1-σ ellipse is centred on the cloud's mean
+    xs, ys, _ = ellipses[-1]
+    cloud = m.run["chain"]["theta"][m.time_index]
+    np.testing.assert_allclose([xs[:-1].mean(), ys[:-1].mean()], cloud.mean(0), atol=1e-9)
+    np.testing.assert_allclose(m.mean_path("chain")[-1], cloud.mean(0))
+
+
+def test_moments_and_final_distribution():
+    m = AdaptiveModel()
+    mo = m.moments("sde1")
+    assert mo["mean"].shape == mo["lo"].shape == (len(m.run["t"]),)
+    assert np.all(mo["lo"] <= mo["hi"]) and mo["v"].shape == (len(m.run["t"]), 2)
+    assert m.moments("sme2_no_w2") is None
+    m.time_index = 50
+    dist = m.final_distribution()
+    width = dist["centers"][1] - dist["centers"][0]
+    for key in ("chain", "sde1", "sme2"):
+        assert dist["density"][key].sum() * width == pytest.approx(1.0)
+    assert dist["top"] == max(float(d.max()) for d in dist["density"].values())
+    assert dist["ode"] == m.run["ode"]["theta"][50, 0, 0]
+
+
+def test_weak_error_curves_from_the_study():
+    m = AdaptiveModel()
+    assert m.weak_error_curves(0) is None
+    orders = ("ode", "sme2")
+    m.weak_job.result = {
+        "taus": np.array([0.25, 0.125]),
+        "orders": orders,
+        "error": np.array([[[0.2, 0.0, 0.0], [0.1, 0.0, 0.0]], [[0.04, 0, 0], [0.01, 0, 0]]]),
+        "stderr": np.full((2, 2, 3), 0.01),
+        "slope": np.array([[1.0, 0, 0], [2.0, 0, 0]]),
+        "n_paths": 10,
+    }
+    curves = m.weak_error_curves(0)
+    assert list(curves["orders"]) == list(orders) and curves["orders"]["sme2"]["slope"] == 2.0
+    np.testing.assert_allclose(curves["orders"]["sme2"]["hi"], [0.06, 0.03])
+    np.testing.assert_allclose(curves["guides"][1], [0.2, 0.1])  # anchored at the max error
+    np.testing.assert_allclose(curves["guides"][2], [0.2, 0.05])
+    assert curves["orders"]["ode"]["lo"].min() > 0  # floored for the log axis
+
+
+def test_study_arguments_clamp_c_and_pick_orders():
+    from app.models.adaptive import studies
+
+    m = AdaptiveModel(preset="SGD and its SME", c2=8.0)
+    args = studies.weak_error_args(m)
+    assert args["orders"] == ("ode", "sde1", "sme2") and args["c2"] == 4.0
+    assert args["n_paths"] == m.weak_paths and "v_floor" not in args
+    m = AdaptiveModel(optimizer="adam", kappa_max=16, n_paths=2048)
+    assert studies.weak_error_args(m)["orders"] == ("ode", "sde1")
+    sargs = studies.scaling_args(m)
+    assert sargs["kappas"] == [1, 2, 4, 8, 16] and sargs["n_paths"] == 512
+
+
+def test_scaling_study_reruns_once_its_params_rest():
+    m = AdaptiveModel(log2_tau=-3.0, t_final=1.0, n_paths=16, kappa_max=2)
+    assert m.scaling_study.stale  # a new study is stale: the first poll fills it
+    m.poll()
+    _wait(m.scaling_job)
+    assert not m.scaling_study.stale and m.scaling_job.result["rule"] == "srsr"
+    m.scaling_rule = "linear"  # stale now; not rerun before the params rest
+    assert m.scaling_study.stale and "stale" in m.scaling_job.message
+    m.scaling_study.poll(now=m.scaling_study.stale_since + 0.1)
+    assert m.scaling_study.stale and m.scaling_job.result["rule"] == "srsr"
+    m.scaling_study.poll(now=m.scaling_study.stale_since + 1.0)
+    _wait(m.scaling_job)
+    assert m.scaling_job.result["rule"] == "linear" and not m.scaling_study.stale
+    m.time_index = 3  # not a study param: stays fresh
+    assert not m.scaling_study.stale

@@ -81,3 +81,35 @@ def test_first_tick_starts_the_scaling_study(tab: AdaptiveTab):
     while tab.model.scaling_job.running and time.monotonic() < deadline:
         time.sleep(0.02)
     assert tab.model.scaling_job.result is not None
+
+
+def test_panels_share_the_tab_panel_interface(tab: AdaptiveTab):
+    from app.tabs.panel import TabPanel
+
+    assert all(isinstance(p, TabPanel) for p in tab.panels) and len(tab.panels) == 5
+    assert [p for p in tab.panels if p.every_frame] == [tab.hero]
+
+
+def test_study_panels_redraw_only_on_a_new_result(tab: AdaptiveTab):
+    tab.scaling.update()
+    assert list(tab.scaling._curves.data["xs"]) == []  # no result yet
+    tab.scaling._curves.data = {"xs": ["marker"], "ys": [[]], "color": ["red"], "label": ["x"]}
+    tab.scaling.update()  # same (empty) result: nothing redrawn
+    assert tab.scaling._curves.data["xs"] == ["marker"]
+    tab.model.scaling_job.result = studies.scaling_study(
+        "rmsprop", tau=2**-6, n_paths=8, t_max=0.5, kappas=(1,)
+    )
+    tab.scaling.update()
+    assert len(tab.scaling._curves.data["xs"]) == 1
+
+
+def test_model_card_comes_from_the_card_file(tab: AdaptiveTab):
+    from app.tabs.model_card import load_card
+
+    sections = load_card("adaptive")
+    assert [kind for kind, _ in sections].count("tex") == 4
+    assert sections[0] == (
+        "md",
+        "**Discrete optimizers** [paper], with g_k = ∇f(θ_k) + z_k, Cov z = Σ(θ):",
+    )
+    assert all(text.startswith("$") and text.endswith("$") for k, text in sections if k == "tex")

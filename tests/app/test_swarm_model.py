@@ -10,8 +10,10 @@ import numpy as np
 import pytest
 
 from app.models.base import CUSTOM_PRESET
-from app.models.swarm.model import TEACHING_DEFAULT, SwarmModel
+from app.models.swarm import TEACHING_DEFAULT, SwarmModel
+from app.models.swarm.outcomes import kramers_lines
 from app.url_state import apply_query, build_query
+from kernels.swarm.theory import barrier_constant, double_well_points
 
 
 def wait_for(job, timeout: float = 60.0) -> None:
@@ -164,3 +166,100 @@ def test_sweep_and_kramers_jobs() -> None:
     k = model.kramers.result
     assert np.all(np.diff(k["inv_sigma2"]) < 0)  # sigmas increase
     assert np.all(k["mean_langevin"] > 0)
+
+
+# ------------------------------------------------ what the views show, computed by the model
+def test_landscape_is_cached_per_scene_and_gives_the_level_set() -> None:
+    model = SwarmModel()
+    scene = model.landscape()
+    assert scene is model.landscape()  # the same object while nothing changes
+    assert scene.grid.shape == (200, 200) and scene.curve_x is None
+    lo, hi = model.box
+    snap = model.snapshot()
+    xs, ys = scene.level_lines(snap["level"])
+    assert xs and all(len(x) == len(y) for x, y in zip(xs, ys, strict=True))
+    # every point of the dashed line lies on {f = J + 1/β} up to the grid's resolution
+    pts = np.column_stack([np.concatenate(xs), np.concatenate(ys)])
+    assert np.all((pts >= lo - 1e-9) & (pts <= hi + 1e-9))
+    np.testing.assert_allclose(model.values(pts), snap["level"], atol=0.05)
+    assert scene.level_lines(float("inf")) == ([], [])
+    model.tilt = 0.2
+    assert model.landscape() is not scene  # a new scene when the tilt moves
+    model.dim = 1
+    curve = model.landscape()
+    assert curve.grid is None and len(curve.curve_x) == 600
+    np.testing.assert_allclose(curve.curve_f, model.values(curve.curve_x[:, None]))
+    (line_x,), (line_y,) = curve.level_lines(1.5)
+    assert list(line_x) == [lo, hi] and list(line_y) == [1.5, 1.5]
+
+
+def test_effective_tilt_kappa_and_best_value() -> None:
+    model = SwarmModel()
+    assert model.effective_tilt == model.tilt == 0.1 and model.kappa == 10.0
+    assert model.best_value == pytest.approx(float(np.min(model.snapshot()["f"])))
+    model.step(100)
+    assert model.best_value == model.swarm.best == model.history["best"][-1]
+    model.kappa_mode = "1"
+    assert model.kappa == 1.0
+    model.objective = "ackley"
+    assert model.effective_tilt == 0.0
+
+
+def test_explorer_potential_has_the_smaller_bump() -> None:
+    model = SwarmModel()
+    cut = model.explorer_potential()
+    assert cut["y"].shape == cut["f"].shape == cut["U"].shape == (400,)
+    # U only flattens f above the leader's value m: it never exceeds f there
+    above = cut["f"] > cut["leader"]
+    assert np.all(cut["U"][above] <= cut["f"][above] + 1e-12)
+    assert cut["barrier"] == double_well_points(0.1).barrier_shallow  # ΔV of the shallow well
+    assert 0 < cut["bump"] < cut["barrier"]
+    model.beta0 = 0.0
+    assert model.explorer_potential()["bump"] is None
+    model.objective = "quadratic"
+    assert model.explorer_potential()["barrier"] is None
+
+
+def test_study_outcomes_come_from_the_model() -> None:
+    model = SwarmModel(n_runs=10, t_max=5.0)
+    assert model.study_distributions() is None and model.study_summary() is None
+    assert model.sweep_curves() is None and model.kramers_plot() is None
+    model.run_study()
+    wait_for(model.study)
+    dist = model.study_distributions()
+    assert dist["label"] == "hitting time t" and dist["edges"][-1] == 5.0
+    for m, s in model.study.result["methods"].items():
+        assert dist["counts"][m].sum() == np.isfinite(s.hit_time).sum()
+        xs, ys = dist["ecdf"][m]
+        assert xs[0] == 0.0 and len(xs) == len(ys)
+        assert np.all(np.diff(ys) >= 0) and ys[-1] == pytest.approx(s.success_rate)
+    by_evals = model.study_distributions(by_evaluations=True)
+    assert by_evals["label"].startswith("evaluations")
+    summary = model.study_summary()
+    assert (summary["n_runs"], summary["t_max"], summary["dim"]) == (10, 5.0, 2)
+    names = [row["name"] for row in summary["rows"]]
+    assert names[:4] == ["softmin", "langevin", "cbo", "pso"]
+    assert names[4].startswith("dual annealing") and summary["rows"][4]["se"] is None
+
+
+def test_kramers_plot_lines_have_the_theory_slopes() -> None:
+    x = np.array([4.0, 8.0, 16.0])
+    result = {
+        "inv_sigma2": x,
+        "mean_langevin": np.exp(np.array([1.0, 2.0, 4.0])),
+        "mean_softmin": np.exp(np.array([1.0, 1.5, 2.0])),
+        "args": {"tilt": 0.1, "n_particles": 10, "kappa_mode": "N", "beta0": 20.0},
+    }
+    plot = kramers_lines(result)
+    np.testing.assert_allclose(plot["log_mean_langevin"], [1.0, 2.0, 4.0])
+    slopes = np.diff(plot["kramers"]) / np.diff(x)
+    dv = double_well_points(0.1).barrier_shallow
+    np.testing.assert_allclose(slopes, 2 * dv)
+    heuristic = 2 * min(dv, 10 * (barrier_constant(10) - 1) / 20.0)
+    np.testing.assert_allclose(np.diff(plot["heuristic"]) / np.diff(x), heuristic)
+    assert plot["kramers"][0] == 1.0 and plot["heuristic"][0] == 1.0  # anchored at max σ
+
+
+def test_view_cadences_are_documented_model_classvars() -> None:
+    assert 0 < SwarmModel.level_set_interval < SwarmModel.readout_interval
+    assert SwarmModel.frame_interval == 0.0  # the hero animates at the tick rate

@@ -75,3 +75,49 @@ def test_study_result_fills_histograms_and_table() -> None:
     assert total == hits
     tab.study.axis.value = "evaluations"
     assert "evaluations" in tab.study.hist.xaxis.axis_label
+
+
+def test_panels_share_the_tab_panel_interface_and_schedule() -> None:
+    from app.tabs.panel import TabPanel
+
+    tab = SwarmTab()
+    assert all(isinstance(p, TabPanel) for p in tab.panels) and len(tab.panels) == 9
+    assert [p for p in tab.panels if p.every_frame] == [tab.hero]
+    assert set(tab.rotation) == {
+        tab.weights,
+        tab.series,
+        tab.schedules,
+        tab.potential,
+        tab.diagnostics,
+    }
+    # while playing, the secondary panels take turns: one per secondary period
+    tab.model.playing = True
+    tab._secondary_at = 0.0
+    tab.model.step(250)
+    tab._refresh()
+    assert tab._turn == 1
+    tab._refresh()  # too soon for the next turn
+    assert tab._turn == 1
+    tab.model.playing = False
+
+
+def test_panels_draw_what_the_model_computes() -> None:
+    tab = SwarmTab()
+    tab.model.step(500)
+    tab._refresh()
+    cut = tab.model.explorer_potential()
+    np.testing.assert_array_equal(tab.potential._source.data["U"], cut["U"])
+    xs, _ = tab.model.landscape().level_lines(tab.model.snapshot()["level"])
+    assert len(tab.hero._level.data["xs"]) == len(xs)
+    # the Kramers panel draws the model's plot (points and theory lines) as given
+    plot = {
+        "x": np.array([4.0, 8.0]),
+        "log_mean_softmin": np.array([1.0, 1.5]),
+        "log_mean_langevin": np.array([1.0, 2.0]),
+        "kramers": np.array([1.0, 3.0]),
+        "heuristic": np.array([1.0, 1.2]),
+    }
+    tab.model.kramers_plot = lambda: plot
+    tab.kramers.update()
+    np.testing.assert_array_equal(tab.kramers._points["langevin"].data["y"], [1.0, 2.0])
+    np.testing.assert_array_equal(tab.kramers._theory.data["heuristic"], [1.0, 1.2])

@@ -142,9 +142,9 @@ def test_ensemble_runs_in_background_and_can_be_cancelled():
     energy = model.energy(result["x"])
     assert energy.shape == (len(result["t"]), 8)
     model.energy_kind = "distance"  # display only: the positions stay valid
-    assert model.ensemble.result is not None and model.ensemble_stale_since is None
+    assert model.ensemble.result is not None and not model.ensemble_study.stale
     model.sigma_noise = 1.5  # parameters changed: the result is marked stale until a rerun
-    assert model.ensemble_stale_since is not None and "stale" in model.ensemble.message
+    assert model.ensemble_study.stale and "stale" in model.ensemble.message
     model.param.update(n_real=1024, t_max=40.0)
     stale = model.ensemble.result
     model.run_ensemble()
@@ -152,3 +152,163 @@ def test_ensemble_runs_in_background_and_can_be_cancelled():
     model.ensemble.cancel()
     _wait(model.ensemble)
     assert model.ensemble.result is stale and model.ensemble.message == "Cancelled."
+
+
+# ------------------------------------------------- numbers the panels show (computed here)
+def test_diameter_fit_near_synchronization_matches_the_prediction():
+    model = TokensModel()
+    _run_to_end(model)
+    fit = model.diameter_fit()
+    assert fit.t.shape == fit.diameter.shape == (len(model.history["t"]),)
+    assert fit.diameter.min() >= 1e-9  # floored where round-off starts
+    assert fit.predicted == pytest.approx(model.theory()["lambda_dist"])
+    assert np.isfinite(fit.slope) and fit.fit_t[0] == pytest.approx(fit.t_start)
+    assert fit.fit_line.shape == fit.theory_line.shape == fit.fit_t.shape
+    # the predicted line starts where the fitted one does
+    assert fit.theory_line[0] == pytest.approx(fit.fit_line[0])
+    # teaching default: the measured rate is close to λ_dist = -2 (σ_n = 2, ReLU)
+    assert fit.slope == pytest.approx(fit.predicted, rel=0.3)
+
+
+def test_diameter_fit_is_empty_before_synchronization():
+    fit = TokensModel().diameter_fit()
+    assert np.isnan(fit.slope) and fit.fit_t.size == fit.fit_line.size == 0
+
+
+def test_similarity_depth_folds_antipodal_pairs():
+    model = TokensModel(activation="tanh")
+    model.step(300)
+    t, frac, low = model.similarity_depth()
+    assert low == -1.0 and frac.shape == (len(t), 40)
+    np.testing.assert_allclose(frac.sum(axis=1), 1.0)
+    _, folded, low2 = model.similarity_depth(absolute=True)
+    assert low2 == 0.0 and folded.shape == (len(t), 20)
+    np.testing.assert_allclose(folded.sum(axis=1), 1.0)
+    np.testing.assert_allclose(folded[:, -1], frac[:, -1] + frac[:, 0])
+
+
+def test_gram_is_the_tokens_overlaps():
+    model = TokensModel(dim=8)
+    np.testing.assert_allclose(model.gram(), model.x @ model.x.T, atol=1e-14)
+
+
+def test_theory_curves_follow_the_parameters_and_are_reused():
+    model = TokensModel(sigma_noise=1.0)
+    curves = model.kernel_curves()
+    assert curves["rho"].shape == curves["kappa"].shape == curves["b"].shape == (201,)
+    # the two-point motion vanishes at synchronization
+    assert curves["b"][-1] == pytest.approx(0.0, abs=1e-12)
+    assert curves["a"][-1] == pytest.approx(0.0, abs=1e-12)
+    assert model.kernel_curves() is curves  # same parameters: the same arrays
+    plane = model.phase_plane()
+    assert plane.lam.shape == (len(plane.alpha), len(plane.sigma2))
+    # ReLU: λ_dist = -σ_n²/2 - α, zero on the line α = -σ_n²/2 (spec §6.2)
+    np.testing.assert_allclose(plane.line, -plane.sigma2 / 2, atol=1e-6)
+    model.activation = "tanh"
+    assert model.kernel_curves() is not curves and model.phase_plane() is not plane
+
+
+def test_sign_map_has_one_cell_per_activation_and_dimension():
+    model = TokensModel()
+    table = model.sign_map()
+    assert table.shape == (len(model.sign_map_activations), len(model.sign_map_dims))
+    relu = model.sign_map_activations.index("relu")
+    np.testing.assert_allclose(table[relu], -0.5, atol=1e-3)  # spec §6.1 at σ_n = 1
+    assert model.sign_map() is table
+    model.sigma_noise = 3.0  # the map is drawn at σ_n = 1: unchanged
+    assert model.sign_map() is table
+
+
+def test_ensemble_summary_statistics_and_predicted_rates():
+    model = TokensModel(n_real=8, t_max=2.0)
+    assert model.ensemble_summary() is None
+    model.run_ensemble()
+    _wait(model.ensemble)
+    summary = model.ensemble_summary()
+    energy = model.energy(model.ensemble.result["x"])
+    assert summary.n_real == 8 and summary.t.shape == (energy.shape[0],)
+    np.testing.assert_allclose(summary.stats["mean"], np.maximum(energy, 1e-300).mean(axis=1))
+    assert np.all(summary.low <= summary.high)
+    assert summary.median_rate == pytest.approx(2.0 * model.theory()["lambda_dist"])
+    assert summary.half_t.shape == summary.mean_theory.shape == summary.median_theory.shape
+    assert model.ensemble_summary() is summary  # reused until something changes
+    model.energy_kind = "distance"
+    assert model.energy_exponent() == pytest.approx(model.energy_q / 2)
+    assert model.ensemble_summary() is not summary
+
+
+def test_ensemble_rerun_is_stale_from_the_start_and_polled():
+    model = TokensModel(n_real=4, t_max=1.0)
+    assert model.ensemble_study.stale  # a fresh model fills it on the first poll
+    model.poll()
+    assert not model.ensemble_study.stale
+    _wait(model.ensemble)
+    first = model.ensemble.result
+    model.energy_q = 1.0  # display only: no rerun
+    assert not model.ensemble_study.stale
+    model.seed = 3
+    assert model.ensemble_study.stale
+    model.ensemble_study.debounce_s = 0.0
+    model.poll()
+    _wait(model.ensemble)
+    assert model.ensemble.result is not first
+
+
+def test_advanced_studies_run_in_the_model(monkeypatch):
+    from app.models.tokens import studies
+
+    real_strong, real_variance = (
+        studies.tokens.strong_error_study,
+        studies.tokens.statistic_variance_study,
+    )
+    small_strong = dict(levels=(2, 3), ref_level=5, n_paths=4, width=4, n_tokens=2)
+    small_var = dict(n_tokens_list=(4, 8), n_noise=3, n_samples=3, t_max=0.1)
+    monkeypatch.setattr(
+        studies.tokens, "strong_error_study", lambda **kw: real_strong(**small_strong, **kw)
+    )
+    monkeypatch.setattr(
+        studies.tokens,
+        "statistic_variance_study",
+        lambda **kw: real_variance(**small_var, **kw),
+    )
+    model = TokensModel()
+    assert model.strong_error_curves() is None and model.variance_curves() is None
+    model.run_strong_error()
+    model.run_variance()
+    _wait(model.strong_error)
+    _wait(model.variance)
+    strong = model.strong_error_curves()
+    assert strong.h.shape == strong.error.shape == strong.reference.shape == (2,)
+    assert strong.reference[-1] == strong.error[-1]  # slope-1/2 line through the finest step
+    np.testing.assert_allclose(
+        strong.reference / strong.reference[-1], np.sqrt(strong.h / strong.h[-1])
+    )
+    variance = model.variance_curves()
+    np.testing.assert_array_equal(variance.n, [4.0, 8.0])
+    assert variance.reference[0] == variance.over_tokens[0]
+    assert np.isfinite(variance.slope_tokens) and np.isfinite(variance.slope_noise)
+
+
+def test_studies_draw_from_their_own_streams():
+    from app.models.tokens import studies
+
+    kwargs = dict(levels=(2,), ref_level=4, n_paths=2, width=2, n_tokens=2)
+    a = studies.strong_error(progress=lambda f: True, seed=1, kwargs=kwargs)
+    b = studies.strong_error(progress=lambda f: True, seed=1, kwargs=kwargs)
+    np.testing.assert_array_equal(a.error, b.error)
+    x, notice = studies.start_tokens("equiangular", 4, 3, np.random.default_rng(0), 0.5)
+    assert x.shape == (4, 3) and "uniform" in notice
+
+
+def test_readouts_fit_a_synthetic_exponential():
+    from app.models.tokens import readouts
+
+    t = np.linspace(0.0, 10.0, 201)
+    diameter = 2.0 * np.exp(-1.5 * t)
+    fit = readouts.diameter_fit(t, diameter, predicted=-1.5)
+    assert fit.slope == pytest.approx(-1.5, abs=1e-9)
+    np.testing.assert_allclose(fit.theory_line, fit.fit_line, rtol=1e-9)
+    energy = np.exp(-t)[:, None] * np.array([1.0, 2.0, 4.0])[None, :]
+    summary = readouts.ensemble_summary(t, energy, p=1.0, lambda_r=-1.0, mean_rate=-1.0)
+    assert summary.slopes["median"] == pytest.approx(-1.0)
+    np.testing.assert_allclose(summary.median_theory, summary.stats["median"][t >= 5.0])

@@ -7,7 +7,6 @@ import time
 import numpy as np
 import pytest
 
-from app.tabs.tokens import tab as tokens_tab
 from app.tabs.tokens.tab import TokensTab
 
 
@@ -52,7 +51,7 @@ def test_stale_ensemble_reruns_after_the_parameters_rest(tab: TokensTab, monkeyp
     tab.model.sigma_noise = 1.0
     tab.tick()
     assert not tab.model.ensemble.running  # still within the debounce
-    monkeypatch.setattr(tokens_tab, "ENSEMBLE_DEBOUNCE_S", 0.0)
+    monkeypatch.setattr(tab.model.ensemble_study, "debounce_s", 0.0)
     tab.tick()
     deadline = time.monotonic() + 60
     while tab.model.ensemble.result is stale and time.monotonic() < deadline:
@@ -97,3 +96,44 @@ def test_every_control_is_explained_in_the_glossary():
         p = view.model.param[name]
         assert p.doc and f"**{p.label}**: {p.doc}" in glossary
     assert "restarts the run" in glossary and "applies live" in glossary
+
+
+def test_every_panel_is_a_registered_tab_panel(tab: TokensTab):
+    from app.tabs.panel import TabPanel
+
+    assert all(isinstance(p, TabPanel) for p in tab.panels)
+    assert [p for p in tab.panels if p.every_frame] == [tab.hero]
+    assert {tab.depth, tab.diameter, tab.ensemble, tab.kernel, tab.phase, tab.advanced} <= set(
+        tab.panels
+    )
+
+
+def test_model_card_comes_from_the_card_file(tab: TokensTab):
+    from app.tabs.model_card import load_card
+
+    sections = load_card("tokens")
+    assert [kind for kind, _ in sections].count("tex") == 3
+    texts = [getattr(obj, "object", "") for obj in tab._layout.select(lambda o: True)]
+    assert any(isinstance(t, str) and "Synchronization rate" in t for t in texts)
+
+
+def test_advanced_panel_draws_the_models_study_results(tab: TokensTab):
+    from kernels.tokens import StrongErrorStudy, VarianceStudy
+
+    h = np.array([0.1, 0.05, 0.025])
+    tab.model.strong_error.result = StrongErrorStudy(h, np.sqrt(h), 0.01 * h, 0.5, 1e-4)
+    n = np.array([8, 16, 32])
+    tab.model.variance.result = VarianceStudy(
+        n, 0.4 / np.sqrt(n), np.full(3, 0.3), -0.5, 0.0, "mean_first_coordinate"
+    )
+    np.testing.assert_allclose(tab.advanced._strong.data["error"], np.sqrt(h))
+    np.testing.assert_allclose(tab.advanced._strong_ref.data["error"], np.sqrt(h))
+    assert "0.50" in tab.advanced.strong_readout.object
+    np.testing.assert_allclose(tab.advanced._var_ref.data["var"], 0.4 / np.sqrt(n))
+    assert "−0.50 and 0" in tab.advanced.variance_readout.object
+
+
+def test_view_angles_redraw_the_hero(tab: TokensTab):
+    before = np.array(tab.hero._points.data["x"])
+    tab.hero.look.view_azimuth = -120.0
+    assert not np.allclose(tab.hero._points.data["x"], before)

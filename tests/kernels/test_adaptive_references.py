@@ -15,8 +15,8 @@ import torch
 import torchsde
 
 from kernels import adaptive as ad
+from kernels.adaptive import core as core
 from kernels.adaptive import landscapes as lands
-from kernels.adaptive import soa as soa
 from kernels.adaptive.discrete import OPTIMIZERS
 from kernels.adaptive.sde import BALLISTIC, ORDERS, REGIMES, state_size
 from tests.kernels.adaptive_helpers import pointwise
@@ -80,9 +80,9 @@ def _our_euler(opt, regime, order, x0, dw1, dw2, tau, n_sub, **kw):
     x = np.asarray(x0, dtype=np.float64).reshape(-1, 1).copy()
     par = np.array([tau, kw["c1"], kw["c2"], kw["eps"], kw["v_floor"], 2.0, 1.0])
     flags = np.array([1, 0, 0, 0], dtype=np.int64)
-    wv, wm = soa.make_soa_work(d, 1)
+    wv, wm = core.make_soa_work(d, 1)
     s_first = 2 if opt == OPTIMIZERS["adam"] else 0
-    soa.euler_chunk(
+    core.euler_chunk(
         code,
         opt,
         regime,

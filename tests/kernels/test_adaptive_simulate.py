@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from kernels import adaptive as ad
+from kernels.adaptive import core as core
 from kernels.adaptive import driver as drv
 from kernels.adaptive import landscapes as lands
-from kernels.adaptive import soa as soa
+from kernels.adaptive import sde as sde
 from kernels.adaptive.discrete import ADAM, RMSPROP, SGD
 from kernels.adaptive.sde import BALLISTIC, BATCH_EQUIVALENT, SDE1, SME2, state_size
 from tests.kernels.adaptive_helpers import pointwise
@@ -119,9 +120,9 @@ def test_public_functions_share_the_brownian_path():
 
 
 def _soa_step(opt, regime, order, code, lmat, lvec, x, z1, z2, par, flags):
-    wv, wm = soa.make_soa_work(z1.shape[2], x.shape[1])
+    wv, wm = core.make_soa_work(z1.shape[2], x.shape[1])
     rec = np.zeros((2, *x.shape))
-    soa.euler_chunk(
+    core.euler_chunk(
         code, opt, regime, order, flags, par, lmat, lvec, x, z1, z2, 0, 1, 3, 1, rec, wv, wm
     )
     return x
@@ -223,12 +224,12 @@ def test_rmsprop_sde_matches_plain_numpy_reference(regime, order):
     x = np.concatenate([th0.T, np.full((2, n), 0.8)])
     par = np.array([tau, 1.0, 0.7, 0.1, tau, 2.0, 1.0])
     flags = np.array([1, 0, 0, 0], dtype=np.int64)
-    wv, wm = soa.make_soa_work(2, n)
-    soa.euler_chunk(
+    wv, wm = core.make_soa_work(2, n)
+    core.euler_chunk(
         code,
         RMSPROP,
-        ad.sde.REGIMES[regime],
-        ad.sde.ORDERS[order],
+        sde.REGIMES[regime],
+        sde.ORDERS[order],
         flags,
         par,
         lmat,

@@ -256,3 +256,39 @@ def test_schedules_match_the_jitted_ones_and_their_laws() -> None:
     # log cooling is the SA law σ² = 2T with T = C/log(2 + t): σ² log(2 + t) is constant
     _, sigma = schedule_curves(t, "constant", 1.0, 0.0, 1.0, "log_cooling", 0.5)
     np.testing.assert_allclose(sigma**2 * np.log(2 + t), 0.25 * np.log(2), rtol=1e-12)
+
+
+# ------------------------------------------------------------------ the facade (issue 11)
+PUBLIC_FUNCTIONS = [
+    name for name in swarm.__all__ if callable(getattr(swarm, name)) and not name[0].isupper()
+]
+
+
+@pytest.mark.parametrize("name", PUBLIC_FUNCTIONS)
+def test_public_function_has_a_numpydoc_with_equation_and_provenance(name: str) -> None:
+    doc = getattr(swarm, name).__doc__ or ""
+    assert "Parameters\n    ----------" in doc and "Returns\n    -------" in doc, name
+    assert ".. math::" in doc or ":math:" in doc, f"{name}: no equation"
+    assert any(tag in doc for tag in ("[paper]", "[literature]", "[derived]")), name
+
+
+def test_facade_warmup_runs_only_the_public_api() -> None:
+    import inspect
+
+    source = inspect.getsource(swarm.warmup)
+    assert "core" not in source and ".warmup()" not in source  # submodules warm themselves
+    swarm.warmup()
+
+
+def test_run_chunks_with_the_bundle_is_simulate() -> None:
+    from kernels.swarm.driver import run_chunks
+
+    x0 = swarm.initial_cloud("shallow_well", 5, 2, "tilted_double_well", 3)
+    run = swarm.simulate(
+        "tilted_double_well", x0, method="softmin", n_steps=700, dt=2e-3, rng=4, stride=7
+    )
+    params = swarm.make_params("tilted_double_well", 2, 5, dt=2e-3)
+    again = run_chunks(swarm.SwarmState(x0), params, "softmin", np.random.default_rng(4), 700, 7)
+    np.testing.assert_array_equal(run.x, again.x)
+    np.testing.assert_array_equal(run.best, again.best)
+    assert (run.hit_step, run.n_f_evals, run.t) == (again.hit_step, again.n_f_evals, again.t)

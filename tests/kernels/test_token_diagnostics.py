@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import kernels.tokens as T
+from kernels.tokens import clusters as token_clusters
 from kernels.tokens import diagnostics as token_diagnostics
 
 
@@ -104,10 +105,11 @@ def test_fit_log_slope():
 
 
 def test_reexports_and_warmup():
-    for name in token_diagnostics.__all__:
-        if name != "warmup":
-            assert getattr(T, name) is getattr(token_diagnostics, name)
-    token_diagnostics.warmup()
+    for module in (token_diagnostics, token_clusters):
+        for name in module.__all__:
+            if name != "warmup":
+                assert getattr(T, name) is getattr(module, name)
+        module.warmup()
 
 
 def test_cluster_stats_is_both_statistics_in_one_pass():

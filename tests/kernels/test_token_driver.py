@@ -8,7 +8,7 @@ import pytest
 import kernels.tokens as T
 from kernels.common.normals import standard_normals
 from kernels.tokens import driver as token_driver
-from kernels.tokens.core import layer_params
+from kernels.tokens.params import layer_params
 from tests.kernels.token_helpers import base_cfg
 
 

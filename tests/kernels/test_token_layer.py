@@ -18,6 +18,7 @@ from scipy import special
 import kernels.tokens as T
 from kernels.common.activations import ACTIVATIONS
 from kernels.tokens import core as token_layer
+from kernels.tokens import params as token_params
 from tests.kernels.token_helpers import base_cfg, uniform_tokens
 
 # ---------------------------------------------------------------------------------------------
@@ -207,17 +208,17 @@ def test_activation_list_is_shared_with_the_activation_module():
 
 
 def test_layer_params_and_block_size():
-    p = token_layer.layer_params(**base_cfg(noise_sharing="independent", splitting="strang"))
-    assert p.aid == ACTIVATIONS.index("relu") and p.attn == token_layer.ATTN_CODE["sa"]
+    p = token_params.layer_params(**base_cfg(noise_sharing="independent", splitting="strang"))
+    assert p.aid == ACTIVATIONS.index("relu") and p.attn == token_params.ATTN_CODE["sa"]
     assert (p.independent, p.fixed, p.strang, p.sphere, p.m) == (True, False, True, True, 5)
     # per source and sub-step: B, b, A (m(2d+1)) fresh, A (md) fixed
-    assert token_layer.source_block_size(3, 5, False) == 35
-    assert token_layer.source_block_size(3, 5, True) == 15
+    assert token_params.source_block_size(3, 5, False) == 35
+    assert token_params.source_block_size(3, 5, True) == 15
     # the validated form agrees with the public one: 2 halves x 7 tokens x 35
     assert (
-        token_layer.block_size(p, 7, 3)
+        token_params.block_size(p, 7, 3)
         == 490
         == T.noise_block_size(7, 3, 5, noise_sharing="independent", splitting="strang")
     )
-    assert token_layer.block_size(p._replace(sn=0.0), 7, 3) == 0
+    assert token_params.block_size(p._replace(sn=0.0), 7, 3) == 0
     token_layer.warmup()

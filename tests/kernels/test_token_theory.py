@@ -14,23 +14,22 @@ from scipy.special import i0, i0e, i1, i1e
 
 from kernels.common.activations import ACTIVATIONS, ODD_ACTIVATIONS
 from kernels.common.dual_kernel import activation_moments
+from kernels.tokens import deterministic, diagnostics, special, two_point_sde
 from kernels.tokens import theory as tt
+from kernels.tokens.deterministic import equiangular_rate, equiangular_rho, pair_rho_beta0
+from kernels.tokens.diagnostics import kuramoto_order_parameter
 from kernels.tokens.theory import (
     attention_effective_strength,
     critical_dimension,
-    equiangular_rate,
-    equiangular_rho,
-    kuramoto_order_parameter,
     lyapunov_exponent,
     moment_growth_rate,
     moment_threshold,
     one_token_correlation,
-    pair_rho_beta0,
     phase_line_alpha,
     sign_map,
-    simulate_rho_diffusion,
     two_point_coefficients,
 )
+from kernels.tokens.two_point_sde import simulate_rho_diffusion
 from tests.kernels.token_helpers import rho_paths
 
 DIMS = (2, 3, 8, 16, 64)
@@ -336,11 +335,13 @@ def test_bessel_against_scipy():
     x = np.concatenate([np.linspace(-60, 60, 2401), np.geomspace(1e-10, 700, 400), [0.0, 20.0]])
     # series (|x| <= 20) and asymptotic expansion (|x| > 20) are built to ~1e-16 per term;
     # measured max relative error 2e-15, so 1e-13 is 50 ulps of slack
-    np.testing.assert_allclose(tt.bessel_i0(x), i0(x), rtol=1e-13)
-    np.testing.assert_allclose(tt.bessel_i1(x), i1(x), rtol=1e-13, atol=1e-300)
-    np.testing.assert_allclose(tt.bessel_i0e(x), i0e(x), rtol=1e-13)
-    np.testing.assert_allclose(tt.bessel_i1e(x), i1e(x), rtol=1e-13, atol=1e-300)
-    assert np.isinf(tt.bessel_i0(800.0)) and tt.bessel_i0e(800.0) == pytest.approx(i0e(800.0))
+    np.testing.assert_allclose(special.bessel_i0(x), i0(x), rtol=1e-13)
+    np.testing.assert_allclose(special.bessel_i1(x), i1(x), rtol=1e-13, atol=1e-300)
+    np.testing.assert_allclose(special.bessel_i0e(x), i0e(x), rtol=1e-13)
+    np.testing.assert_allclose(special.bessel_i1e(x), i1e(x), rtol=1e-13, atol=1e-300)
+    assert np.isinf(special.bessel_i0(800.0)) and special.bessel_i0e(800.0) == pytest.approx(
+        i0e(800.0)
+    )
 
 
 def test_kuramoto_order_parameter_spec_value():
@@ -606,7 +607,7 @@ _RNG = np.random.default_rng(0)
         ),
         (lambda: pair_rho_beta0(1.0, 1.0, 1.5), r"rho0 must be a finite number in \[-1, 1\]"),
         (lambda: kuramoto_order_parameter(1.0, -1.0), r"sigma_noise must be"),
-        (lambda: tt.bessel_i0(np.inf), "x must be finite"),
+        (lambda: special.bessel_i0(np.inf), "x must be finite"),
         (lambda: simulate_rho_diffusion(1.5, n_paths=3, rng=_RNG, **_SIM), r"rho0 must lie in"),
         (
             lambda: simulate_rho_diffusion(np.zeros(4), n_paths=3, rng=_RNG, **_SIM),
@@ -644,8 +645,16 @@ def test_invalid_inputs_raise(call, match):
 
 
 def test_public_reexports_and_warmup():
-    # kernels/tokens.py re-exports these from here
+    # kernels/tokens/__init__.py re-exports these from here
     assert tt.activation_moments is activation_moments
     assert "lyapunov_exponent" in tt.__all__ and "activation_moments" in tt.__all__
-    tt.warmup()
+    assert not hasattr(tt, "warmup")  # closed forms only: no jitted code to warm
+    for module in (deterministic, diagnostics, special, two_point_sde):
+        module.warmup()
     assert lyapunov_exponent("relu", 3) == -0.5
+
+
+def test_each_theory_module_exports_what_it_defines():
+    for module in (tt, deterministic, special, two_point_sde, diagnostics):
+        missing = [name for name in module.__all__ if not hasattr(module, name)]
+        assert not missing, f"{module.__name__}.__all__ names undefined {missing}"

@@ -16,12 +16,11 @@ import pytest
 from scipy import stats
 
 import kernels.tokens as T
+from kernels.tokens.deterministic import equiangular_rho, pair_rho_beta0
+from kernels.tokens.diagnostics import kuramoto_order_parameter
 from kernels.tokens.theory import (
-    equiangular_rho,
-    kuramoto_order_parameter,
     lyapunov_exponent,
     one_token_correlation,
-    pair_rho_beta0,
     two_point_coefficients,
 )
 from tests.kernels.token_helpers import rho_paths

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 import kernels.tokens as T
-from kernels.tokens.theory import simulate_rho_diffusion
+from kernels.tokens.two_point_sde import simulate_rho_diffusion
 
 
 def base_cfg(**over):

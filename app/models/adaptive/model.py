@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 import param
 
+from app.models.adaptive import studies, summaries
 from app.models.adaptive.params import ORDERS, TEACHING_DEFAULT, AdaptiveParams
-from app.models.jobs import BackgroundJob, ProgressFn
+from app.models.jobs import BackgroundJob
 from kernels import adaptive as ad
-from kernels.adaptive import studies as studies
 from kernels.adaptive.landscapes import DOUBLE_WELL_DEFAULTS, LINREG_C
 
 __all__ = ["ORDERS", "TEACHING_DEFAULT", "AdaptiveModel"]
@@ -38,8 +38,14 @@ class AdaptiveModel(AdaptiveParams):
         self.run: dict[str, Any] = {}
         self.notice = ""
         super().__init__(**params)
-        self.param.watch(self._recompute, [p for p in self.live_params if p not in _STUDY_ONLY])
+        self.param.watch(
+            self._recompute, [p for p in self.live_params if p not in self.study_only_params]
+        )
         self.param.watch(self._on_time_index, ["time_index"])
+        #: the scaling study follows its params: stale on a change, rerun once they rest
+        self.scaling_study = self.rerun_when_idle(
+            self.scaling_job, self._start_scaling, watch=self.scaling_params
+        )
 
     # ------------------------------------------------------------ parameters
     @property
@@ -221,9 +227,7 @@ class AdaptiveModel(AdaptiveParams):
     def _mark_diverged(self) -> None:
         super()._mark_diverged()
         e = self.run.get("effective") or self.effective()
-        hp = ad.regime_hyperparameters(
-            e["regime"], e["tau"], e["c1"], e["c2"], self.eps, self.sigma
-        )
+        hp = self.hyperparameters(e)
         lam = self.curvature()
         v_star = hp["noise_std"] ** 2 * self.noise_scale_hat()
         limit = ad.stability_limit(e["optimizer"], lam, hp["eps"], v_star)
@@ -280,64 +284,125 @@ class AdaptiveModel(AdaptiveParams):
             out[f"{key}_theta"] = self.run[key]["theta"]
         return out
 
+    # ------------------------------------------------------- what the panels show
+    def hyperparameters(self, e: dict[str, Any] | None = None) -> dict[str, float]:
+        """Discrete η, β1, β2, ε, noise std of the chain simulated with the effective
+        parameters ``e`` (default: those of the current run), spec §2.3."""
+        e = e or self.run.get("effective") or self.effective()
+        return ad.regime_hyperparameters(
+            e["regime"], e["tau"], e["c1"], e["c2"], self.eps, self.sigma
+        )
+
+    def batch_size(self, e: dict[str, Any] | None = None) -> float:
+        """Batch size B the noise scale stands for: σ = 1/√B (ballistic), σ0 = √(τ/B)."""
+        e = e or self.run["effective"]
+        if self.sigma <= 0:
+            return math.inf
+        return 1.0 / self.sigma**2 if e["regime"] == "ballistic" else e["tau"] / self.sigma**2
+
+    def readout_values(self, index: int | None = None) -> dict[str, Any]:
+        """The hero's readout at frame ``index`` (default: the cursor): time, η, β1, β2, B and
+        the mean loss of the chain and of the drawn continuous order."""
+        idx = self.time_index if index is None else index
+        run = self.run
+        e = run["effective"]
+        hp = self.hyperparameters(e)
+        return {
+            "t": float(run["t"][idx]),
+            "lr": hp["lr"],
+            "beta1": hp["beta1"],
+            "beta2": hp["beta2"],
+            "batch": self.batch_size(e),
+            "order": e["order"],
+            "chain_loss": float(np.nanmean(run["chain"]["loss"][idx])),
+            "order_loss": float(np.nanmean(run[e["order"]]["loss"][idx])),
+        }
+
+    def landscape_grid(self, n: int = 90, n_levels: int = 9) -> dict[str, np.ndarray] | None:
+        """The loss on an n × n grid around the run's paths (0.5–99.5% of the chain and the
+        drawn order, padded) with ``n_levels`` contour levels; None on 1-D landscapes.
+
+        Returns ``{"x": (n,), "y": (n,), "f": (n, n), "levels": (n_levels,)}``.
+        """
+        run = self.run
+        if run["chain"]["theta"].shape[2] == 1:
+            return None
+        th = np.concatenate([run["chain"]["theta"], run[run["effective"]["order"]]["theta"]], 1)
+        finite = th[np.all(np.isfinite(th), axis=2)]
+        if len(finite):
+            lo = np.percentile(finite, 0.5, axis=0)
+            hi = np.percentile(finite, 99.5, axis=0)
+        else:
+            lo, hi = np.array([-3.0, -3.0]), np.array([3.0, 3.0])
+        pad = 0.15 * (hi - lo) + 0.2
+        lo, hi = lo - pad, hi + pad
+        xs = np.linspace(lo[0], hi[0], n)
+        ys = np.linspace(lo[1], hi[1], n)
+        gx, gy = np.meshgrid(xs, ys)
+        kw = {"A": self.hessian()} if self.landscape == "quadratic" else {}
+        f = ad.loss_values(self.landscape, np.stack([gx, gy], -1), **kw)
+        levels = np.quantile(f, np.linspace(0.02, 0.9, n_levels))
+        return {"x": xs, "y": ys, "f": f, "levels": levels}
+
+    def mean_path(self, name: str, index: int | None = None) -> np.ndarray:
+        """Mean over paths of θ of ``name`` (``"chain"`` or an order) up to frame ``index``:
+        (index + 1, d)."""
+        idx = self.time_index if index is None else index
+        return np.nanmean(self.run[name]["theta"][: idx + 1], axis=1)
+
+    def ellipse_marks(self, n_marks: int) -> np.ndarray:
+        """``n_marks`` frames evenly spread over the run (the first excluded)."""
+        n = len(self.run["t"])
+        return np.unique(np.linspace(0, n - 1, n_marks + 1).astype(int)[1:])
+
+    def ellipses(
+        self, name: str, n_marks: int, index: int | None = None
+    ) -> list[tuple[np.ndarray, np.ndarray, bool]]:
+        """1-σ covariance ellipses of the cloud ``name`` at the marks passed and at the cursor:
+        ``[(xs, ys, at_cursor), …]`` (2-D landscapes)."""
+        idx = self.time_index if index is None else index
+        th = self.run[name]["theta"]
+        frames = [*[k for k in self.ellipse_marks(n_marks) if k <= idx], idx]
+        return [(*summaries.covariance_ellipse(th[k]), k == idx) for k in frames]
+
+    def moments(self, key: str) -> dict[str, Any] | None:
+        """Loss mean and 10–90% band over time, and E v_t per coordinate (or None), of the
+        chain or an order ``key``; None if the run has no such key."""
+        if key not in self.run:
+            return None
+        res = self.run[key]
+        mean, lo, hi = summaries.loss_band(res["loss"])
+        v = res["v"]
+        return {"mean": mean, "lo": lo, "hi": hi, "v": None if v is None else np.nanmean(v, 1)}
+
+    def final_distribution(self, index: int | None = None) -> dict[str, Any]:
+        """Densities of θ₁ at frame ``index`` for the chain, SDE1 and SME2 (those in the run)
+        on common bins, and the deterministic ODE's θ₁ (NaN if not run)."""
+        idx = self.time_index if index is None else index
+        run = self.run
+        samples = {k: run[k]["theta"][idx, :, 0] for k in ("chain", "sde1", "sme2") if k in run}
+        out = summaries.densities(samples)
+        out["ode"] = float(run["ode"]["theta"][idx, 0, 0]) if "ode" in run else np.nan
+        return out
+
+    def weak_error_curves(self, phi: int) -> dict[str, Any] | None:
+        """The weak-error study's curves for test function ``phi`` (0: ‖θ‖², 1: ‖v‖², 2: f),
+        with slope guides (:func:`app.models.adaptive.summaries.weak_error_curves`); None
+        before the study has run."""
+        res = self.weak_job.result
+        return None if res is None else summaries.weak_error_curves(res, phi)
+
     # ---------------------------------------------------------------- studies
     def run_weak_error(self) -> None:
         """Weak error vs τ of ODE/SDE1/SME2 (with and without W2), off the event loop."""
-        e = self.effective()
-        opts = self.sim_options(e)
-        opts.pop("v_floor")
-        args = dict(
-            optimizer=e["optimizer"] if e["optimizer"] != "sgd" else "sgd",
-            regime=e["regime"],
-            theta0=e["theta0"],
-            landscape=self.landscape,
-            n_paths=self.weak_paths,
-            seed=self.seed,
-            t_max=1.0,
-            **opts,
-        )
-        orders = ("ode", "sde1", "sme2", "sme2_no_w2")
-        if "sme2" not in self.orders_available(e):
-            orders = ("ode", "sde1")
-        if e["optimizer"] == "sgd":
-            orders = ("ode", "sde1", "sme2")
-        args["orders"] = orders
-        args["c1"], args["c2"] = min(e["c1"], 4.0), min(e["c2"], 4.0)  # c τ ≤ 1 at τ = 1/4
-        self.weak_job.start(lambda p: _weak(p, args), "Weak error vs τ")
+        args = studies.weak_error_args(self)
+        self.weak_job.start(lambda p: studies.weak_error(p, args), "Weak error vs τ")
 
     def run_scaling(self) -> None:
-        """Chain E f(θ_t) for κ = 1, 2, …, κ max under the scaling rule, off the event loop."""
-        e = self.effective()
-        opts = self.sim_options(e)
-        for key in ("c1", "c2", "eps", "noise_std"):
-            opts.pop(key)
-        kappas = [2**i for i in range(int(math.log2(self.kappa_max)) + 1)]
-        args = dict(
-            optimizer=e["optimizer"],
-            regime=e["regime"],
-            kappas=kappas,
-            rule=self.scaling_rule,
-            tau=e["tau"],
-            c1=e["c1"],
-            c2=e["c2"],
-            eps=self.eps,
-            sigma=self.sigma,
-            t_max=self.t_final,
-            n_paths=min(self.n_paths, 512),
-            seed=self.seed,
-            landscape=self.landscape,
-            theta0=e["theta0"],
-            **opts,
-        )
-        self.scaling_job.start(lambda p: _scaling(p, args), "Scaling-rule runs")
+        """Chain E f(θ_t) for κ = 1, 2, …, κ max under the scaling rule, off the event loop
+        (now; the study also reruns by itself once its params rest after a change)."""
+        self.scaling_study.run()
 
-
-_STUDY_ONLY = ("scaling_rule", "kappa_max", "weak_paths")
-
-
-def _weak(progress: ProgressFn, args: dict[str, Any]) -> dict[str, Any]:
-    return studies.weak_error_study(progress=progress, **args)
-
-
-def _scaling(progress: ProgressFn, args: dict[str, Any]) -> dict[str, Any]:
-    return studies.scaling_study(progress=progress, **args)
+    def _start_scaling(self) -> None:
+        args = studies.scaling_args(self)
+        self.scaling_job.start(lambda p: studies.scaling(p, args), "Scaling-rule runs")

@@ -7,6 +7,7 @@ the glossary line); :class:`app.models.adaptive.model.AdaptiveModel` adds the si
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import param
 
@@ -333,5 +334,29 @@ class AdaptiveParams(SimulationModel):
             n_paths=512,
         ),
     }
+    #: Live params that feed only the studies: their change does not recompute the run.
+    study_only_params: ClassVar[tuple[str, ...]] = ("scaling_rule", "kappa_max", "weak_paths")
+    #: Params whose change makes the scaling study stale (it reruns once they rest).
+    scaling_params: ClassVar[tuple[str, ...]] = (
+        "optimizer",
+        "regime",
+        "landscape",
+        "log2_tau",
+        "c1",
+        "c2",
+        "log10_eps",
+        "sigma",
+        "t_final",
+        "theta0_x",
+        "theta0_y",
+        "v0",
+        "scaling_rule",
+        "kappa_max",
+        "a11",
+        "a12",
+        "a22",
+        "gradient_noise",
+        "seed",
+    )
     default_preset = TEACHING_DEFAULT
     divergence_hint = "lower the step τ (the learning rate), then the run restarts"

@@ -10,17 +10,25 @@ Romito, Saviozzi, arXiv:2509.17815.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import param
 
 from app.models.jobs import BackgroundJob
+from app.models.swarm import outcomes
 from app.models.swarm import studies as swarm_studies
+from app.models.swarm.landscape import Landscape
 from app.models.swarm.params import TEACHING_DEFAULT, SwarmControls
 from kernels import swarm
 from kernels.swarm.objectives import OBJECTIVES
-from kernels.swarm.theory import schedule_curves, stability_number
+from kernels.swarm.theory import (
+    barrier_constant,
+    double_well_points,
+    effective_potential,
+    schedule_curves,
+    stability_number,
+)
 
 __all__ = ["GHOSTS", "TEACHING_DEFAULT", "SwarmModel"]
 
@@ -31,6 +39,8 @@ TRAIL_FRAMES = 16
 MAX_RECORDS = 4000
 #: A particle counts as "at a wall" within this fraction of the box width (spec §4.7).
 WALL_FRACTION = 0.025
+#: Points of the 1-D cut through the best point on which the effective potential is drawn.
+CUT_POINTS = 400
 HISTORY_FIELDS = (
     "t",
     "best",
@@ -49,7 +59,17 @@ HISTORY_FIELDS = (
 class SwarmModel(SwarmControls):
     """Softmin swarm and its ghost baselines on a 1-D or 2-D landscape (spec §2–§5)."""
 
+    #: Fewest seconds between two re-contours of the dashed level set {f = J + 1/β} while
+    #: playing: it moves slowly, and every frame it was one more data-source change for the
+    #: browser to apply (the particles themselves move every frame).
+    level_set_interval: ClassVar[float] = 0.15
+    #: Fewest seconds between two refreshes of the hero's readouts while playing: text changes
+    #: cost the browser a relayout (refreshed every frame they cut the animation from ~25 to
+    #: ~10 painted frames per second).
+    readout_interval: ClassVar[float] = 0.5
+
     def __init__(self, **params: Any) -> None:
+        self._landscape: Landscape | None = None
         self.study = BackgroundJob(name="hitting-time study")
         self.sweep = BackgroundJob(name="success sweep")
         self.kramers = BackgroundJob(name="Kramers study")
@@ -67,6 +87,16 @@ class SwarmModel(SwarmControls):
         info = OBJECTIVES[self.objective]
         return info.lo, info.hi
 
+    @property
+    def kappa(self) -> float:
+        """The drift scale κ (N or 1)."""
+        return outcomes.kappa_of(self.kappa_mode, self.n_particles)
+
+    @property
+    def effective_tilt(self) -> float:
+        """The tilt a the landscape uses (0 unless f is the tilted double well)."""
+        return self.tilt if self.objective == "tilted_double_well" else 0.0
+
     def kernel_kwargs(self) -> dict[str, Any]:
         """Keyword arguments of :func:`kernels.swarm.make_params` from the live params."""
         return dict(
@@ -79,7 +109,7 @@ class SwarmModel(SwarmControls):
             sigma0=self.sigma0,
             kappa_mode=self.kappa_mode,
             boundary=self.boundary,
-            tilt=self.tilt if self.objective == "tilted_double_well" else 0.0,
+            tilt=self.effective_tilt,
             energy_form=self.energy_form,
             step_clip=self.step_clip,
             cbo_lambda=self.cbo_lambda,
@@ -100,7 +130,7 @@ class SwarmModel(SwarmControls):
             self.objective,
             rng,
             self.init_spread,
-            self.kernel_kwargs()["tilt"],
+            self.effective_tilt,
         )
         self.swarm = swarm.SwarmState(self.x0)
         self.ghosts = {m: swarm.SwarmState(self.x0) for m in GHOSTS}
@@ -132,9 +162,8 @@ class SwarmModel(SwarmControls):
         """The current swarm: positions, f, weights w, coefficients c, J, β(t), σ(t), the
         explorer mask (c < 0) and the J + 1/β level."""
         x = self.swarm.x
-        tilt = self.kernel_kwargs()["tilt"]
         finite = bool(np.all(np.isfinite(x)))
-        f = swarm.objective_value(self.objective, x, tilt) if finite else np.full(len(x), np.nan)
+        f = self.values(x) if finite else np.full(len(x), np.nan)
         beta, sigma = self.schedules_at(np.array([self.t]))
         b = float(beta[0])
         if finite:
@@ -155,6 +184,49 @@ class SwarmModel(SwarmControls):
             "explorers": c < 0,
             "level": j + 1.0 / b if b > 0 else math.inf,
         }
+
+    def values(self, x: np.ndarray) -> np.ndarray:
+        """f at each row of ``x`` (n, d) on the current landscape."""
+        return swarm.objective_value(self.objective, x, self.effective_tilt)
+
+    def landscape(self) -> Landscape:
+        """The landscape of the animated box (grid and level sets in 2-D, the curve in 1-D);
+        the same object until the objective, the dimension or the tilt changes."""
+        key = (self.objective, self.dim, self.effective_tilt)
+        if self._landscape is None or self._landscape.key != key:
+            lo, hi = self.box
+            self._landscape = Landscape(*key, lo, hi)
+        return self._landscape
+
+    def explorer_potential(self, n_points: int = CUT_POINTS) -> dict[str, Any] | None:
+        """The 1-D cut f(y) along x₁ through the best point (the double well: through x₂ = 0)
+        and the effective potential U(y) = m + κ g_N(f(y) − m) one explorer sees when the
+        other N − 1 sit at the leader's value m (spec §4.5) [derived heuristic].
+
+        Returns ``{"y", "f", "U"}`` (n_points,) with ``leader`` m, ``barrier`` ΔV on the
+        shallow side (None unless the double well) and ``bump`` κ(s_N − 1)/β (None for N < 2
+        or β = 0); None while the swarm is not finite.
+        """
+        snap = self.snapshot()
+        if not np.all(np.isfinite(snap["f"])):
+            return None
+        lo, hi = self.box
+        y = np.linspace(lo, hi, n_points)
+        pts = np.tile(self.swarm.best_x, (len(y), 1)) if self.dim > 1 else np.zeros((len(y), 1))
+        if self.objective == "tilted_double_well" and self.dim > 1:
+            pts[:, 1:] = 0.0
+        pts[:, 0] = y
+        f = self.values(pts)
+        leader = float(np.min(snap["f"]))
+        n, beta, kappa = self.n_particles, snap["beta"], self.kappa
+        u = effective_potential(f, leader, n, beta, kappa) if n >= 2 else f
+        barrier = (
+            double_well_points(self.tilt).barrier_shallow
+            if self.objective == "tilted_double_well"
+            else None
+        )
+        bump = kappa * (barrier_constant(n) - 1) / beta if n >= 2 and beta > 0 else None
+        return {"y": y, "f": f, "U": u, "leader": leader, "barrier": barrier, "bump": bump}
 
     def schedules_at(self, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return schedule_curves(
@@ -192,10 +264,17 @@ class SwarmModel(SwarmControls):
             for k in h:
                 h[k] = h[k][::2]
 
+    @property
+    def best_value(self) -> float:
+        """The best f the swarm has seen (before the first step: the best start)."""
+        if self.swarm.steps:
+            return self.swarm.best
+        return float(np.min(self.values(self.swarm.x)))
+
     def stability(self) -> tuple[float | None, str]:
         """hκL(1+(N−1)/e) and a one-line verdict (the stability badge, spec §2)."""
         lipschitz = OBJECTIVES[self.objective].lipschitz
-        kappa = float(self.n_particles) if self.kappa_mode == "N" else 1.0
+        kappa = self.kappa
         if lipschitz is None:
             clip = "on" if self.step_clip > 0 else "off: switch it on"
             return None, f"no global L (cusp at 0); step clip {clip}"
@@ -259,3 +338,37 @@ class SwarmModel(SwarmControls):
         for key in ("tilt",):
             args[key] = self.tilt
         self.kramers.start(lambda progress: swarm_studies.kramers(args, progress), "Kramers study")
+
+    # ------------------------------------------------------- study outcomes
+    def study_distributions(self, by_evaluations: bool = False) -> dict[str, Any] | None:
+        """Histograms and ECDFs of the last hitting-time study (None before the first), in
+        time or in evaluations (:func:`app.models.swarm.outcomes.hitting_distributions`)."""
+        result = self.study.result
+        return None if result is None else outcomes.hitting_distributions(result, by_evaluations)
+
+    def study_summary(self) -> dict[str, Any] | None:
+        """The last study's setting (objective, d, N, M, T) and its table rows
+        (:func:`app.models.swarm.outcomes.summary_rows`); None before the first."""
+        result = self.study.result
+        if result is None:
+            return None
+        args = result["args"]
+        return {
+            "objective": result["objective"],
+            "dim": args["dim"],
+            "n_particles": args["n_particles"],
+            "n_runs": args["n_runs"],
+            "t_max": args["t_max"],
+            "rows": outcomes.summary_rows(result),
+        }
+
+    def sweep_curves(self) -> dict[str, dict[str, np.ndarray]] | None:
+        """Success rate against β₀ (``"beta"``) and σ₀ (``"sigma"``) of the last sweep:
+        ``{"values", method: rates, method + "_se": standard errors}``; None before the first."""
+        return self.sweep.result
+
+    def kramers_plot(self) -> dict[str, np.ndarray] | None:
+        """The last Kramers study with its theory lines
+        (:func:`app.models.swarm.outcomes.kramers_lines`); None before the first."""
+        result = self.kramers.result
+        return None if result is None else outcomes.kramers_lines(result)

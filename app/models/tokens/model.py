@@ -1,29 +1,59 @@
-r"""Token synchronization: the state of the tab (spec ``models/tokens.md``).
+r"""Token synchronization: the behaviour of the tab (spec ``models/tokens.md``).
 
 Tokens on :math:`S^{d-1}` pass through a deep transformer whose MLP weights are random and
 shared by all tokens (common noise); attention attracts (α>0) or repels (α<0). The model keeps
-the current tokens, a strided history for the depth panels, and runs the ensemble study off the
-event loop. Agazzi, Bruno, Mosig García, Saviozzi, Romito, arXiv:2604.26898.
+the current tokens and a strided history for the depth panels, computes every number the
+panels show (fits, ensemble statistics, kernel curves, phase diagrams) and runs three studies
+off the event loop: the ensemble (rerun by itself once the parameters rest), the strong error
+and the variance decomposition (on request). Agazzi, Bruno, Mosig García, Saviozzi, Romito,
+arXiv:2604.26898.
 """
 
 from __future__ import annotations
 
-import time
-from typing import Any
+from collections.abc import Callable, Hashable
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
-import param
 
-from app.models.base import SimulationModel
-from app.models.jobs import BackgroundJob, ProgressFn
+from app.models.jobs import BackgroundJob
+from app.models.tokens import readouts, studies
+from app.models.tokens.params import (
+    ACTIVATION_NAMES,
+    ENERGY_KINDS,
+    INITS,
+    TEACHING_DEFAULT,
+    TokensParams,
+)
+from app.models.tokens.readouts import (
+    DIAMETER_FLOOR,
+    DiameterFit,
+    EnsembleSummary,
+    PhasePlane,
+    StrongErrorCurves,
+    VarianceCurves,
+)
 from kernels import tokens
-from kernels.common.activations import ACTIVATIONS
+from kernels.common.dual_kernel import dual_kernel
 from kernels.tokens import theory as token_theory
+
+__all__ = [
+    "DIAMETER_FLOOR",
+    "ENERGY_KINDS",
+    "INITS",
+    "MAX_RECORDS",
+    "SIMILARITY_BINS",
+    "TEACHING_DEFAULT",
+    "DiameterFit",
+    "EnsembleSummary",
+    "PhasePlane",
+    "StrongErrorCurves",
+    "TokensModel",
+    "VarianceCurves",
+]
 
 #: At most this many snapshots are kept per run (the stride grows with the horizon).
 MAX_RECORDS = 400
-ENERGY_KINDS = ("glpr", "mean_norm", "distance")
-INITS = ("uniform", "hemisphere", "cap", "pair", "equiangular")
 #: Bins of the similarity histogram on [-1, 1] (even, so |ρ| folds it exactly).
 SIMILARITY_BINS = 40
 HISTORY_FIELDS = (
@@ -35,249 +65,37 @@ HISTORY_FIELDS = (
     "sync_fraction",
     "similarity",
 )
+#: Dimensions (columns) of the activation × dimension sign map.
+PHASE_DIMS = (2, 3, 4, 8, 16, 32, 64)
+#: The (σ_n², α) plane of the phase diagram and its grid.
+PHASE_SIGMA2_MAX = 16.0
+PHASE_ALPHA_RANGE = (-2.0, 2.0)
+PHASE_GRID = (160, 120)
+#: Overlaps at which the kernel curves are drawn.
+KERNEL_RHO = np.linspace(-1.0, 1.0, 201)
 
-TEACHING_DEFAULT = "Teaching default: noise alone synchronizes"
+_T = TypeVar("_T")
 
 
-class TokensModel(SimulationModel):
+class TokensModel(TokensParams):
     """Tokens of a deep transformer with common-noise random MLPs (spec §2–§3)."""
 
-    speed = param.Integer(default=100, doc="Layers advanced per animation tick.")
-    n_tokens = param.Integer(32, label="N tokens", bounds=(2, 256), doc="N: number of tokens.")
-    dim = param.Selector(
-        default=3,
-        label="d dimension",
-        objects=[2, 3, 4, 8, 16, 32, 64],
-        doc="d: tokens live on the sphere S^(d-1).",
-    )
-    width = param.Integer(
-        64,
-        label="m MLP width",
-        bounds=(1, 512),
-        doc="m: MLP width. With fresh hidden weights the limit does not depend on m.",
-    )
-    sigma_noise = param.Number(
-        2.0,
-        label="σ_n noise strength",
-        bounds=(0.0, 4.0),
-        step=0.05,
-        doc="σ_n: strength of the common noise (random MLPs).",
-    )
-    activation = param.Selector(
-        default="relu",
-        label="s activation",
-        objects=list(ACTIVATIONS),
-        doc="s: the MLP activation.",
-    )
-    sigma_w = param.Number(
-        1.0, label="σ_w weight scale", bounds=(0.1, 3.0), step=0.05, doc="σ_w: hidden weight scale."
-    )
-    sigma_b = param.Number(
-        0.0,
-        label="σ_b bias scale",
-        bounds=(0.0, 3.0),
-        step=0.05,
-        doc="σ_b: hidden bias scale (breaks odd symmetry).",
-    )
-    attn_kind = param.Selector(
-        default="sa",
-        label="Attention kind",
-        objects=["sa", "usa"],
-        doc="Attention: softmax (SA) or unnormalized (USA) self-attention, Q=K=V=I.",
-    )
-    attn_strength = param.Number(
-        0.0,
-        label="α attention strength",
-        bounds=(-2.0, 2.0),
-        step=0.05,
-        doc="α: attention strength; α>0 attracts, α<0 repels, 0 switches attention off.",
-    )
-    beta = param.Number(
-        1.0,
-        label="β inverse temperature",
-        bounds=(0.0, 10.0),
-        step=0.1,
-        doc="β: attention inverse temperature.",
-    )
-    dt = param.Number(
-        5e-3,
-        label="h layer step",
-        bounds=(1e-3, 2e-2),
-        step=1e-3,
-        doc="h: layer step (depth L = T/h layers).",
-    )
-    t_max = param.Number(
-        10.0,
-        label="T horizon (depth)",
-        bounds=(1.0, 40.0),
-        step=0.5,
-        doc="T: horizon (network depth).",
-    )
-    n_real = param.Integer(
-        64,
-        label="R realizations",
-        bounds=(1, 1024),
-        doc="R: realizations of the noise for the ensemble panel.",
-    )
-    rho0 = param.Number(
-        0.9999,
-        label="ρ₀ initial overlap",
-        bounds=(-1.0, 1.0),
-        step=1e-4,
-        doc="ρ₀: initial overlap ⟨x_i,x_j⟩ for the pair and equiangular starts.",
-    )
-    init = param.Selector(
-        label="Initial tokens", default="uniform", objects=list(INITS), doc="Initial token cloud."
-    )
-    energy_kind = param.Selector(
-        default="glpr",
-        label="Energy",
-        objects=list(ENERGY_KINDS),
-        doc="Interaction energy: (a) GLPR gap, (b) 1−|x̄|², (c) mean |x_i−x_j|^q.",
-    )
-    energy_q = param.Number(
-        0.5,
-        label="q energy exponent",
-        bounds=(0.1, 2.0),
-        step=0.05,
-        doc="q: exponent of energy (c).",
-    )
-    noise_sharing = param.Selector(
-        default="common",
-        label="Noise sharing",
-        objects=["common", "independent"],
-        doc="Common: one random MLP per layer for all tokens. Independent: one per token.",
-    )
-    hidden_weights = param.Selector(
-        default="fresh",
-        label="Hidden weights",
-        objects=["fresh", "fixed"],
-        doc="Fresh: all MLP weights redrawn each layer. Fixed: B, b drawn once per run.",
-    )
-    splitting = param.Selector(
-        default="lie_trotter",
-        label="Splitting",
-        objects=["lie_trotter", "strang"],
-        doc="Lie–Trotter (attention then MLP) or Strang/Macaron (MLP/2, attention, MLP/2).",
-    )
-    manifold = param.Selector(
-        default="sphere",
-        label="Manifold",
-        objects=["sphere", "euclidean"],
-        doc="Sphere: normalize after each layer. Euclidean: no normalization (exploratory).",
-    )
-
-    restart_params = ("n_tokens", "dim", "init", "rho0", "hidden_weights", "manifold", "n_real")
-    live_params = (
-        "width",
-        "sigma_noise",
-        "activation",
-        "sigma_w",
-        "sigma_b",
-        "attn_kind",
-        "attn_strength",
-        "beta",
-        "dt",
-        "t_max",
-        "energy_kind",
-        "energy_q",
-        "noise_sharing",
-        "splitting",
-    )
-    display_order = (
-        "sigma_noise",
-        "activation",
-        "attn_strength",
-        "attn_kind",
-        "beta",
-        "dim",
-        "n_tokens",
-        "width",
-        "init",
-        "dt",
-        "t_max",
-        "energy_kind",
-        "sigma_w",
-        "sigma_b",
-        "noise_sharing",
-        "hidden_weights",
-        "splitting",
-        "manifold",
-        "n_real",
-        "rho0",
-        "energy_q",
-    )
-    advanced_params = (
-        "sigma_w",
-        "sigma_b",
-        "n_real",
-        "rho0",
-        "energy_q",
-        "noise_sharing",
-        "hidden_weights",
-        "splitting",
-        "manifold",
-    )
-    presets = {
-        TEACHING_DEFAULT: {"seed": 1},
-        "Independent noise": {"noise_sharing": "independent"},
-        "Odd activation: two antipodal clusters": {"activation": "tanh"},
-        "Odd activation plus bias: one cluster": {
-            "activation": "tanh",
-            "sigma_w": 0.8,
-            "sigma_b": 1.0,
-            "sigma_noise": 1.5,
-        },
-        "Dimension decides: tanh never collapses": {
-            "dim": 32,
-            "n_tokens": 16,
-            "sigma_noise": 1.0,
-            "activation": "tanh",
-        },
-        "Dimension decides: sigmoid collapses": {
-            "dim": 32,
-            "n_tokens": 16,
-            "sigma_noise": 1.0,
-            "activation": "sigmoid",
-        },
-        "Repulsive attention beats weak noise": {
-            "n_tokens": 16,
-            "attn_strength": -0.5,
-            "t_max": 20.0,
-            "sigma_noise": 0.7,
-        },
-        "Strong noise beats repulsive attention": {
-            "n_tokens": 16,
-            "attn_strength": -0.5,
-            "t_max": 20.0,
-            "sigma_noise": 2.0,
-        },
-        "Mean vs median": {
-            "n_tokens": 2,
-            "init": "pair",
-            "rho0": 0.9999,
-            "sigma_noise": 1.0,
-            "n_real": 1024,
-            "width": 8,
-            "t_max": 2.0,
-        },
-    }
-    default_preset = TEACHING_DEFAULT
-    divergence_hint = (
-        "lower the noise strength σ_n or the layer step h (or switch back to the sphere), "
-        "then reset"
-    )
+    #: The activation × dimension sign map's rows and columns.
+    sign_map_activations: ClassVar[tuple[str, ...]] = ACTIVATION_NAMES
+    sign_map_dims: ClassVar[tuple[int, ...]] = PHASE_DIMS
 
     def __init__(self, **params: Any) -> None:
         self.ensemble = BackgroundJob(name="ensemble")
+        self.strong_error = BackgroundJob(name="strong_error")
+        self.variance = BackgroundJob(name="variance")
         self.x = np.zeros((0, 0))
+        self._cache: dict[str, tuple[Hashable, Any]] = {}
         super().__init__(**params)
-        #: monotonic time of the last change that made the ensemble result stale (None: fresh)
-        self.ensemble_stale_since: float | None = None
-        display_only = {"energy_kind", "energy_q"}  # energies are recomputed from positions
-        self.param.watch(
-            self._clear_ensemble,
-            [p for p in (*self.scientific_params(), "seed") if p not in display_only],
+        #: the ensemble, kept in step with every param that changes its numbers
+        self.ensemble_study = self.rerun_when_idle(
+            self.ensemble,
+            self._start_ensemble,
+            watch=[p for p in (*self.scientific_params(), "seed") if p not in self.display_params],
         )
 
     # ------------------------------------------------------------ simulation
@@ -300,7 +118,7 @@ class TokensModel(SimulationModel):
         }
 
     def _initialize(self, rng: np.random.Generator) -> None:
-        self.x, self.init_notice = _start_tokens(
+        self.x, self.init_notice = studies.start_tokens(
             self.init, self.run_n_tokens, self.dim, rng, self.rho0
         )
         self._fixed = None
@@ -388,9 +206,52 @@ class TokensModel(SimulationModel):
         """The selected interaction energy of token sets ``xs`` (..., N, d)."""
         return tokens.energy(xs, self.energy_kind, beta=self.beta, q=self.energy_q)
 
+    # ---------------------------------------------------------- diagnostics
+    def gram(self) -> np.ndarray:
+        """Gram matrix ⟨x_i, x_j⟩ of the current tokens, (N, N)."""
+        return tokens.gram(self.x)
+
+    def similarity_depth(self, absolute: bool = False) -> tuple[np.ndarray, np.ndarray, float]:
+        """Pair similarities against depth: ``(t (frames,), fraction (frames, bins), low)``.
+
+        ``fraction[f, b]`` is the fraction of pairs in bin b of snapshot f; the bins span
+        ``[low, 1]``: [-1, 1] for ρ, or [0, 1] for |ρ| (``absolute``: antipodal pairs folded
+        onto their mirror bins).
+        """
+        t = self.history_array("t")
+        frac = self.history_array("similarity")
+        if not absolute:
+            return t, frac, -1.0
+        half = SIMILARITY_BINS // 2
+        return t, frac[:, half:] + frac[:, :half][:, ::-1], 0.0
+
+    def diameter_fit(self) -> DiameterFit:
+        """The recorded diameter, its log slope fitted near synchronization and λ_dist
+        (:func:`app.models.tokens.readouts.diameter_fit`)."""
+        return readouts.diameter_fit(
+            self.history_array("t"),
+            self.history_array("diameter"),
+            self.theory()["lambda_dist"],
+        )
+
     # ---------------------------------------------------------------- theory
+    def _theory_key(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self.theory_params)
+
+    def _cached(self, name: str, key: Hashable, compute: Callable[[], _T]) -> _T:
+        """``compute()``, reused while ``key`` stays the same (panels redraw often)."""
+        hit = self._cache.get(name)
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        value = compute()
+        self._cache[name] = (key, value)
+        return value
+
     def theory(self) -> dict[str, float]:
         """Analytic predictions at the current parameters (spec §6.2–6.3)."""
+        return dict(self._cached("theory", self._theory_key(), self._compute_theory))
+
+    def _compute_theory(self) -> dict[str, float]:
         common = dict(sigma_w=self.sigma_w, sigma_b=self.sigma_b)
         kappa1, kappa1_prime = tokens.activation_moments(self.activation, **common)
         attention = dict(attn_kind=self.attn_kind, attn_strength=self.attn_strength, beta=self.beta)
@@ -406,10 +267,71 @@ class TokensModel(SimulationModel):
             ),
         }
 
+    def kernel_curves(self) -> dict[str, np.ndarray]:
+        """The dual kernel κ(ρ) and the two-point drift b(ρ) and diffusion a(ρ) (spec §2).
+
+        ``{"rho", "kappa", "b", "a"}``, each of shape (201,) over ρ ∈ [-1, 1].
+        """
+        return self._cached("kernel", self._theory_key(), self._compute_kernel_curves)
+
+    def _compute_kernel_curves(self) -> dict[str, np.ndarray]:
+        rho = KERNEL_RHO
+        kappa = dual_kernel(self.activation, rho, sigma_w=self.sigma_w, sigma_b=self.sigma_b)
+        b, a = token_theory.two_point_coefficients(
+            rho,
+            activation=self.activation,
+            dim=self.dim,
+            sigma_noise=self.sigma_noise,
+            sigma_w=self.sigma_w,
+            sigma_b=self.sigma_b,
+        )
+        return {"rho": rho, "kappa": kappa, "b": b, "a": a}
+
+    def phase_plane(self) -> PhasePlane:
+        """λ_dist over the (σ_n², α) plane and its zero line, at the other current params.
+
+        λ_dist is linear in σ_n² and α: λ = σ_n² λ₁ − gain·α, with λ₁ its value at σ_n = 1,
+        α = 0 and gain = α_eff/α (spec §6.2).
+        """
+        return self._cached("phase", self._theory_key(), self._compute_phase_plane)
+
+    def _compute_phase_plane(self) -> PhasePlane:
+        weights = dict(sigma_w=self.sigma_w, sigma_b=self.sigma_b)
+        lambda_1 = tokens.lyapunov_exponent(self.activation, self.dim, sigma_noise=1.0, **weights)
+        gain = token_theory.attention_effective_strength(self.attn_kind, 1.0, self.beta)
+        s2 = np.linspace(0.0, PHASE_SIGMA2_MAX, PHASE_GRID[0])
+        alpha = np.linspace(*PHASE_ALPHA_RANGE, PHASE_GRID[1])
+        lam = s2[None, :] * lambda_1 - gain * alpha[:, None]
+        line = token_theory.phase_line_alpha(
+            np.sqrt(s2),
+            self.activation,
+            self.dim,
+            attn_kind=self.attn_kind,
+            beta=self.beta,
+            **weights,
+        )
+        return PhasePlane(s2, alpha, lam, line)
+
+    def sign_map(self) -> np.ndarray:
+        """λ_dist (σ_n = 1, no attention) for every activation × dimension of the sign map,
+        shape (len(:attr:`sign_map_activations`), len(:attr:`sign_map_dims`))."""
+        return self._cached(
+            "sign_map",
+            (self.sigma_w, self.sigma_b),
+            lambda: token_theory.sign_map(
+                self.sign_map_activations,
+                self.sign_map_dims,
+                sigma_w=self.sigma_w,
+                sigma_b=self.sigma_b,
+            ),
+        )
+
     # -------------------------------------------------------------- ensemble
     def run_ensemble(self) -> None:
-        """Simulate R realizations to the horizon off the event loop (panel 4)."""
-        self.ensemble_stale_since = None
+        """Simulate R realizations to the horizon off the event loop (panel 4), now."""
+        self.ensemble_study.run()
+
+    def _start_ensemble(self) -> None:
         args = dict(
             init=self.init,
             n_tokens=self.run_n_tokens,
@@ -420,50 +342,89 @@ class TokensModel(SimulationModel):
             seed=self.seed,
             kwargs=self.kernel_kwargs(),
         )
-        self.ensemble.start(lambda progress: _ensemble(progress=progress, **args), "Simulating")
-
-    def _clear_ensemble(self, *events: param.parameterized.Event) -> None:
-        if self.ensemble.running:
-            self.ensemble.cancel()
-        # the previous result stays on screen (labelled stale) until the rerun replaces it:
-        # blanking the panel on every change would cost a repaint for nothing
-        self.ensemble.message = "Parameters changed: the plot is stale, rerunning…"
-        self.ensemble_stale_since = time.monotonic()
-
-
-def _ensemble(
-    *,
-    progress: ProgressFn,
-    init: str,
-    n_tokens: int,
-    dim: int,
-    rho0: float,
-    n_real: int,
-    n_steps: int,
-    seed: int,
-    kwargs: dict[str, Any],
-) -> dict[str, np.ndarray]:
-    """R independent runs from independent starts; positions every ``stride`` layers."""
-    rng = np.random.default_rng([seed, 1])  # a stream distinct from the animated run's
-    x0s = np.stack([_start_tokens(init, n_tokens, dim, rng, rho0)[0] for _ in range(n_real)])
-    stride = max(1, n_steps // 200)
-    # a cancel raises kernels.common.progress.Cancelled, which the BackgroundJob reports
-    path = tokens.simulate_ensemble(
-        x0s, n_steps=n_steps, stride=stride, rng=rng, progress=progress, **kwargs
-    )
-    t = np.arange(path.shape[0]) * stride * kwargs["dt"]
-    return {"t": t, "x": path}
-
-
-def _start_tokens(
-    init: str, n_tokens: int, dim: int, rng: np.random.Generator, rho0: float
-) -> tuple[np.ndarray, str]:
-    """Initial tokens and a notice; a start that does not fit (e.g. equiangular with d ≤ N)
-    falls back to a uniform cloud (the kernel validates before drawing, so the stream is
-    the same either way)."""
-    try:
-        return tokens.initial_tokens(init, n_tokens, dim, rng, rho0=rho0), ""
-    except ValueError as exc:
-        return tokens.initial_tokens("uniform", n_tokens, dim, rng), (
-            f"{exc} Started from a uniform cloud instead."
+        self.ensemble.start(
+            lambda progress: studies.ensemble(progress=progress, **args), "Simulating"
         )
+
+    def energy_exponent(self) -> float:
+        """p such that the selected energy scales like r^p near synchronization (spec §6.3)."""
+        return self.energy_q / 2.0 if self.energy_kind == "distance" else 1.0
+
+    def ensemble_summary(self) -> EnsembleSummary | None:
+        """Statistics of the selected energy over the ensemble's realizations and the
+        predicted mean and median rates (None before the first result)."""
+        result = self.ensemble.result
+        if result is None:
+            return None
+        key = (_Same(result), self.energy_kind, self.energy_q, self._theory_key())
+        return self._cached("ensemble", key, lambda: self._summarize_ensemble(result))
+
+    def _summarize_ensemble(self, result: dict[str, np.ndarray]) -> EnsembleSummary:
+        p = self.energy_exponent()
+        mean_rate = token_theory.moment_growth_rate(
+            p,
+            activation=self.activation,
+            dim=self.dim,
+            sigma_noise=self.sigma_noise,
+            sigma_w=self.sigma_w,
+            sigma_b=self.sigma_b,
+            attn_kind=self.attn_kind,
+            attn_strength=self.attn_strength,
+            beta=self.beta,
+        )
+        lambda_r = 2.0 * self.theory()["lambda_dist"]
+        energy = self.energy(result["x"])  # (frames, R)
+        return readouts.ensemble_summary(result["t"], energy, p, lambda_r, float(mean_rate))
+
+    # ------------------------------------------------------ advanced studies
+    def _study_kwargs(self) -> dict[str, Any]:
+        return dict(
+            activation=self.activation,
+            dim=self.dim,
+            sigma_noise=self.sigma_noise,
+            sigma_w=self.sigma_w,
+            sigma_b=self.sigma_b,
+            attn_kind=self.attn_kind,
+            attn_strength=self.attn_strength,
+            beta=self.beta,
+        )
+
+    def run_strong_error(self) -> None:
+        """Start the strong-error study (spec §6.9) at the current params, off the loop."""
+        args = dict(seed=self.seed, kwargs=self._study_kwargs())
+        self.strong_error.start(
+            lambda progress: studies.strong_error(progress=progress, **args),
+            "Refining the layer step",
+        )
+
+    def run_variance(self) -> None:
+        """Start the variance decomposition (spec §4 panel 7) at the current params."""
+        args = dict(seed=self.seed, kwargs=self._study_kwargs())
+        self.variance.start(
+            lambda progress: studies.variance(progress=progress, **args),
+            "Sampling tokens and noise",
+        )
+
+    def strong_error_curves(self) -> StrongErrorCurves | None:
+        """The last strong-error result with its slope-1/2 reference (None before one)."""
+        result = self.strong_error.result
+        return None if result is None else readouts.strong_error_curves(result)
+
+    def variance_curves(self) -> VarianceCurves | None:
+        """The last variance result with its N^(-1/2) reference (None before one)."""
+        result = self.variance.result
+        return None if result is None else readouts.variance_curves(result)
+
+
+class _Same:
+    """A cache key part equal only to the same object (and keeping it alive, so its id is not
+    reused by a later result)."""
+
+    def __init__(self, obj: object) -> None:
+        self.obj = obj
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Same) and other.obj is self.obj
+
+    def __hash__(self) -> int:
+        return id(self.obj)

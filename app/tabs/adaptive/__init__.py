@@ -1,1 +1,1 @@
-"""The adaptive tab."""
+"""The Adaptive SGD tab: the Viewer (:mod:`.tab`), its hero and panels."""

@@ -12,6 +12,7 @@ import numpy as np
 import panel as pn
 
 from app.models.adaptive.model import AdaptiveModel
+from app.tabs.panel import TabPanel
 from app.tabs.plotting import (
     caption,
     empty_source,
@@ -20,12 +21,13 @@ from app.tabs.plotting import (
     readout,
     readout_pane,
 )
-from kernels import adaptive as ad
 
 CHAIN = "#1f77b4"
 SDE = "#d62728"
+#: Paths drawn per cloud, ellipse marks along the run, markers of the paths now.
 N_SHOWN = 32
 N_MARKS = 5
+N_NOW = 256
 
 HERO_CAPTION = """
 **What to look for.** Blue: the discrete optimizer; red: its continuous equation, driven by the
@@ -35,26 +37,13 @@ batch-equivalent regime σ0 = ση, not η alone, sets the spread.
 """
 
 
-def _ellipse(points: np.ndarray, n: int = 48) -> tuple[np.ndarray, np.ndarray]:
-    """1-σ ellipse of a 2-D cloud (mean + L·unit circle)."""
-    ok = np.all(np.isfinite(points), axis=1)
-    pts = points[ok]
-    if len(pts) < 3:
-        return np.array([np.nan]), np.array([np.nan])
-    mean = pts.mean(0)
-    cov = np.cov(pts.T) + 1e-14 * np.eye(2)
-    w, v = np.linalg.eigh(cov)
-    s = np.linspace(0, 2 * np.pi, n)
-    circ = np.stack([np.cos(s), np.sin(s)])
-    xy = mean[:, None] + v @ (np.sqrt(np.maximum(w, 0))[:, None] * circ)
-    return xy[0], xy[1]
-
-
-class AdaptiveHero:
+class AdaptiveHero(TabPanel):
     """The landscape plot; ``update()`` refreshes the sources in place."""
 
+    every_frame = True
+
     def __init__(self, model: AdaptiveModel) -> None:
-        self.model = model
+        super().__init__(model)
         fig = labelled_figure(
             "Chain (blue) and continuous equation (red) on the landscape",
             "θ₁",
@@ -123,7 +112,7 @@ class AdaptiveHero:
             model.param.time_index, name="Time frame (scrub)", sizing_mode="stretch_width"
         )
 
-    def layout(self) -> pn.Column:
+    def view(self) -> pn.Column:
         return pn.Column(
             pn.Row(
                 pn.pane.Bokeh(self.figure, sizing_mode="stretch_width"),
@@ -137,36 +126,14 @@ class AdaptiveHero:
 
     # ---------------------------------------------------------------- update
     def _draw_scene(self) -> None:
-        m = self.model
-        run = m.run
-        one_d = run["chain"]["theta"].shape[2] == 1
-        th = np.concatenate([run["chain"]["theta"], run[run["effective"]["order"]]["theta"]], 1)
-        finite = th[np.all(np.isfinite(th), axis=2)]
-        if one_d:
-            lo, hi = -2.0, 3.0
-            if len(finite):
-                lo, hi = min(lo, finite.min()), max(hi, finite.max())
+        grid = self.model.landscape_grid()
+        if grid is None:  # the 1-D double well: paths over time, no contours
             self.figure.xaxis.axis_label = "time t"
             self.figure.yaxis.axis_label = "θ"
             self._contours.data = {"xs": [], "ys": []}
             return
         self.figure.xaxis.axis_label, self.figure.yaxis.axis_label = "θ₁", "θ₂"
-        if len(finite):
-            lo = np.percentile(finite, 0.5, axis=0)
-            hi = np.percentile(finite, 99.5, axis=0)
-        else:
-            lo, hi = np.array([-3.0, -3.0]), np.array([3.0, 3.0])
-        pad = 0.15 * (hi - lo) + 0.2
-        lo, hi = lo - pad, hi + pad
-        xs = np.linspace(lo[0], hi[0], 90)
-        ys = np.linspace(lo[1], hi[1], 90)
-        gx, gy = np.meshgrid(xs, ys)
-        kw = {}
-        if m.landscape == "quadratic":
-            kw["A"] = m.hessian()
-        f = ad.loss_values(m.landscape, np.stack([gx, gy], -1), **kw)
-        levels = np.quantile(f, np.linspace(0.02, 0.9, 9))
-        self._contours.data = _contour_lines(xs, ys, f, levels)
+        self._contours.data = _contour_lines(grid["x"], grid["y"], grid["f"], grid["levels"])
 
     def update(self) -> None:
         m = self.model
@@ -179,55 +146,43 @@ class AdaptiveHero:
             self._scene = scene
         one_d = run["chain"]["theta"].shape[2] == 1
         t = run["t"]
-        marks = np.unique(np.linspace(0, len(t) - 1, N_MARKS + 1).astype(int)[1:])
         for key, name in (("chain", "chain"), ("sde", e["order"])):
             th = run[name]["theta"]
             shown = th[: idx + 1, :N_SHOWN]
+            mean = m.mean_path(name, idx)
             if one_d:
                 self._paths[key].data = {
                     "xs": [t[: idx + 1]] * shown.shape[1],
                     "ys": list(shown[:, :, 0].T),
                 }
-                self._means[key].data = {"x": t[: idx + 1], "y": np.nanmean(th[: idx + 1, :, 0], 1)}
+                self._means[key].data = {"x": t[: idx + 1], "y": mean[:, 0]}
                 self._now[key].data = {
-                    "x": np.full(min(th.shape[1], 256), t[idx]),
-                    "y": th[idx, :256, 0],
+                    "x": np.full(min(th.shape[1], N_NOW), t[idx]),
+                    "y": th[idx, :N_NOW, 0],
                 }
                 self._ellipses[key].data = {"xs": [], "ys": [], "alpha": []}
                 continue
             self._paths[key].data = {"xs": list(shown[:, :, 0].T), "ys": list(shown[:, :, 1].T)}
-            mean = np.nanmean(th[: idx + 1], axis=1)
             self._means[key].data = {"x": mean[:, 0], "y": mean[:, 1]}
-            self._now[key].data = {"x": th[idx, :256, 0], "y": th[idx, :256, 1]}
-            exs, eys, alphas = [], [], []
-            for k in [*[k for k in marks if k <= idx], idx]:
-                ex, ey = _ellipse(th[k])
-                exs.append(ex)
-                eys.append(ey)
-                alphas.append(1.0 if k == idx else 0.45)
-            self._ellipses[key].data = {"xs": exs, "ys": eys, "alpha": alphas}
+            self._now[key].data = {"x": th[idx, :N_NOW, 0], "y": th[idx, :N_NOW, 1]}
+            ellipses = m.ellipses(name, N_MARKS, idx)
+            self._ellipses[key].data = {
+                "xs": [ex for ex, _, _ in ellipses],
+                "ys": [ey for _, ey, _ in ellipses],
+                "alpha": [1.0 if now else 0.45 for _, _, now in ellipses],
+            }
         self._update_readout(idx)
 
     def _update_readout(self, idx: int) -> None:
-        m = self.model
-        run = m.run
-        e = run["effective"]
-        hp = ad.regime_hyperparameters(e["regime"], e["tau"], e["c1"], e["c2"], m.eps, m.sigma)
-        chain = run["chain"]["loss"][idx]
-        sde = run[e["order"]]["loss"][idx]
-        batch = (
-            (1.0 / m.sigma**2 if e["regime"] == "ballistic" else e["tau"] / m.sigma**2)
-            if m.sigma > 0
-            else np.inf
-        )
+        r = self.model.readout_values(idx)
         self.readout.object = readout(
             {
-                "t": f"{run['t'][idx]:.3g}",
-                "η": f"{hp['lr']:.3g}",
-                "β1 / β2": f"{hp['beta1']:.3g} / {hp['beta2']:.4g}",
-                "B": f"{batch:.3g}",
-                "E f chain": f"{np.nanmean(chain):.3g}",
-                f"E f {e['order']}": f"{np.nanmean(sde):.3g}",
+                "t": f"{r['t']:.3g}",
+                "η": f"{r['lr']:.3g}",
+                "β1 / β2": f"{r['beta1']:.3g} / {r['beta2']:.4g}",
+                "B": f"{r['batch']:.3g}",
+                "E f chain": f"{r['chain_loss']:.3g}",
+                f"E f {r['order']}": f"{r['order_loss']:.3g}",
             }
         )
 

@@ -4,14 +4,14 @@ final distributions. Each owns its Bokeh sources and refreshes them in place in 
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import panel as pn
 from bokeh.models import Span, Whisker
 from bokeh.palettes import Viridis6
 
 from app.models.adaptive.model import AdaptiveModel
+from app.models.adaptive.summaries import LOG_FLOOR
+from app.tabs.panel import TabPanel
 from app.tabs.plotting import (
     REFERENCE,
     THEORY,
@@ -38,11 +38,11 @@ LABELS = {
 }
 
 
-class MomentsPanel:
+class MomentsPanel(TabPanel):
     """Panel 2: E f(θ_t) with a 10–90% band per model; E v_t (and E m_t) small multiples."""
 
     def __init__(self, model: AdaptiveModel) -> None:
-        self.model = model
+        super().__init__(model)
         fig = labelled_figure(
             "Loss over time: mean and 10–90% band",
             "SDE time t",
@@ -98,7 +98,7 @@ class MomentsPanel:
         legend_outside(vfig)
         self.vfigure = vfig
 
-    def card(self) -> pn.Card:
+    def view(self) -> pn.Card:
         return panel_card(
             "Moments over time",
             pn.pane.Bokeh(self.figure, sizing_mode="stretch_width"),
@@ -117,25 +117,21 @@ class MomentsPanel:
         t = run["t"]
         self._cursor.location = float(t[m.time_index])
         for key in ("chain", "ode", "sde1", "sme2"):
-            if key not in run:
+            moments = m.moments(key)
+            if moments is None:
                 self._lines[key].data = {"x": [], "y": []}
                 self._bands[key].data = {"x": [], "lo": [], "hi": []}
                 self._v[key].data = {"xs": [], "ys": []}
                 continue
-            loss = np.maximum(run[key]["loss"], 1e-12)
-            with np.errstate(all="ignore"):
-                self._lines[key].data = {"x": t, "y": np.nanmean(loss, 1)}
-                lo, hi = np.nanpercentile(loss, [10, 90], axis=1)
-            self._bands[key].data = {"x": t, "lo": lo, "hi": hi}
-            v = run[key]["v"]
+            self._lines[key].data = {"x": t, "y": moments["mean"]}
+            self._bands[key].data = {"x": t, "lo": moments["lo"], "hi": moments["hi"]}
+            v = moments["v"]
             self._v[key].data = (
-                {"xs": [t] * v.shape[2], "ys": list(np.nanmean(v, 1).T)}
-                if v is not None
-                else {"xs": [], "ys": []}
+                {"xs": [t] * v.shape[1], "ys": list(v.T)} if v is not None else {"xs": [], "ys": []}
             )
         th = m.theory
         self._theory.data = (
-            {"x": t, "y": np.maximum(th["chain_loss"], 1e-12)}
+            {"x": t, "y": np.maximum(th["chain_loss"], LOG_FLOOR)}
             if "chain_loss" in th
             else {"x": [], "y": []}
         )
@@ -146,11 +142,14 @@ class MomentsPanel:
         )
 
 
-class ScalingPanel:
-    """Panel 3: the chain's E f(θ_t) per κ under a scaling rule, over SDE1."""
+class ScalingPanel(TabPanel):
+    """Panel 3: the chain's E f(θ_t) per κ under a scaling rule, over SDE1; ``controls`` are
+    the study's job controls. Redraws only when the study's result changes."""
 
-    def __init__(self, model: AdaptiveModel) -> None:
-        self.model = model
+    def __init__(self, model: AdaptiveModel, controls: pn.viewable.Viewable) -> None:
+        super().__init__(model)
+        self.controls = controls
+        self._shown: object = False  # the result drawn (False: nothing drawn yet)
         fig = labelled_figure(
             "Scaling-rule collapse: batch sizes κB",
             "SDE time t",
@@ -176,10 +175,10 @@ class ScalingPanel:
         self.figure = fig
         self.message = pn.pane.Markdown("", height=30, sizing_mode="stretch_width")
 
-    def card(self, controls: pn.viewable.Viewable) -> pn.Card:
+    def view(self) -> pn.Card:
         return panel_card(
             "Scaling rules",
-            controls,
+            self.controls,
             pn.pane.Bokeh(self.figure, sizing_mode="stretch_width"),
             self.message,
             caption(
@@ -190,8 +189,11 @@ class ScalingPanel:
             ),
         )
 
-    def update(self, *_: Any) -> None:
+    def update(self) -> None:
         res = self.model.scaling_job.result
+        if res is self._shown:
+            return
+        self._shown = res
         if res is None:
             self._curves.data = {"xs": [], "ys": [], "color": [], "label": []}
             self._sde.data = {"x": [], "y": []}
@@ -201,19 +203,22 @@ class ScalingPanel:
         colors = [Viridis6[min(i, 5)] for i in range(n)]
         self._curves.data = {
             "xs": [res["t"]] * n,
-            "ys": [np.maximum(c, 1e-12) for c in res["curves"]],
+            "ys": [np.maximum(c, LOG_FLOOR) for c in res["curves"]],
             "color": colors,
             "label": [f"κ = {k:g} ({res['rule']})" for k in res["kappas"]],
         }
-        self._sde.data = {"x": res["t"], "y": np.maximum(res["sde"], 1e-12)}
+        self._sde.data = {"x": res["t"], "y": np.maximum(res["sde"], LOG_FLOOR)}
         self.message.object = " ".join(res["messages"]) or f"Rule: {res['rule']}."
 
 
-class WeakErrorPanel:
-    """Panel 4: weak error vs τ on log–log axes with slope-1 and slope-2 guides."""
+class WeakErrorPanel(TabPanel):
+    """Panel 4: weak error vs τ on log–log axes with slope-1 and slope-2 guides; ``controls``
+    are the study's job controls. Redraws only when the result or φ changes."""
 
-    def __init__(self, model: AdaptiveModel) -> None:
-        self.model = model
+    def __init__(self, model: AdaptiveModel, controls: pn.viewable.Viewable) -> None:
+        super().__init__(model)
+        self.controls = controls
+        self._shown: tuple | None = None  # (result, φ) drawn
         self.phi = pn.widgets.RadioButtonGroup(
             label="φ", options={"‖θ‖²": 0, "‖v‖²": 1, "f(θ)": 2}, value=0
         )
@@ -251,10 +256,10 @@ class WeakErrorPanel:
         self.figure = fig
         self.summary = pn.pane.Markdown("", height=48, sizing_mode="stretch_width")
 
-    def card(self, controls: pn.viewable.Viewable) -> pn.Card:
+    def view(self) -> pn.Card:
         return panel_card(
             "Weak error vs step",
-            controls,
+            self.controls,
             self.phi,
             pn.pane.Bokeh(self.figure, sizing_mode="stretch_width"),
             self.summary,
@@ -266,47 +271,42 @@ class WeakErrorPanel:
             ),
         )
 
-    def update(self, *_: Any) -> None:
+    def update(self) -> None:
         res = self.model.weak_job.result
         ip = self.phi.value
-        if res is None:
+        if self._shown is not None and self._shown[0] is res and self._shown[1] == ip:
+            return
+        self._shown = (res, ip)
+        curves = self.model.weak_error_curves(ip)
+        if curves is None:
             for src in self._lines.values():
                 src.data = {"x": [], "y": [], "lo": [], "hi": []}
             self._guides.data = {"xs": [], "ys": [], "label": [], "dash": []}
             self.summary.object = "Press “Run weak-error study”: τ = 2⁻²…2⁻⁶, h = 2⁻¹¹, T = 1."
             return
-        taus = res["taus"]
+        taus = curves["taus"]
         parts = []
         for key, src in self._lines.items():
-            if key not in res["orders"]:
+            if key not in curves["orders"]:
                 src.data = {"x": [], "y": [], "lo": [], "hi": []}
                 continue
-            io = res["orders"].index(key)
-            err = res["error"][io, :, ip]
-            se = 2 * res["stderr"][io, :, ip]
-            src.data = {
-                "x": taus,
-                "y": np.maximum(err, 1e-12),
-                "lo": np.maximum(err - se, 1e-12),
-                "hi": err + se,
-            }
-            parts.append(f"{LABELS[key]} slope {res['slope'][io, ip]:.2f}")
-        errs = res["error"][..., ip]
-        anchor = float(np.nanmax(errs[:, 0])) if errs.size else 1.0
+            c = curves["orders"][key]
+            src.data = {"x": taus, "y": c["error"], "lo": c["lo"], "hi": c["hi"]}
+            parts.append(f"{LABELS[key]} slope {c['slope']:.2f}")
         self._guides.data = {
             "xs": [taus, taus],
-            "ys": [anchor * (taus / taus[0]), anchor * (taus / taus[0]) ** 2],
+            "ys": [curves["guides"][1], curves["guides"][2]],
             "label": ["slope 1", "slope 2"],
             "dash": ["dashed", "dashed"],
         }
         self.summary.object = f"{res['n_paths']} coupled paths per τ. " + "; ".join(parts)
 
 
-class FinalPanel:
+class FinalPanel(TabPanel):
     """Panel 6: histograms of the final θ (first coordinate) for the chain and each model."""
 
     def __init__(self, model: AdaptiveModel) -> None:
-        self.model = model
+        super().__init__(model)
         fig = labelled_figure(
             "Where the paths end: θ at the current time", "θ₁ (θ in 1-D)", "density", height=300
         )
@@ -339,7 +339,7 @@ class FinalPanel:
         legend_outside(fig)
         self.figure = fig
 
-    def card(self) -> pn.Card:
+    def view(self) -> pn.Card:
         return panel_card(
             "Final distributions",
             pn.pane.Bokeh(self.figure, sizing_mode="stretch_width"),
@@ -351,28 +351,11 @@ class FinalPanel:
         )
 
     def update(self) -> None:
-        run = self.model.run
-        idx = self.model.time_index
-        vals = [run[k]["theta"][idx, :, 0] for k in ("chain", "sde1", "sme2") if k in run]
-        allv = np.concatenate(vals)
-        allv = allv[np.isfinite(allv)]
-        if allv.size == 0 or np.ptp(allv) == 0:
-            edges = np.linspace(-1, 1, 41)
-        else:
-            edges = np.linspace(np.percentile(allv, 0.5), np.percentile(allv, 99.5), 41)
-        centers = 0.5 * (edges[1:] + edges[:-1])
-        top = 0.0
+        dist = self.model.final_distribution()
         for key, src in self._src.items():
-            if key not in run:
-                src.data = {"x": [], "y": []}
-                continue
-            x = run[key]["theta"][idx, :, 0]
-            hist, _ = np.histogram(x[np.isfinite(x)], bins=edges)
-            total = hist.sum() * (edges[1] - edges[0])
-            dens = hist / total if total > 0 else hist * 0.0
-            top = max(top, float(dens.max()))
-            src.data = {"x": centers, "y": dens}
-        x_ode = float(run["ode"]["theta"][idx, 0, 0]) if "ode" in run else np.nan
+            dens = dist["density"].get(key)
+            src.data = {"x": [], "y": []} if dens is None else {"x": dist["centers"], "y": dens}
+        x_ode, top = dist["ode"], dist["top"]
         self._ode.data = {"x0": [x_ode], "y0": [0.0], "x1": [x_ode], "y1": [top or 1.0]}
 
 

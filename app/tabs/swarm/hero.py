@@ -14,11 +14,12 @@ import time
 
 import numpy as np
 import panel as pn
-from bokeh.models import ColorBar, LinearColorMapper, Range1d
+from bokeh.models import ColorBar, HoverTool, LinearColorMapper, Range1d
 from bokeh.palettes import Plasma256
-from contourpy import contour_generator
 
+from app.models.swarm.landscape import Landscape
 from app.models.swarm.model import SwarmModel
+from app.tabs.panel import TabPanel
 from app.tabs.plotting import (
     caption,
     empty_source,
@@ -26,18 +27,9 @@ from app.tabs.plotting import (
     readout,
     readout_pane,
 )
-from kernels import swarm
-from kernels.swarm.objectives import grid_values
 
 HERO_SIZE = 400
-GRID_N = 200
 LOGW_FLOOR = -8.0
-#: Seconds between readout refreshes while playing (text changes cost the browser a relayout:
-#: refreshed every frame they cut the animation from ~25 to ~10 painted frames per second).
-READOUT_PERIOD_S = 0.5
-#: While playing, the J + 1/β level set is re-contoured at most this often (it moves slowly;
-#: every frame it was one more data-source change for the browser to apply).
-LEVEL_PERIOD_S = 0.15
 GHOST_STYLE = {  # method -> (marker, colour, label)
     "langevin": ("circle", "#4d4d4d", "Langevin (same noise)"),
     "cbo": ("triangle", "#b35806", "CBO (same noise)"),
@@ -68,11 +60,15 @@ def landscape_rgba(grid: np.ndarray, n_levels: int = 16) -> np.ndarray:
     return (255 << 24) | (grey << 16) | (grey << 8) | grey  # little-endian RGBA bytes
 
 
-class SwarmHero:
-    """Landscape, swarm and ghosts; ``update()`` refreshes the sources in place."""
+class SwarmHero(TabPanel):
+    """Landscape, swarm and ghosts; ``update()`` refreshes the sources in place (every frame;
+    the level set and the readouts at the model's ``level_set_interval`` and
+    ``readout_interval`` while playing)."""
+
+    every_frame = True
 
     def __init__(self, model: SwarmModel) -> None:
-        self.model = model
+        super().__init__(model)
         self.x_range = Range1d(-2, 2)
         self.y_range = Range1d(-2, 2)
         self._background = empty_source("image", "x", "y", "dw", "dh")
@@ -126,8 +122,6 @@ class SwarmHero:
             fill_alpha="fill",
             line_color={"field": "logw", "transform": self.mapper},
         )
-        from bokeh.models import HoverTool
-
         fig.add_tools(
             HoverTool(
                 renderers=[dots],
@@ -164,12 +158,10 @@ class SwarmHero:
         self.ghost_figure.legend.label_text_font_size = "11px"
         self.ghost_figure.legend.background_fill_alpha = 0.6
         self.readouts = readout_pane(900, css_classes=["ns-hero-readout"])  # fits 1400 px
-        self._scene: tuple | None = None
+        self._scene: Landscape | None = None
         self._readouts_at = 0.0
         self._level_at = 0.0
         self._best_sent: tuple[float, float] | None = None
-        self._grid: np.ndarray | None = None
-        self._contour_gen = None
 
     def _landscape(self, title: str):
         fig = labelled_figure(
@@ -184,7 +176,7 @@ class SwarmHero:
         fig.line("x", "y", source=self._curve, line_color="#555555", line_width=2)
         return fig
 
-    def layout(self) -> pn.viewable.Viewable:
+    def view(self) -> pn.viewable.Viewable:
         return pn.Column(
             self.readouts,
             pn.Row(pn.pane.Bokeh(self.figure), pn.pane.Bokeh(self.ghost_figure)),
@@ -193,20 +185,13 @@ class SwarmHero:
         )
 
     # -------------------------------------------------------------- scene
-    def _draw_scene(self) -> None:
-        """Background contour (2-D) or curve (1-D): rebuilt only when f, the box or a change."""
-        m = self.model
-        lo, hi = m.box
-        tilt = m.kernel_kwargs()["tilt"]
+    def _draw_scene(self, scene: Landscape) -> None:
+        """Background contour image (2-D) or curve (1-D) of the model's landscape."""
+        lo, hi = scene.lo, scene.hi
         self.x_range.update(start=lo, end=hi)
-        if m.dim == 2:
-            grid = grid_values(m.objective, lo, hi, tilt, GRID_N)
-            self._grid = grid
-            self._contour_gen = contour_generator(
-                x=np.linspace(lo, hi, GRID_N), y=np.linspace(lo, hi, GRID_N), z=grid
-            )
+        if scene.grid is not None:
             self._background.data = {
-                "image": [landscape_rgba(grid)],
+                "image": [landscape_rgba(scene.grid)],
                 "x": [lo],
                 "y": [lo],
                 "dw": [hi - lo],
@@ -216,30 +201,27 @@ class SwarmHero:
             self.y_range.update(start=lo, end=hi)
             labels = ("x₁", "x₂")
         else:
-            self._grid = None
-            xs = np.linspace(lo, hi, 600)
-            f = swarm.objective_value(m.objective, xs[:, None], tilt)
-            self._curve.data = {"x": xs, "y": f}
+            self._curve.data = {"x": scene.curve_x, "y": scene.curve_f}
             self._background.data = {"image": [], "x": [], "y": [], "dw": [], "dh": []}
-            pad = 0.05 * (f.max() - f.min())
-            self.y_range.update(start=float(f.min() - pad), end=float(f.max() + pad))
+            f_min, f_max = scene.value_range
+            pad = 0.05 * (f_max - f_min)
+            self.y_range.update(start=f_min - pad, end=f_max + pad)
             labels = ("x", "f(x)")
         for fig in (self.figure, self.ghost_figure):
             fig.xaxis.axis_label, fig.yaxis.axis_label = labels
 
     def _xy(self, x: np.ndarray, f: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Plot coordinates of the rows of ``x``: (x₁, x₂) in 2-D, (x, f(x)) in 1-D."""
         if x.shape[1] >= 2:
             return x[:, 0], x[:, 1]
-        if f is None:
-            f = swarm.objective_value(self.model.objective, x, self.model.kernel_kwargs()["tilt"])
-        return x[:, 0], f
+        return x[:, 0], self.model.values(x) if f is None else f
 
     # ------------------------------------------------------------- update
     def update(self) -> None:
         m = self.model
-        scene = (m.objective, m.dim, m.kernel_kwargs()["tilt"])
-        if scene != self._scene:
-            self._draw_scene()
+        scene = m.landscape()
+        if scene is not self._scene:
+            self._draw_scene(scene)
             self._scene = scene
         snap = m.snapshot()
         x = snap["x"]
@@ -262,9 +244,10 @@ class SwarmHero:
             self._best_sent = (bx[0], by[0])
             self._best.data = {"x": bx, "y": by}
         now = time.monotonic()
-        if not m.playing or now - self._level_at >= LEVEL_PERIOD_S:
+        if not m.playing or now - self._level_at >= m.level_set_interval:
             self._level_at = now
-            self._update_level(snap["level"])
+            xs, ys = scene.level_lines(snap["level"])
+            self._level.data = {"xs": xs, "ys": ys}
         self._update_trails()
         for method, (source, renderer) in self._ghosts.items():
             shown = getattr(m, "show_" + method)
@@ -272,20 +255,9 @@ class SwarmHero:
             if shown:
                 gx, gy = self._xy(m.ghosts[method].x)
                 source.data = {"x": gx, "y": gy}
-        if not m.playing or now - self._readouts_at >= READOUT_PERIOD_S:
+        if not m.playing or now - self._readouts_at >= m.readout_interval:
             self._readouts_at = now
             self._update_readouts(snap)
-
-    def _update_level(self, level: float) -> None:
-        m = self.model
-        lo, hi = m.box
-        if not math.isfinite(level):
-            self._level.data = {"xs": [], "ys": []}
-        elif m.dim == 1:
-            self._level.data = {"xs": [[lo, hi]], "ys": [[level, level]]}
-        elif self._contour_gen is not None:
-            lines = self._contour_gen.lines(float(level))
-            self._level.data = {"xs": [ln[:, 0] for ln in lines], "ys": [ln[:, 1] for ln in lines]}
 
     def _update_trails(self) -> None:
         frames = self.model.trail
@@ -315,7 +287,7 @@ class SwarmHero:
                 "β(t)": f"{snap['beta']:.3g}",
                 "σ(t)": f"{snap['sigma']:.3g}",
                 "J": f"{snap['J']:.4f}",
-                "best f": f"{m.swarm.best if m.swarm.steps else float(np.min(snap['f'])):.4f}",
+                "best f": f"{m.best_value:.4f}",
                 "explorers": f"{100 * float(np.mean(snap['explorers'])):.0f}%",
                 "swarm reached target": escaped(hits["softmin"]),
                 "Langevin reached target": escaped(hits["langevin"]),

@@ -1,5 +1,6 @@
 """Panels 2–5 and 7 of the Swarm escapes tab: weights, time series, schedules, the effective
-potential and the diagnostics. Each owns its sources and refreshes them in ``update()``."""
+potential and the diagnostics. Each owns its sources and refreshes them in ``update()`` from
+what the model computes."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import panel as pn
 from bokeh.models import Span
 
 from app.models.swarm.model import GHOSTS, SwarmModel
+from app.tabs.panel import TabPanel
 from app.tabs.plotting import (
     MEASURED,
     REFERENCE,
@@ -20,17 +22,15 @@ from app.tabs.plotting import (
     readout,
     readout_pane,
 )
-from kernels import swarm
-from kernels.swarm.theory import barrier_constant, double_well_points, effective_potential
 
 GHOST_COLOURS = {"langevin": "#4d4d4d", "cbo": "#b35806", "pso": "#1b7837"}
 
 
-class WeightsPanel:
+class WeightsPanel(TabPanel):
     """Panel 2: sorted weights w_i (log scale) and coefficients c_i."""
 
     def __init__(self, model: SwarmModel) -> None:
-        self.model = model
+        super().__init__(model)
         self.w_fig = labelled_figure("Sorted weights w_i", "rank", "log10 w_i", height=240)
         self.c_fig = labelled_figure("Coefficients c_i (same order)", "rank", "c_i", height=240)
         self._source = empty_source("rank", "logw", "c", "colour")
@@ -49,7 +49,7 @@ class WeightsPanel:
         self.c_fig.add_layout(Span(location=0, dimension="width", line_color="black", line_width=1))
         self.w_fig.y_range.start = -16
 
-    def card(self) -> pn.Card:
+    def view(self) -> pn.Card:
         return panel_card(
             "Weights and coefficients",
             pn.Row(
@@ -77,11 +77,11 @@ class WeightsPanel:
         }
 
 
-class TimeSeriesPanel:
+class TimeSeriesPanel(TabPanel):
     """Panel 3: best-so-far f, J, min f and mean f, plus the ghosts' best so far."""
 
     def __init__(self, model: SwarmModel) -> None:
-        self.model = model
+        super().__init__(model)
         fig = labelled_figure("Values over time", "time t", "f", height=280)
         self._source = empty_source(
             "t", "best", "J", "min_f", "mean_f", *(f"best_{m}" for m in GHOSTS)
@@ -118,7 +118,7 @@ class TimeSeriesPanel:
         legend_outside(fig)
         self.figure = fig
 
-    def card(self) -> pn.Card:
+    def view(self) -> pn.Card:
         return panel_card(
             "Best so far, J, min f and mean f",
             pn.pane.Bokeh(self.figure, sizing_mode="stretch_width"),
@@ -135,11 +135,11 @@ class TimeSeriesPanel:
             line.visible = bool(getattr(self.model, "show_" + m))
 
 
-class SchedulePanel:
+class SchedulePanel(TabPanel):
     """Panel 4: β(t) and σ(t) over the horizon with a time cursor."""
 
     def __init__(self, model: SwarmModel) -> None:
-        self.model = model
+        super().__init__(model)
         self.beta_fig = labelled_figure("β(t)", "time t", "β", height=170)
         self.sigma_fig = labelled_figure("σ(t)", "time t", "σ", height=170)
         self._source = empty_source("t", "beta", "sigma")
@@ -153,7 +153,7 @@ class SchedulePanel:
         self.sigma_fig.add_layout(self._cursors[1])
         self._key: tuple | None = None
 
-    def card(self) -> pn.Card:
+    def view(self) -> pn.Card:
         return panel_card(
             "Schedules",
             pn.pane.Bokeh(self.beta_fig, sizing_mode="stretch_width"),
@@ -184,11 +184,11 @@ class SchedulePanel:
             cursor.location = m.t
 
 
-class EffectivePotentialPanel:
+class EffectivePotentialPanel(TabPanel):
     """Panel 5: the 1-D cut f(y) and the explorer's effective potential U(y) (spec §4.5)."""
 
     def __init__(self, model: SwarmModel) -> None:
-        self.model = model
+        super().__init__(model)
         fig = labelled_figure(
             "Effective potential along x₁",
             "x₁ (other coordinates at the best point)",
@@ -216,7 +216,7 @@ class EffectivePotentialPanel:
         self.figure = fig
         self.readouts = readout_pane(520)
 
-    def card(self) -> pn.Card:
+    def view(self) -> pn.Card:
         return panel_card(
             "Effective potential of an explorer",
             self.readouts,
@@ -230,37 +230,23 @@ class EffectivePotentialPanel:
         )
 
     def update(self) -> None:
-        m = self.model
-        snap = m.snapshot()
-        if not np.all(np.isfinite(snap["f"])):
+        cut = self.model.explorer_potential()
+        if cut is None:
             return
-        lo, hi = m.box
-        tilt = m.kernel_kwargs()["tilt"]
-        y = np.linspace(lo, hi, 400)
-        pts = np.tile(m.swarm.best_x, (len(y), 1)) if m.dim > 1 else np.zeros((len(y), 1))
-        if m.objective == "tilted_double_well" and m.dim > 1:
-            pts[:, 1:] = 0.0
-        pts[:, 0] = y
-        f = swarm.objective_value(m.objective, pts, tilt)
-        leader = float(np.min(snap["f"]))
-        n = m.n_particles
-        kappa = float(n) if m.kappa_mode == "N" else 1.0
-        beta = snap["beta"]
-        u = effective_potential(f, leader, n, beta, kappa) if n >= 2 else f
-        self._source.data = {"y": y, "f": f, "U": u}
-        items = {"leader value m": f"{leader:.4f}"}
-        if m.objective == "tilted_double_well":
-            items["ΔV (shallow side)"] = f"{double_well_points(m.tilt).barrier_shallow:.4f}"
-        if n >= 2 and beta > 0:
-            items["κ(s_N − 1)/β"] = f"{kappa * (barrier_constant(n) - 1) / beta:.4f}"
+        self._source.data = {"y": cut["y"], "f": cut["f"], "U": cut["U"]}
+        items = {"leader value m": f"{cut['leader']:.4f}"}
+        if cut["barrier"] is not None:
+            items["ΔV (shallow side)"] = f"{cut['barrier']:.4f}"
+        if cut["bump"] is not None:
+            items["κ(s_N − 1)/β"] = f"{cut['bump']:.4f}"
         self.readouts.object = readout(items)
 
 
-class DiagnosticsPanel:
+class DiagnosticsPanel(TabPanel):
     """Panel 7: explorer, at-wall and clipped fractions over time, and the stability badge."""
 
     def __init__(self, model: SwarmModel) -> None:
-        self.model = model
+        super().__init__(model)
         fig = labelled_figure(
             "Diagnostics", "time t", "fraction", height=240, y_range=(-0.02, 1.02)
         )
@@ -293,7 +279,7 @@ class DiagnosticsPanel:
         self.figure = fig
         self.readouts = readout_pane(520)
 
-    def card(self) -> pn.Card:
+    def view(self) -> pn.Card:
         return panel_card(
             "Diagnostics",
             self.readouts,

@@ -11,10 +11,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
 import panel as pn
 
 from app.models.swarm.model import SwarmModel
+from app.tabs.panel import TabPanel
 from app.tabs.plotting import (
     REFERENCE,
     STYLESHEET,
@@ -25,17 +25,17 @@ from app.tabs.plotting import (
     legend_outside,
     panel_card,
 )
-from kernels.swarm.theory import barrier_constant, double_well_points
 
 METHOD_COLOURS = {"softmin": "#7b3294", "langevin": "#4d4d4d", "cbo": "#b35806", "pso": "#1b7837"}
 SUMMARY_HEIGHT = 150
 
 
-class StudyPanel:
+class StudyPanel(TabPanel):
     """Hitting-time histograms, ECDFs and the success table."""
 
-    def __init__(self, model: SwarmModel) -> None:
-        self.model = model
+    def __init__(self, model: SwarmModel, controls: pn.Column) -> None:
+        super().__init__(model)
+        self.controls = controls
         self.axis = pn.widgets.RadioButtonGroup(
             options=["time", "evaluations"], value="time", color="light"
         )
@@ -77,10 +77,10 @@ class StudyPanel:
             sizing_mode="stretch_width",
         )
 
-    def card(self, controls: pn.Column) -> pn.Card:
+    def view(self) -> pn.Card:
         return panel_card(
             "Hitting times over many runs",
-            controls,
+            self.controls,
             pn.Row(pn.pane.Markdown("x axis:", margin=(8, 4)), self.axis),
             pn.Row(
                 pn.pane.Bokeh(self.hist, sizing_mode="stretch_width"),
@@ -97,57 +97,33 @@ class StudyPanel:
         )
 
     def update(self) -> None:
-        result = self.model.study.result
-        if result is None:
+        dist = self.model.study_distributions(self.axis.value == "evaluations")
+        if dist is None:
             return
-        evals = self.axis.value == "evaluations"
-        label = "evaluations (N per step)" if evals else "hitting time t"
-        self.hist.xaxis.axis_label = self.ecdf.xaxis.axis_label = label
-        studies = result["methods"]
-        values = {}
-        for m, s in studies.items():
-            hit = np.isfinite(s.hit_time)
-            if evals:
-                v = np.where(s.grad_evals > 0, s.grad_evals, s.f_evals)[hit].astype(float)
-            else:
-                v = s.hit_time[hit]
-            values[m] = v
-        if evals:
-            top = max([float(v.max()) for v in values.values() if v.size] or [1.0])
-        else:
-            top = float(result["args"]["t_max"])  # the horizon: misses lie beyond it
-        edges = np.linspace(0, top, 31)
-        for m, v in values.items():
-            counts, _ = np.histogram(v, bins=edges)
+        self.hist.xaxis.axis_label = self.ecdf.xaxis.axis_label = dist["label"]
+        edges = dist["edges"]
+        for m, counts in dist["counts"].items():
             self._hist_sources[m].data = {"left": edges[:-1], "right": edges[1:], "top": counts}
-            runs = len(studies[m].hit_time)
-            xs = np.concatenate([[0.0], np.sort(v), [top]])
-            ys = np.concatenate([[0.0], np.arange(1, v.size + 1) / runs, [v.size / runs]])
+            xs, ys = dist["ecdf"][m]
             self._ecdf_sources[m].data = {"x": xs, "y": ys}
-        self.summary.object = _summary_table(result)
+        self.summary.object = _summary_table(self.model.study_summary())
 
 
-def _summary_table(result: dict[str, Any]) -> str:
-    args = result["args"]
+def _summary_table(summary: dict[str, Any]) -> str:
+    """The study's setting and one table row per method (the numbers come from the model)."""
     rows = []
-    for m, s in result["methods"].items():
-        hit = np.isfinite(s.hit_time)
-        evals = np.where(s.grad_evals > 0, s.grad_evals, s.f_evals)[hit]
-        med_t = s.median_hit_time
+    for row in summary["rows"]:
+        success = f"{row['success']:.2f}" + (f" ± {row['se']:.2f}" if row["se"] is not None else "")
+        med_t = row["median_time"]
+        evals = row["median_evals"]
         rows.append(
-            f"<tr><td>{m}</td><td>{s.success_rate:.2f} ± {s.standard_error:.2f}</td>"
+            f"<tr><td>{row['name']}</td><td>{success}</td>"
             f"<td>{'—' if math.isnan(med_t) else f'{med_t:.1f}'}</td>"
-            f"<td>{int(np.median(evals)) if evals.size else '—'}</td></tr>"
+            f"<td>{'—' if evals is None else evals}</td></tr>"
         )
-    da = result["annealing"]
-    med = int(np.median(da.nfev[da.hit])) if da.hit.any() else "—"
-    rows.append(
-        f"<tr><td>dual annealing ({len(da.hit)} runs, ≤ {da.budget} f-evals)</td>"
-        f"<td>{da.success_rate:.2f}</td><td>—</td><td>{med}</td></tr>"
-    )
     return (
-        f'<div class="ns-caption">{result["objective"]}, d = {args["dim"]}, N = '
-        f"{args['n_particles']}, M = {args['n_runs']} runs, T = {args['t_max']:g}</div>"
+        f'<div class="ns-caption">{summary["objective"]}, d = {summary["dim"]}, N = '
+        f"{summary['n_particles']}, M = {summary['n_runs']} runs, T = {summary['t_max']:g}</div>"
         '<table style="font-size:13px;border-collapse:collapse" cellpadding="3">'
         "<tr><th align=left>method</th><th align=left>success by T</th>"
         "<th align=left>median hitting time</th><th align=left>median evaluations to hit</th></tr>"
@@ -156,11 +132,12 @@ def _summary_table(result: dict[str, Any]) -> str:
     )
 
 
-class SweepPanel:
+class SweepPanel(TabPanel):
     """Success rate by the horizon against β₀ and σ₀."""
 
-    def __init__(self, model: SwarmModel) -> None:
-        self.model = model
+    def __init__(self, model: SwarmModel, controls: pn.Column) -> None:
+        super().__init__(model)
+        self.controls = controls
         self.beta_fig = labelled_figure(
             "Success rate against β₀", "β₀", "success rate", height=240, y_range=(-0.02, 1.02)
         )
@@ -178,10 +155,10 @@ class SweepPanel:
                 self._sources[(key, m)] = src
             legend_outside(fig)
 
-    def card(self, controls: pn.Column) -> pn.Card:
+    def view(self) -> pn.Card:
         return panel_card(
             "Success rate against β and σ",
-            controls,
+            self.controls,
             pn.Row(
                 pn.pane.Bokeh(self.beta_fig, sizing_mode="stretch_width"),
                 pn.pane.Bokeh(self.sigma_fig, sizing_mode="stretch_width"),
@@ -195,7 +172,7 @@ class SweepPanel:
         )
 
     def update(self) -> None:
-        result = self.model.sweep.result
+        result = self.model.sweep_curves()
         if result is None:
             return
         for (key, m), src in self._sources.items():
@@ -204,11 +181,12 @@ class SweepPanel:
                 src.data = {"x": sweep["values"], "y": sweep[m]}
 
 
-class KramersPanel:
+class KramersPanel(TabPanel):
     """log mean hitting time against 1/σ² with the Kramers and heuristic slopes."""
 
-    def __init__(self, model: SwarmModel) -> None:
-        self.model = model
+    def __init__(self, model: SwarmModel, controls: pn.Column) -> None:
+        super().__init__(model)
+        self.controls = controls
         fig = labelled_figure(
             "Kramers plot (tilted double well)", "1/σ²", "log mean hitting time", height=280
         )
@@ -238,10 +216,10 @@ class KramersPanel:
         legend_outside(fig)
         self.figure = fig
 
-    def card(self, controls: pn.Column) -> pn.Card:
+    def view(self) -> pn.Card:
         return panel_card(
             "Kramers plot",
-            controls,
+            self.controls,
             pn.pane.Bokeh(self.figure, sizing_mode="stretch_width"),
             caption(
                 "**What to look for.** Langevin's log mean exit time grows like 2ΔV/σ² "
@@ -251,24 +229,13 @@ class KramersPanel:
         )
 
     def update(self) -> None:
-        result = self.model.kramers.result
-        if result is None:
+        plot = self.model.kramers_plot()
+        if plot is None:
             return
-        x = result["inv_sigma2"]
         for m, src in self._points.items():
-            src.data = {"x": x, "y": np.log(result["mean_" + m])}
-        args = result["args"]
-        dv = double_well_points(args["tilt"]).barrier_shallow
-        n = args["n_particles"]
-        kappa = float(n) if args["kappa_mode"] == "N" else 1.0
-        beta = max(args["beta0"], 1e-9)
-        slope_h = 2 * min(dv, kappa * (barrier_constant(max(n, 2)) - 1) / beta)
-        # slopes anchored at the largest σ (smallest 1/σ²), where censoring is rarest
-        i = int(np.argmin(x))
-        y_l = np.log(result["mean_langevin"])
-        y_s = np.log(result["mean_softmin"])
+            src.data = {"x": plot["x"], "y": plot["log_mean_" + m]}
         self._theory.data = {
-            "x": x,
-            "kramers": y_l[i] + 2 * dv * (x - x[i]),
-            "heuristic": y_s[i] + slope_h * (x - x[i]),
+            "x": plot["x"],
+            "kramers": plot["kramers"],
+            "heuristic": plot["heuristic"],
         }

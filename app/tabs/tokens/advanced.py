@@ -8,13 +8,11 @@ noise W (stays O(1)): the mean-field limit is a random measure (spec §4 panel 7
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 import numpy as np
 import panel as pn
 
-from app.models.jobs import BackgroundJob
 from app.models.tokens.model import TokensModel
+from app.tabs.panel import TabPanel
 from app.tabs.plotting import (
     MEASURED,
     REFERENCE,
@@ -26,20 +24,22 @@ from app.tabs.plotting import (
     readout,
     readout_pane,
 )
-from kernels import tokens
-
-if TYPE_CHECKING:
-    from app.tabs.base import SimulationTab
 
 
-class AdvancedPanel:
-    """Strong-error study and variance decomposition, each a cancellable background job."""
+class AdvancedPanel(TabPanel):
+    """The model's strong-error study and variance decomposition, each a cancellable job whose
+    controls (:meth:`app.tabs.base.SimulationTab.job_controls`) the tab passes in."""
 
-    def __init__(self, model: TokensModel, tab: SimulationTab) -> None:
-        self.model = model
-        self.tab = tab
-        self.strong_job = BackgroundJob(name="strong_error")
-        self.variance_job = BackgroundJob(name="variance")
+    def __init__(
+        self,
+        model: TokensModel,
+        strong_controls: pn.viewable.Viewable,
+        variance_controls: pn.viewable.Viewable,
+    ) -> None:
+        super().__init__(model)
+        self.strong_controls = strong_controls
+        self.variance_controls = variance_controls
+        self._drawn: tuple[object, object] = (None, None)  # the results on screen
 
         strong = labelled_figure(
             "Strong error vs layer step (fixed B)",
@@ -111,27 +111,18 @@ class AdvancedPanel:
         self.variance_figure = variance
         self.variance_readout = readout_pane()
 
-        self.strong_job.param.watch(lambda *_: tab.call_on_loop(self.update_strong), "result")
-        self.variance_job.param.watch(lambda *_: tab.call_on_loop(self.update_variance), "result")
-
-    def card(self) -> pn.Card:
-        strong_controls = self.tab.job_controls(
-            self.strong_job, "Run strong-error study", self.run_strong
-        )
-        variance_controls = self.tab.job_controls(
-            self.variance_job, "Run variance study", self.run_variance
-        )
+    def view(self) -> pn.Card:
         return panel_card(
             "Advanced: convergence and the random mean-field limit",
             pn.Row(
                 pn.Column(
-                    strong_controls,
+                    self.strong_controls,
                     self.strong_readout,
                     pn.pane.Bokeh(self.strong_figure, sizing_mode="stretch_width"),
                     sizing_mode="stretch_width",
                 ),
                 pn.Column(
-                    variance_controls,
+                    self.variance_controls,
                     self.variance_readout,
                     pn.pane.Bokeh(self.variance_figure, sizing_mode="stretch_width"),
                     sizing_mode="stretch_width",
@@ -148,69 +139,44 @@ class AdvancedPanel:
             collapsed=True,
         )
 
-    def _study_kwargs(self) -> dict[str, Any]:
+    def update(self) -> None:
+        """Draw a study's result once it arrives (each result is drawn once)."""
         m = self.model
-        return dict(
-            activation=m.activation,
-            dim=m.dim,
-            sigma_noise=m.sigma_noise,
-            sigma_w=m.sigma_w,
-            sigma_b=m.sigma_b,
-            attn_kind=m.attn_kind,
-            attn_strength=m.attn_strength,
-            beta=m.beta,
-        )
-
-    def run_strong(self) -> None:
-        kwargs = self._study_kwargs()
-        seed = self.model.seed
-        self.strong_job.start(
-            lambda progress: tokens.strong_error_study(
-                rng=np.random.default_rng([seed, 2]), progress=progress, **kwargs
-            ),
-            "Refining the layer step",
-        )
-
-    def run_variance(self) -> None:
-        kwargs = self._study_kwargs()
-        seed = self.model.seed
-        self.variance_job.start(
-            lambda progress: tokens.statistic_variance_study(
-                rng=np.random.default_rng([seed, 3]), progress=progress, **kwargs
-            ),
-            "Sampling tokens and noise",
-        )
+        strong, variance = m.strong_error.result, m.variance.result
+        if strong is not self._drawn[0]:
+            self.update_strong()
+        if variance is not self._drawn[1]:
+            self.update_variance()
+        self._drawn = (strong, variance)
 
     def update_strong(self) -> None:
-        result = self.strong_job.result
-        if result is None:
+        curves = self.model.strong_error_curves()
+        if curves is None:
             return
-        h, err = np.asarray(result.h), np.asarray(result.error)
+        h, err = curves.h, curves.error
         self._strong.data = {"h": h, "error": err}
-        self._strong_ref.data = {"h": h, "error": err[-1] * np.sqrt(h / h[-1])}
+        self._strong_ref.data = {"h": h, "error": curves.reference}
         self.strong_figure.x_range.update(start=h.min() / 1.5, end=h.max() * 1.5)
         self.strong_figure.y_range.update(start=err.min() / 2, end=err.max() * 2)
         self.strong_readout.object = readout(
-            {"fitted slope": f"{result.slope:.2f}", "theory": "0.50"}
+            {"fitted slope": f"{curves.slope:.2f}", "theory": "0.50"}
         )
 
     def update_variance(self) -> None:
-        result = self.variance_job.result
-        if result is None:
+        curves = self.model.variance_curves()
+        if curves is None:
             return
-        n = np.asarray(result.n_tokens, dtype=float)
-        over_tokens = np.asarray(result.sd_over_tokens)
-        over_noise = np.asarray(result.sd_over_noise)
-        self._var_tokens.data = {"n": n, "var": over_tokens}
-        self._var_noise.data = {"n": n, "var": over_noise}
-        self._var_ref.data = {"n": n, "var": over_tokens[0] * np.sqrt(n[0] / n)}
-        both = np.concatenate([over_tokens, over_noise])
+        n = curves.n
+        self._var_tokens.data = {"n": n, "var": curves.over_tokens}
+        self._var_noise.data = {"n": n, "var": curves.over_noise}
+        self._var_ref.data = {"n": n, "var": curves.reference}
+        both = np.concatenate([curves.over_tokens, curves.over_noise])
         self.variance_figure.x_range.update(start=n.min() / 1.5, end=n.max() * 1.5)
         self.variance_figure.y_range.update(start=both.min() / 2, end=both.max() * 2)
         self.variance_readout.object = readout(
             {
-                "slope over tokens": f"{result.slope_tokens:+.2f}",
-                "slope over noise": f"{result.slope_noise:+.2f}",
+                "slope over tokens": f"{curves.slope_tokens:+.2f}",
+                "slope over noise": f"{curves.slope_noise:+.2f}",
                 "theory": "−0.50 and 0",
             }
         )

@@ -16,8 +16,8 @@ from bokeh.models import ColorBar, LinearColorMapper
 from bokeh.palettes import RdBu11, Turbo256
 
 from app.models.tokens.model import TokensModel
+from app.tabs.panel import TabPanel
 from app.tabs.plotting import caption, empty_source, labelled_figure, readout, readout_pane
-from kernels import tokens
 
 HERO_SIZE = 470
 
@@ -67,16 +67,22 @@ def _sphere_grid(n: int = 120) -> np.ndarray:
 _GRID = _sphere_grid()
 
 
-class TokenHero(param.Parameterized):
-    """Plots the model's tokens; ``update()`` refreshes the sources in place."""
+class HeroView(param.Parameterized):
+    """How the hero looks (not what it shows): the view angles and the trail length."""
 
     view_azimuth = param.Number(30.0, bounds=(-180.0, 180.0), doc="Sphere view: azimuth (°).")
     view_elevation = param.Number(20.0, bounds=(-90.0, 90.0), doc="Sphere view: elevation (°).")
     trail_length = param.Integer(12, bounds=(0, 60), doc="Recorded positions kept as trails.")
 
-    def __init__(self, model: TokensModel, **params: Any) -> None:
-        super().__init__(**params)
-        self.model = model
+
+class TokenHero(TabPanel):
+    """Plots the model's tokens every frame; ``update()`` refreshes the sources in place."""
+
+    every_frame = True
+
+    def __init__(self, model: TokensModel, **view: Any) -> None:
+        super().__init__(model)
+        self.look = HeroView(**view)
         fig = labelled_figure(
             "Tokens",
             "projection 1",
@@ -153,17 +159,16 @@ class TokenHero(param.Parameterized):
         self.gram_figure = gram
         self.gram_pane = pn.pane.Bokeh(gram, sizing_mode="stretch_width", visible=False)
         self.readouts = readout_pane(css_classes=["ns-hero-readout"])
+        look = self.look.param
         self.view_controls = pn.Row(
-            pn.widgets.FloatSlider.from_param(self.param.view_azimuth, label="View azimuth (°)"),
-            pn.widgets.FloatSlider.from_param(self.param.view_elevation, label="Elevation (°)"),
-            pn.widgets.IntSlider.from_param(self.param.trail_length, label="Trail length"),
+            pn.widgets.FloatSlider.from_param(look.view_azimuth, label="View azimuth (°)"),
+            pn.widgets.FloatSlider.from_param(look.view_elevation, label="Elevation (°)"),
+            pn.widgets.IntSlider.from_param(look.trail_length, label="Trail length"),
             sizing_mode="stretch_width",
         )
-        self.param.watch(
-            lambda *_: self.update(), ["view_azimuth", "view_elevation", "trail_length"]
-        )
+        look.watch(lambda *_: self.update(), ["view_azimuth", "view_elevation", "trail_length"])
 
-    def layout(self) -> pn.viewable.Viewable:
+    def view(self) -> pn.viewable.Viewable:
         return pn.Column(
             self.readouts,
             pn.Row(
@@ -182,7 +187,7 @@ class TokenHero(param.Parameterized):
         if d == 2:
             return points[..., 0], points[..., 1], np.ones(points.shape[:-1])
         if d == 3:
-            v = points @ _rotation(self.view_azimuth, self.view_elevation).T
+            v = points @ _rotation(self.look.view_azimuth, self.look.view_elevation).T
             return v[..., 0], v[..., 1], v[..., 2]
         v = points @ self.model.projection
         return v[..., 0], v[..., 1], np.ones(points.shape[:-1])
@@ -210,13 +215,13 @@ class TokenHero(param.Parameterized):
         extent = 1.12 if not euclidean else max(1.12, 1.1 * float(np.max(np.abs([px, py]))))
         self.figure.x_range.update(start=-extent, end=extent)
         self.figure.y_range.update(start=-extent, end=extent)
-        scene = (d, euclidean, self.view_azimuth, self.view_elevation)
+        scene = (d, euclidean, self.look.view_azimuth, self.look.view_elevation)
         if scene != self._scene:
             self._draw_scene(d, euclidean)
             self._scene = scene
         if d > 3:
             self._gram_source.data = {
-                "image": [tokens.gram(x)],
+                "image": [model.gram()],
                 "x": [0],
                 "y": [0],
                 "dw": [1],
@@ -266,7 +271,7 @@ class TokenHero(param.Parameterized):
         )
 
     def _update_trails(self, hue: np.ndarray) -> None:
-        k = self.trail_length
+        k = self.look.trail_length
         frames = self.model.history["tokens"][-k - 1 :] if k > 0 else []
         if len(frames) < 2:
             self._trails.data = {name: [] for name in ("x0", "y0", "x1", "y1", "hue", "alpha")}

@@ -1,8 +1,9 @@
 """Panels 2–5 of the Token synchronization tab: depth heatmap, log diameter, ensemble, kernel.
 
-Each panel object owns its Bokeh sources and has an ``update()`` that replaces their data in
-place; the tab calls it when the model's frame changes (or, for theory panels, when the
-parameters they depend on change).
+Each panel (a :class:`app.tabs.panel.TabPanel`) owns its Bokeh sources and has an ``update()``
+that replaces their data in place with what the model computes; the tab schedules it. The
+panels whose numbers change only with a study's result or with the parameters skip a redraw
+when the model hands them the same (cached) result.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import panel as pn
 from bokeh.models import ColorBar, LinearColorMapper, Span
 from bokeh.palettes import Viridis256
 
-from app.models.tokens.model import SIMILARITY_BINS, TokensModel
+from app.models.tokens.model import DIAMETER_FLOOR, TokensModel
+from app.tabs.panel import TabPanel
 from app.tabs.plotting import (
     BAND,
     MEASURED,
@@ -26,22 +28,13 @@ from app.tabs.plotting import (
     readout,
     readout_pane,
 )
-from kernels import tokens
-from kernels.common import dual_kernel
-from kernels.tokens import theory as token_theory
-
-#: Diameters below this are round-off on the sphere; the log plot and the fit stop there.
-DIAMETER_FLOOR = 1e-9
-#: Below this diameter the pair linearization behind λ_dist applies (1 − ρ ≈ |x−y|²/2 ≤ 0.1).
-NEAR_SYNC_DIAMETER = 0.45
-MIN_FIT_POINTS = 8
 
 
-class SimilarityDepthPanel:
+class SimilarityDepthPanel(TabPanel):
     """Panel 2: histogram of pair similarities ⟨x_i, x_j⟩ against depth t."""
 
     def __init__(self, model: TokensModel) -> None:
-        self.model = model
+        super().__init__(model)
         self.absolute = pn.widgets.Checkbox(label="|ρ| (fold antipodal pairs)", value=False)
         self.absolute.param.watch(lambda *_: self.update(), "value")
         fig = labelled_figure(
@@ -62,7 +55,7 @@ class SimilarityDepthPanel:
         )
         self.figure = fig
 
-    def card(self) -> pn.Card:
+    def view(self) -> pn.Card:
         return panel_card(
             "Similarity histogram over depth",
             pn.pane.Bokeh(self.figure, sizing_mode="stretch_width"),
@@ -76,13 +69,8 @@ class SimilarityDepthPanel:
 
     def update(self) -> None:
         m = self.model
-        t = m.history_array("t")
-        frac = m.history_array("similarity")  # (frames, bins): fraction of pairs per bin
-        low = -1.0
-        if self.absolute.value:
-            half = SIMILARITY_BINS // 2
-            frac = frac[:, half:] + frac[:, :half][:, ::-1]
-            low = 0.0
+        # (frames, bins): fraction of pairs per bin, bins on [low, 1]
+        t, frac, low = m.similarity_depth(absolute=self.absolute.value)
         with np.errstate(divide="ignore"):
             image = np.where(frac > 0, np.log10(frac), np.nan).T  # (bins, frames)
         t_end = max(float(t[-1]), m.dt) if len(t) else m.dt
@@ -97,11 +85,11 @@ class SimilarityDepthPanel:
         self.figure.y_range.update(start=low, end=1.0)
 
 
-class DiameterPanel:
+class DiameterPanel(TabPanel):
     """Panel 3: log diameter against t with the fitted slope and the predicted λ_dist."""
 
     def __init__(self, model: TokensModel) -> None:
-        self.model = model
+        super().__init__(model)
         fig = labelled_figure(
             "Diameter of the token cloud",
             "depth t",
@@ -142,7 +130,7 @@ class DiameterPanel:
         self.figure = fig
         self.readouts = readout_pane()
 
-    def card(self) -> pn.Card:
+    def view(self) -> pn.Card:
         return panel_card(
             "log diameter vs depth",
             self.readouts,
@@ -157,41 +145,29 @@ class DiameterPanel:
 
     def update(self) -> None:
         m = self.model
-        t = m.history_array("t")
-        diam = np.maximum(m.history_array("diameter"), DIAMETER_FLOOR)
-        self._measured.data = {"t": t, "diameter": diam}
+        fit = m.diameter_fit()
+        self._measured.data = {"t": fit.t, "diameter": fit.diameter}
         self.figure.x_range.update(start=0.0, end=m.t_max)
-        self.figure.y_range.update(start=max(DIAMETER_FLOOR, 0.5 * float(diam.min())), end=3.0)
-        predicted = m.theory()["lambda_dist"]
-        # λ_dist linearizes the dynamics near synchronization: fit only once the cloud is small
-        near = np.flatnonzero(diam < NEAR_SYNC_DIAMETER)
-        fit = None
-        if near.size >= MIN_FIT_POINTS:
-            fit = tokens.fit_log_slope(t, diam, t_min=float(t[near[0]]), full=True)
-        items = {"predicted λ_dist": f"{predicted:+.3f}"}
-        if fit is not None and np.isfinite(fit.slope):
-            window = (t >= fit.t_start) & (t <= fit.t_stop)
-            tw = t[window]
-            self._fit.data = {"t": tw, "diameter": np.exp(fit.intercept + fit.slope * tw)}
-            anchor = np.exp(fit.intercept + fit.slope * fit.t_start)
-            self._theory.data = {
-                "t": tw,
-                "diameter": anchor * np.exp(predicted * (tw - fit.t_start)),
-            }
+        low = max(DIAMETER_FLOOR, 0.5 * float(fit.diameter.min()))
+        self.figure.y_range.update(start=low, end=3.0)
+        self._fit.data = {"t": fit.fit_t, "diameter": fit.fit_line}
+        self._theory.data = {"t": fit.fit_t, "diameter": fit.theory_line}
+        items = {"predicted λ_dist": f"{fit.predicted:+.3f}"}
+        if np.isfinite(fit.slope):
             items["measured slope"] = f"{fit.slope:+.3f}"
             items["fit window"] = f"t ∈ [{fit.t_start:.2f}, {fit.t_stop:.2f}]"
         else:
-            self._fit.data = {"t": [], "diameter": []}
-            self._theory.data = {"t": [], "diameter": []}
             items["measured slope"] = "—"
         self.readouts.object = readout(items)
 
 
-class EnsemblePanel:
+class EnsemblePanel(TabPanel):
     """Panel 4: the energy over R noise realizations: mean, median, geometric mean, band."""
 
-    def __init__(self, model: TokensModel) -> None:
-        self.model = model
+    def __init__(self, model: TokensModel, controls: pn.viewable.Viewable) -> None:
+        super().__init__(model)
+        self.controls = controls
+        self._drawn: object = False  # the summary on screen (False: nothing drawn yet)
         fig = labelled_figure(
             "Ensemble energy over R realizations",
             "depth t",
@@ -230,10 +206,10 @@ class EnsemblePanel:
         self.figure = fig
         self.readouts = readout_pane()
 
-    def card(self, controls: pn.viewable.Viewable) -> pn.Card:
+    def view(self) -> pn.Card:
         return panel_card(
             "Ensemble energy (mean vs median)",
-            controls,
+            self.controls,
             self.readouts,
             pn.pane.Bokeh(self.figure, sizing_mode="stretch_width"),
             caption(
@@ -246,83 +222,45 @@ class EnsemblePanel:
             ),
         )
 
-    def exponent(self) -> float:
-        """p such that the selected energy scales like r^p near synchronization (spec §6.3)."""
-        return self.model.energy_q / 2.0 if self.model.energy_kind == "distance" else 1.0
-
     def update(self) -> None:
-        m = self.model
-        result = m.ensemble.result
-        if result is None:
+        summary = self.model.ensemble_summary()
+        if summary is self._drawn:
+            return  # the same numbers are on screen
+        self._drawn = summary
+        if summary is None:
             for source in (self._band, *self._lines.values()):
                 source.data = {k: [] for k in source.data}
             self.readouts.object = readout({"status": "press Run to simulate R realizations"})
             return
-        t = result["t"]
-        energy = np.maximum(m.energy(result["x"]), 1e-300)  # (frames, R)
-        log_e = np.log(energy)
-        stats = {
-            "mean": energy.mean(axis=1),
-            "median": np.median(energy, axis=1),
-            "geometric mean": np.exp(log_e.mean(axis=1)),
-        }
-        low, high = np.quantile(energy, [0.1, 0.9], axis=1)
-        self._band.data = {"t": t, "low": low, "high": high}
-        shown = np.concatenate([low, high, stats["mean"]])
+        t = summary.t
+        self._band.data = {"t": t, "low": summary.low, "high": summary.high}
+        shown = np.concatenate([summary.low, summary.high, summary.stats["mean"]])
         shown = shown[np.isfinite(shown) & (shown > 0)]
         if shown.size:
             self.figure.y_range.update(start=shown.min() / 2, end=shown.max() * 2)
         self.figure.x_range.update(start=0.0, end=float(t[-1]))
-        for name, values in stats.items():
+        for name, values in summary.stats.items():
             self._lines[name].data = {"t": t, "y": values}
-        p = self.exponent()
-        th = m.theory()
-        lambda_r = 2.0 * th["lambda_dist"]
-        mean_rate = token_theory.moment_growth_rate(
-            p,
-            activation=m.activation,
-            dim=m.dim,
-            sigma_noise=m.sigma_noise,
-            sigma_w=m.sigma_w,
-            sigma_b=m.sigma_b,
-            attn_kind=m.attn_kind,
-            attn_strength=m.attn_strength,
-            beta=m.beta,
-        )
-        half = t >= t[-1] / 2
-        fits = {name: _slope(t[half], np.log(values[half])) for name, values in stats.items()}
-        t0 = t[half][0]
-        self._lines["median theory"].data = {
-            "t": t[half],
-            "y": stats["median"][half][0] * np.exp(p * lambda_r * (t[half] - t0)),
-        }
-        self._lines["mean theory"].data = {
-            "t": t[half],
-            "y": stats["mean"][half][0] * np.exp(mean_rate * (t[half] - t0)),
-        }
+        self._lines["median theory"].data = {"t": summary.half_t, "y": summary.median_theory}
+        self._lines["mean theory"].data = {"t": summary.half_t, "y": summary.mean_theory}
+        slopes = summary.slopes
         self.readouts.object = readout(
             {
-                "R": f"{energy.shape[1]}",
-                "mean slope (2nd half)": f"{fits['mean']:+.2f}",
-                "median slope": f"{fits['median']:+.2f}",
-                "predicted g(p)": f"{mean_rate:+.2f}",
-                "predicted p·λ_r": f"{p * lambda_r:+.2f}",
+                "R": f"{summary.n_real}",
+                "mean slope (2nd half)": f"{slopes['mean']:+.2f}",
+                "median slope": f"{slopes['median']:+.2f}",
+                "predicted g(p)": f"{summary.mean_rate:+.2f}",
+                "predicted p·λ_r": f"{summary.median_rate:+.2f}",
             }
         )
 
 
-def _slope(t: np.ndarray, y: np.ndarray) -> float:
-    ok = np.isfinite(y)
-    if ok.sum() < 2:
-        return float("nan")
-    return float(np.polyfit(t[ok], y[ok], 1)[0])
-
-
-class KernelPanel:
+class KernelPanel(TabPanel):
     """Panel 5: the dual kernel κ(ρ) and the two-point drift b(ρ) and diffusion a(ρ)."""
 
     def __init__(self, model: TokensModel) -> None:
-        self.model = model
+        super().__init__(model)
+        self._drawn: object = None  # the curves on screen
         fig = labelled_figure(
             "Dual kernel and two-point motion",
             "overlap ρ",
@@ -349,7 +287,7 @@ class KernelPanel:
         self.figure = fig
         self.readouts = readout_pane()
 
-    def card(self) -> pn.Card:
+    def view(self) -> pn.Card:
         return panel_card(
             "Kernel: why some activations synchronize",
             self.readouts,
@@ -364,18 +302,12 @@ class KernelPanel:
 
     def update(self) -> None:
         m = self.model
-        rho = np.linspace(-1.0, 1.0, 201)
-        kappa = dual_kernel.dual_kernel(m.activation, rho, sigma_w=m.sigma_w, sigma_b=m.sigma_b)
-        b, a = token_theory.two_point_coefficients(
-            rho,
-            activation=m.activation,
-            dim=m.dim,
-            sigma_noise=m.sigma_noise,
-            sigma_w=m.sigma_w,
-            sigma_b=m.sigma_b,
-        )
-        for name, values in (("kappa", kappa), ("b", b), ("a", a)):
-            self._sources[name].data = {"rho": rho, "y": values}
+        curves = m.kernel_curves()
+        if curves is self._drawn:
+            return  # the same parameters: nothing to redraw
+        self._drawn = curves
+        for name in ("kappa", "b", "a"):
+            self._sources[name].data = {"rho": curves["rho"], "y": curves[name]}
         th = m.theory()
         d_star = th["critical_dimension"]
         self.readouts.object = readout(

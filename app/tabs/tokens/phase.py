@@ -13,32 +13,30 @@ import panel as pn
 from bokeh.models import ColorBar, LinearColorMapper
 from bokeh.palettes import RdBu11
 
-from app.models.tokens.model import TokensModel
+from app.models.tokens.model import PHASE_ALPHA_RANGE, PHASE_SIGMA2_MAX, TokensModel
+from app.tabs.panel import TabPanel
 from app.tabs.plotting import THEORY, caption, empty_source, labelled_figure, panel_card
-from kernels import tokens
-from kernels.common.activations import ACTIVATIONS
-from kernels.tokens import theory as token_theory
 
-DIMS = (2, 3, 4, 8, 16, 32, 64)
-SIGMA2_MAX = 16.0
-ALPHA_RANGE = (-2.0, 2.0)
 #: λ_dist colour range (clipped); blue = synchronizes, red = spreads.
 LAMBDA_CLIP = 3.0
 
 
-class PhasePanel:
-    """The two analytic phase diagrams."""
+class PhasePanel(TabPanel):
+    """The two analytic phase diagrams, computed by the model."""
 
     def __init__(self, model: TokensModel) -> None:
-        self.model = model
+        super().__init__(model)
+        self._plane_drawn: object = None
+        self._sign_drawn: object = None
+        self._marks_drawn: tuple | None = None  # the current-parameter marks on screen
         # RdBu11 runs from blue to red: negative λ_dist (synchronizing) is blue
         mapper = LinearColorMapper(palette=RdBu11, low=-LAMBDA_CLIP, high=LAMBDA_CLIP)
         plane = labelled_figure(
             "Noise vs attention: sign of λ_dist",
             "noise σ_n²",
             "attention strength α",
-            x_range=(0, SIGMA2_MAX),
-            y_range=ALPHA_RANGE,
+            x_range=(0, PHASE_SIGMA2_MAX),
+            y_range=PHASE_ALPHA_RANGE,
             tooltips=[("σ_n²", "$x{0.00}"), ("α", "$y{0.00}"), ("λ_dist", "@image{0.00}")],
         )
         self._plane = empty_source("image", "x", "y", "dw", "dh")
@@ -64,12 +62,12 @@ class PhasePanel:
         plane.legend.location = "top_right"
         self.plane = plane
 
-        names = list(ACTIVATIONS)
+        names = list(model.sign_map_activations)
         sign = labelled_figure(
             "Activation × dimension (σ_n = 1, α = 0)",
             "dimension d",
             "activation",
-            x_range=[str(d) for d in DIMS],
+            x_range=[str(d) for d in model.sign_map_dims],
             y_range=names[::-1],
             height=340,
             tooltips=[("s", "@activation"), ("d", "@dim"), ("λ_dist", "@value{+0.00}")],
@@ -107,9 +105,8 @@ class PhasePanel:
         )
         sign.grid.visible = False
         self.sign = sign
-        self._sign_key: tuple | None = None
 
-    def card(self) -> pn.Card:
+    def view(self) -> pn.Card:
         return panel_card(
             "Analytic phase diagrams",
             pn.Row(
@@ -128,40 +125,37 @@ class PhasePanel:
 
     def update(self) -> None:
         m = self.model
-        weights = dict(sigma_w=m.sigma_w, sigma_b=m.sigma_b)
-        # λ_dist is linear in σ_n² and α: λ = σ_n² λ₁ − gain·α, λ₁ its value at σ_n = 1, α = 0
-        lambda_1 = tokens.lyapunov_exponent(m.activation, m.dim, sigma_noise=1.0, **weights)
-        gain = token_theory.attention_effective_strength(m.attn_kind, 1.0, m.beta)
-        s2 = np.linspace(0.0, SIGMA2_MAX, 160)
-        alpha = np.linspace(*ALPHA_RANGE, 120)
-        lam = s2[None, :] * lambda_1 - gain * alpha[:, None]
-        self._plane.data = {
-            "image": [np.clip(lam, -LAMBDA_CLIP, LAMBDA_CLIP)],
-            "x": [0.0],
-            "y": [ALPHA_RANGE[0]],
-            "dw": [SIGMA2_MAX],
-            "dh": [ALPHA_RANGE[1] - ALPHA_RANGE[0]],
-        }
-        line = token_theory.phase_line_alpha(
-            np.sqrt(s2), m.activation, m.dim, attn_kind=m.attn_kind, beta=m.beta, **weights
-        )
-        self._line.data = {"x": s2, "y": line}
-        self._here.data = {"x": [m.sigma_noise**2], "y": [m.attn_strength]}
+        plane = m.phase_plane()
+        if plane is not self._plane_drawn:
+            self._plane_drawn = plane
+            low, high = PHASE_ALPHA_RANGE
+            self._plane.data = {
+                "image": [np.clip(plane.lam, -LAMBDA_CLIP, LAMBDA_CLIP)],
+                "x": [0.0],
+                "y": [low],
+                "dw": [PHASE_SIGMA2_MAX],
+                "dh": [high - low],
+            }
+            self._line.data = {"x": plane.sigma2, "y": plane.line}
         self._update_sign_map()
+        marks = (m.sigma_noise, m.attn_strength, m.dim, m.activation)
+        if marks != self._marks_drawn:
+            self._marks_drawn = marks
+            self._here.data = {"x": [m.sigma_noise**2], "y": [m.attn_strength]}
+            self._current.data = {"dim": [str(m.dim)], "activation": [m.activation]}
 
     def _update_sign_map(self) -> None:
         m = self.model
-        key = (m.sigma_w, m.sigma_b)
-        if key != self._sign_key:
-            table = token_theory.sign_map(ACTIVATIONS, DIMS, sigma_w=m.sigma_w, sigma_b=m.sigma_b)
+        table = m.sign_map()
+        if table is not self._sign_drawn:
+            self._sign_drawn = table
+            acts, dims = m.sign_map_activations, m.sign_map_dims
             values = table.ravel()  # row-major: activation-major, like the cells below
             self._cells.data = {
-                "dim": [str(d) for _ in ACTIVATIONS for d in DIMS],
-                "activation": [act for act in ACTIVATIONS for _ in DIMS],
+                "dim": [str(d) for _ in acts for d in dims],
+                "activation": [act for act in acts for _ in dims],
                 "value": np.clip(values, -LAMBDA_CLIP, LAMBDA_CLIP),
                 "label": [f"{v:+.2f}" for v in values],
                 # white text on the saturated ends of the palette, black in the pale middle
                 "text_color": ["white" if abs(v) > 0.45 * LAMBDA_CLIP else "black" for v in values],
             }
-            self._sign_key = key
-        self._current.data = {"dim": [str(m.dim)], "activation": [m.activation]}

@@ -1,0 +1,78 @@
+"""The token tab's background studies: the functions that run in a job's worker thread.
+
+Each takes plain values (copied from the params when the job starts, so a slider moved while it
+runs cannot change a study half-way) and ``progress``; a cancel raises
+:class:`kernels.common.progress.Cancelled`, which the :class:`app.models.jobs.BackgroundJob`
+reports. Every study draws from its own stream, ``default_rng([seed, k])``, distinct from the
+animated run's: the ensemble k = 1, the strong error k = 2, the variance study k = 3.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from app.models.jobs import ProgressFn
+from kernels import tokens
+
+#: Stream index of each study under the run's seed.
+ENSEMBLE_STREAM, STRONG_ERROR_STREAM, VARIANCE_STREAM = 1, 2, 3
+#: The ensemble keeps at most this many frames (the stride grows with the depth).
+ENSEMBLE_FRAMES = 200
+
+
+def start_tokens(
+    init: str, n_tokens: int, dim: int, rng: np.random.Generator, rho0: float
+) -> tuple[np.ndarray, str]:
+    """Initial tokens and a notice; a start that does not fit (e.g. equiangular with d ≤ N)
+    falls back to a uniform cloud (the kernel validates before drawing, so the stream is
+    the same either way). Shared by the animated run and the ensemble."""
+    try:
+        return tokens.initial_tokens(init, n_tokens, dim, rng, rho0=rho0), ""
+    except ValueError as exc:
+        return tokens.initial_tokens("uniform", n_tokens, dim, rng), (
+            f"{exc} Started from a uniform cloud instead."
+        )
+
+
+def ensemble(
+    *,
+    progress: ProgressFn,
+    init: str,
+    n_tokens: int,
+    dim: int,
+    rho0: float,
+    n_real: int,
+    n_steps: int,
+    seed: int,
+    kwargs: dict[str, Any],
+) -> dict[str, np.ndarray]:
+    """R independent runs from independent starts; positions every ``stride`` layers.
+
+    Returns ``{"t": (frames,), "x": (frames, R, N, d)}``.
+    """
+    rng = np.random.default_rng([seed, ENSEMBLE_STREAM])
+    x0s = np.stack([start_tokens(init, n_tokens, dim, rng, rho0)[0] for _ in range(n_real)])
+    stride = max(1, n_steps // ENSEMBLE_FRAMES)
+    path = tokens.simulate_ensemble(
+        x0s, n_steps=n_steps, stride=stride, rng=rng, progress=progress, **kwargs
+    )
+    t = np.arange(path.shape[0]) * stride * kwargs["dt"]
+    return {"t": t, "x": path}
+
+
+def strong_error(
+    *, progress: ProgressFn, seed: int, kwargs: dict[str, Any]
+) -> tokens.StrongErrorStudy:
+    """Strong error of the scheme against the layer step, fixed hidden weights (spec §6.9)."""
+    return tokens.strong_error_study(
+        rng=np.random.default_rng([seed, STRONG_ERROR_STREAM]), progress=progress, **kwargs
+    )
+
+
+def variance(*, progress: ProgressFn, seed: int, kwargs: dict[str, Any]) -> tokens.VarianceStudy:
+    """Spread of the token mean over token samples and over the noise (spec §4 panel 7)."""
+    return tokens.statistic_variance_study(
+        rng=np.random.default_rng([seed, VARIANCE_STREAM]), progress=progress, **kwargs
+    )
