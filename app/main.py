@@ -22,7 +22,8 @@ from app.tabs.signature.tab import SignatureTab
 from app.tabs.swarm.tab import SwarmTab
 from app.tabs.tokens.tab import TokensTab
 from app.tabs.widenet.tab import WidenetTab
-from app.url_state import apply_query, build_query, escape_markdown
+from app.text import escape_markdown
+from app.url_state import apply_query, build_query
 
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
 

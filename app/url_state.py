@@ -12,7 +12,6 @@ against the param's bounds/objects first. This module does not import Panel.
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -24,7 +23,6 @@ from app.models.base import CUSTOM_PRESET, SimulationModel
 
 #: Query keys owned by the app shell or by Panel's template (theme toggle), never notices.
 SHELL_KEYS = frozenset({"tab", "lesson", "theme"})
-_MARKDOWN_SPECIAL = set("\\`*_{}[]()#+-!|~")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -86,12 +84,6 @@ def build_query(model: SimulationModel, tab: str, lesson: bool = False) -> str:
         if value != model.param[name].default:
             items[name] = format_value(value)
     return "?" + urlencode(items)
-
-
-def escape_markdown(text: str) -> str:
-    """Text from a link, safe to show in a Markdown/HTML pane (no tags, links or emphasis)."""
-    text = html.escape(text, quote=False)
-    return "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else ch for ch in text)
 
 
 #: Significant digits of a float in a link: a slider's arithmetic leaves residues such as

@@ -174,7 +174,10 @@ class SimulationTab(pn.viewable.Viewer):
         )
         order = model.display_order or model.scientific_params()
         science = self._param_widgets([p for p in order if p not in model.advanced_params])
-        sections = [transport, pn.layout.Divider(), science]
+        # a plain rule: Panel's Divider links its stylesheet from the CDN even when serving
+        # every other resource itself (the page must load nothing from another host)
+        rule = pn.pane.HTML("<hr>", sizing_mode="stretch_width", margin=(4, 5))
+        sections = [transport, rule, science]
         if not self.lesson:
             advanced = self._param_widgets([p for p in order if p in model.advanced_params])
             sections.append(pn.Card(advanced, title="Advanced", collapsed=True))

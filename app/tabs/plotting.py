@@ -7,6 +7,7 @@ frame (one small websocket message, no re-render of the figure); this keeps the 
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import Any
 
@@ -104,10 +105,11 @@ def panel_card(
 
 
 def readout(items: dict[str, str]) -> str:
-    """HTML for a row of labelled numbers (``label -> formatted value``)."""
+    """HTML for a row of labelled numbers (``label -> formatted value``), shown as text: a
+    label or value may come from a user (an uploaded class name) and is escaped."""
     chips = "".join(
-        f'<span class="ns-chip"><span class="ns-chip-label">{label}</span>'
-        f'<span class="ns-chip-value">{value}</span></span>'
+        f'<span class="ns-chip"><span class="ns-chip-label">{html.escape(str(label))}</span>'
+        f'<span class="ns-chip-value">{html.escape(str(value))}</span></span>'
         for label, value in items.items()
     )
     return f'<div class="ns-readout">{chips}</div>'

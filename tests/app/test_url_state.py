@@ -79,7 +79,7 @@ def test_custom_preset_not_written_and_defaults_omitted():
 
 
 def test_notice_text_from_a_link_cannot_inject_markup():
-    from app.url_state import escape_markdown
+    from app.text import escape_markdown
 
     raw = "<img src=x onerror=alert(1)> [link](javascript:alert(1)) **bold** sigma_noise"
     safe = escape_markdown(raw)

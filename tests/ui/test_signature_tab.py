@@ -105,3 +105,51 @@ def test_csv_upload(open_app: Callable[..., Page], screenshot) -> None:
     expect(chip_locator(page, "grid G")).to_have_text("8")
     wait_accuracy(page, "mine.csv")
     screenshot(page, "signature-upload")
+
+
+SCRIPT_LABEL = "<img src=x onerror=alert(1)>"
+
+
+def test_markup_in_uploads_is_shown_as_text(open_app: Callable[..., Page]) -> None:
+    """Labels, file names and messages quoting them are text: no dialog, no injected
+    element, the markup visible literally (issue 13)."""
+    page = open_app(TAB)
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    wait_accuracy(page)
+    file_input = page.locator(".ns-signature-upload input[type=file]").first
+    message = page.locator(".ns-upload-message").first
+    one_class = "".join(f"{SCRIPT_LABEL},1,2,{k}\n" for k in range(6))
+    file_input.set_input_files(
+        files=[
+            {
+                "name": f"{SCRIPT_LABEL}.csv",
+                "mimeType": "text/csv",
+                "buffer": ("label,a,b,c\n" + one_class).encode(),
+            }
+        ]
+    )
+    expect(message).to_contain_text("Only one class", timeout=15_000)
+    expect(message).to_contain_text(SCRIPT_LABEL[:20])  # the markup shown as text
+    two_classes = "".join(
+        f"{label},{k},{k + 1},{k % 3}\n"
+        for k in range(12)
+        for label in ([SCRIPT_LABEL] if k % 2 else ["<i>ab</i><b"])
+    )
+    file_input.set_input_files(
+        files=[
+            {
+                "name": f"{SCRIPT_LABEL}.csv",
+                "mimeType": "text/csv",
+                "buffer": ("label,a,b,c\n" + two_classes).encode(),
+            }
+        ]
+    )
+    expect(message).to_contain_text("Loaded", timeout=15_000)
+    expect(message).to_contain_text(f"{SCRIPT_LABEL}.csv")
+    wait_accuracy(page)
+    page.wait_for_timeout(1000)
+    # CSS locators pierce Bokeh's open shadow roots: no element came from the payloads
+    assert page.locator("img[src='x']").count() == 0
+    assert page.locator(".ns-chip i, .ns-upload-message i, .ns-status i").count() == 0
+    assert dialogs == []

@@ -21,6 +21,7 @@ import csv
 import functools
 import io
 import math
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,6 +45,19 @@ MAX_LENGTH = 500
 MAX_CHANNELS = 8
 MIN_LENGTH = 3
 LABEL_COLUMNS = ("label", "class")
+#: Largest magnitude accepted in an upload: signatures multiply increments up to the depth,
+#: so values near the float limit overflow later (1e308 became "Input X contains infinity").
+MAX_ABS_VALUE = 1e12
+#: Characters of a user's text quoted in a message (a label, a cell, a column name).
+QUOTE_CHARS = 24
+
+
+def quote(text: str) -> str:
+    """User text for a message: shortened, in quotes (shown escaped by the model)."""
+    text = str(text)
+    return repr(text if len(text) <= QUOTE_CHARS else text[: QUOTE_CHARS - 1] + "…")
+
+
 TEST_FRACTION = 0.3
 
 #: A small valid upload in the wide format (shown in the tab as the format example).
@@ -144,16 +158,26 @@ def parse_csv(data: bytes, name: str = "upload") -> Dataset:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise UploadError("The file is not UTF-8 text: save it as a plain CSV file.") from None
-    rows = [row for row in csv.reader(io.StringIO(text)) if any(cell.strip() for cell in row)]
+    # CR-only and mixed line endings read as one line per row
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    try:
+        reader = csv.reader(io.StringIO(text))
+        rows = [row for row in reader if any(cell.strip() for cell in row)]
+    except csv.Error as exc:  # an unterminated quote, a field over the csv module's limit
+        raise UploadError(f"The file is not valid CSV (line {reader.line_num}): {exc}.") from None
     if len(rows) < 2:
         raise UploadError("The file needs a header row and at least one data row.")
     header = [h.strip().lower() for h in rows[0]]
     if len(set(header)) != len(header):
-        raise UploadError(f"Duplicate column names in the header: {rows[0]}.")
+        repeated = sorted(h for h, n in Counter(header).items() if n > 1)
+        raise UploadError(
+            f"Duplicate column names in the header: {', '.join(quote(h) for h in repeated[:4])}."
+        )
     label_col = next((header.index(c) for c in LABEL_COLUMNS if c in header), None)
     if label_col is None:
         raise UploadError(
-            f"No label column: the header must contain 'label' (or 'class'); got {rows[0][:8]}."
+            "No label column: the header must contain 'label' (or 'class'); got "
+            f"{', '.join(quote(h) for h in rows[0][:4])}."
         )
     for number, row in enumerate(rows[1:], start=2):
         if len(row) != len(header):
@@ -176,17 +200,22 @@ def _number(cell: str, row: int, column: str) -> float:
         value = float(cell)
     except ValueError:
         raise UploadError(
-            f"Non-numeric value {cell.strip()[:20]!r} in row {row}, column '{column}'."
+            f"Non-numeric value {quote(cell.strip())} in row {row}, column {quote(column)}."
         ) from None
     if not math.isfinite(value):
-        raise UploadError(f"Missing or infinite value in row {row}, column '{column}'.")
+        raise UploadError(f"Missing or infinite value in row {row}, column {quote(column)}.")
+    if abs(value) > MAX_ABS_VALUE:
+        raise UploadError(
+            f"Value {value:.3g} in row {row}, column {quote(column)} is beyond "
+            f"±{MAX_ABS_VALUE:.0e}: rescale the data."
+        )
     return value
 
 
 def _split_value(cell: str, row: int) -> str:
     value = cell.strip().lower()
     if value not in ("train", "test"):
-        raise UploadError(f"Row {row}: the split must be 'train' or 'test'; got {cell!r}.")
+        raise UploadError(f"Row {row}: the split must be 'train' or 'test'; got {quote(cell)}.")
     return value
 
 
@@ -270,8 +299,8 @@ def _split(name, x, labels, splits) -> Dataset:
     classes = sorted(set(labels.tolist()))
     if len(classes) < 2:
         raise UploadError(
-            f"Only one class ({classes[0]!r}) in the label column: classification needs two or "
-            "more classes."
+            f"Only one class ({quote(classes[0])}) in the label column: classification needs "
+            "two or more classes."
         )
     if splits[0] is None:
         train = np.zeros(len(labels), dtype=bool)

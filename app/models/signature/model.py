@@ -33,6 +33,7 @@ from app.models.signature.data import (
 from app.models.signature.features import FeatureConfig
 from app.models.signature.params import SignatureParams
 from app.models.signature.studies import FeatureCache, compute_features
+from app.text import escape_markdown, shorten
 from kernels import signature as S
 
 #: Blocks drawn at a restart, so the inset shows a first stretch of its convergence curve.
@@ -80,15 +81,16 @@ class SignatureModel(SignatureParams):
 
     def upload_csv(self, content: bytes, filename: str = "upload.csv") -> str:
         """Parse an uploaded CSV into this session's data set; returns the message shown."""
+        shown_name = escape_markdown(shorten(filename, 60))
         try:
             data = parse_csv(content, name=filename)
-        except UploadError as exc:
-            self.upload_message = f"Upload rejected: {exc}"
+        except UploadError as exc:  # the parser's own message, which may quote the file
+            self.upload_message = shorten(f"Upload rejected: {escape_markdown(exc)}")
             self.status = self.upload_message
             return self.upload_message
         self.upload_data = data
         self.upload_message = (
-            f"Loaded {filename}: {len(data.y_train)} train / {len(data.y_test)} test series, "
+            f"Loaded {shown_name}: {len(data.y_train)} train / {len(data.y_test)} test series, "
             f"{data.channels} channel(s) × {data.length} points, {len(data.classes)} classes."
         )
         if self.dataset == UPLOAD:
