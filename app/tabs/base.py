@@ -49,6 +49,9 @@ class SimulationTab(pn.viewable.Viewer):
     #: Label of the model's ``speed`` slider, or None for tabs whose Play does not step a
     #: simulation clock (the slider would do nothing).
     speed_label: ClassVar[str | None] = "Steps per frame"
+    #: While playing, redraw one secondary panel per period in turn instead of all at once
+    #: (for a hero that needs every millisecond of the browser's frame).
+    secondary_in_turns: ClassVar[bool] = False
 
     def __init__(self, model: SimulationModel | None = None, lesson: bool = False, **params: Any):
         super().__init__(**params)
@@ -61,6 +64,7 @@ class SimulationTab(pn.viewable.Viewer):
         self._jobs: list[BackgroundJob] = []
         self.panels: list[TabPanel] = []
         self._secondary_at = 0.0
+        self._turn = 0
         self._stepped_at = 0.0
         self._controls = self._build_controls()
         self._panels = self._build_panels()
@@ -93,12 +97,26 @@ class SimulationTab(pn.viewable.Viewer):
         self.model.param.watch(lambda *_: self.call_on_loop(lambda: _update(panels)), names)
 
     def _update_plots(self) -> None:
-        """Every-frame panels now; the others on the secondary schedule (module docstring)."""
+        """Paused: every panel that follows the run. Playing: the every-frame panels, and at
+        most every :data:`SECONDARY_PERIOD_S` the panels that follow the run (all of them, or
+        the next in turn when :attr:`secondary_in_turns`). A fresh run (step 0: a reset, a
+        restart parameter, a preset) redraws every panel."""
+        if self.model.n_steps_done == 0:
+            _update(self.panels)
+            return
+        if not self.model.playing:
+            _update([p for p in self.panels if p.follows_run or p.every_frame])
+            return
+        chosen = [p for p in self.panels if p.every_frame]
+        followers = [p for p in self.panels if p.follows_run and not p.every_frame]
         now = time.monotonic()
-        due = not self.model.playing or now - self._secondary_at >= SECONDARY_PERIOD_S
-        if due:
+        if followers and now - self._secondary_at >= SECONDARY_PERIOD_S:
             self._secondary_at = now
-        _update([p for p in self.panels if due or p.every_frame])
+            if self.secondary_in_turns:
+                followers = [followers[self._turn % len(followers)]]
+                self._turn += 1
+            chosen += followers
+        _update(chosen)
 
     # ------------------------------------------------------------ animation
     def tick(self) -> None:

@@ -3,8 +3,9 @@
 A panel is built once from its model (Bokeh figures, sources, panes), returns its layout from
 :meth:`TabPanel.view` and redraws in place in :meth:`TabPanel.update`, reading only what its
 model computes. The tab (:class:`app.tabs.base.SimulationTab`) owns the schedule: a panel with
-``every_frame = True`` (the hero) redraws on every frame, the others at most every
-:data:`app.tabs.base.SECONDARY_PERIOD_S` while playing and on every change while paused.
+``every_frame = True`` (the hero) redraws on every frame, the others that follow the run at most
+every :data:`app.tabs.base.SECONDARY_PERIOD_S` while playing, and all of them on every change
+while paused.
 """
 
 from __future__ import annotations
@@ -20,6 +21,10 @@ class TabPanel(ABC):
 
     #: Redraw on every animation frame (the hero) rather than on the secondary schedule.
     every_frame: ClassVar[bool] = False
+    #: Whether the panel changes as the run advances. One that does not (a study drawn when
+    #: its job delivers, a plot of the restart configuration) is left alone while playing and
+    #: redrawn by its own triggers (``update_on``, ``update_on_params``) and when paused.
+    follows_run: ClassVar[bool] = True
 
     def __init__(self, model: Any) -> None:
         self.model = model

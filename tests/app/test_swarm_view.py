@@ -83,13 +83,15 @@ def test_panels_share_the_tab_panel_interface_and_schedule() -> None:
     tab = SwarmTab()
     assert all(isinstance(p, TabPanel) for p in tab.panels) and len(tab.panels) == 9
     assert [p for p in tab.panels if p.every_frame] == [tab.hero]
-    assert set(tab.rotation) == {
+    followers = [p for p in tab.panels if p.follows_run and not p.every_frame]
+    assert set(followers) == {
         tab.weights,
         tab.series,
         tab.schedules,
         tab.potential,
         tab.diagnostics,
     }
+    assert tab.secondary_in_turns
     # while playing, the secondary panels take turns: one per secondary period
     tab.model.playing = True
     tab._secondary_at = 0.0

@@ -44,6 +44,10 @@ class SeriesPanel(TabPanel):
     """Panel 1: observations, posterior mean, ±2σ band and sample paths (it follows a GP
     slider while it is dragged, so it takes parameter overrides)."""
 
+    follows_run = (
+        False  # shows the restart configuration; redrawn by its params and the features job
+    )
+
     model: SignatureModel
 
     def __init__(self, model: SignatureModel) -> None:
@@ -157,6 +161,10 @@ def word_labels(d: int, depth: int) -> list[str]:
 
 class SignaturePanel(TabPanel):
     """Panel 2: the expected signature by level, with the level-2 matrix and its Lévy area."""
+
+    follows_run = (
+        False  # shows the restart configuration; redrawn by its params and the features job
+    )
 
     model: SignatureModel
 

@@ -47,6 +47,10 @@ class AccuracyPanel(TabPanel):
     """Panel 3: accuracy vs depth N (three feature families) and vs M (GP-ES), with the
     features job's controls."""
 
+    follows_run = (
+        False  # shows the restart configuration; redrawn by its params and the features job
+    )
+
     model: SignatureModel
 
     def __init__(self, model: SignatureModel, controls: pn.viewable.Viewable) -> None:
@@ -161,6 +165,10 @@ class AccuracyPanel(TabPanel):
 
 class EmbeddingPanel(TabPanel):
     """Panel 4: PCA of the standardised features, coloured by class."""
+
+    follows_run = (
+        False  # shows the restart configuration; redrawn by its params and the features job
+    )
 
     model: SignatureModel
 

@@ -87,16 +87,6 @@ class SignatureTab(SimulationTab):
         )
 
     # ------------------------------------------------------------ updates
-    def _update_plots(self) -> None:
-        """Only the every-frame panel (the Brownian inset) moves with the animation. The others
-        show the restart configuration, which puts the run back at step 0, and follow their own
-        params and the features job (wired in :meth:`_build_panels`): redrawing them while
-        playing, as the base's schedule would, repaints identical plots."""
-        at_start = self.model.n_steps_done == 0
-        for panel in self.panels:
-            if at_start or panel.every_frame:
-                panel.update()
-
     def _report_time(self) -> None:
         if self.model.features_job.result is not None:
             seconds = self.model.features_job.result["seconds"]

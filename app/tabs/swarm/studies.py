@@ -33,6 +33,8 @@ SUMMARY_HEIGHT = 150
 class StudyPanel(TabPanel):
     """Hitting-time histograms, ECDFs and the success table."""
 
+    follows_run = False  # drawn when its job delivers
+
     def __init__(self, model: SwarmModel, controls: pn.Column) -> None:
         super().__init__(model)
         self.controls = controls
@@ -135,6 +137,8 @@ def _summary_table(summary: dict[str, Any]) -> str:
 class SweepPanel(TabPanel):
     """Success rate by the horizon against β₀ and σ₀."""
 
+    follows_run = False  # drawn when its job delivers
+
     def __init__(self, model: SwarmModel, controls: pn.Column) -> None:
         super().__init__(model)
         self.controls = controls
@@ -183,6 +187,8 @@ class SweepPanel(TabPanel):
 
 class KramersPanel(TabPanel):
     """log mean hitting time against 1/σ² with the Kramers and heuristic slopes."""
+
+    follows_run = False  # drawn when its job delivers
 
     def __init__(self, model: SwarmModel, controls: pn.Column) -> None:
         super().__init__(model)

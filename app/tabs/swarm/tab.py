@@ -6,14 +6,11 @@ arXiv:2509.17815. Spec: ``models/swarm.md``.
 
 from __future__ import annotations
 
-import time
-
 import panel as pn
 
 from app.models.swarm.model import SwarmModel
-from app.tabs.base import SECONDARY_PERIOD_S, SimulationTab
+from app.tabs.base import SimulationTab
 from app.tabs.model_card import load_card, model_card
-from app.tabs.panel import TabPanel
 from app.tabs.swarm.hero import SwarmHero
 from app.tabs.swarm.panels import (
     DiagnosticsPanel,
@@ -46,6 +43,8 @@ class SwarmTab(SimulationTab):
         "abstract and checked numerically."
     )
     model_class = SwarmModel
+    # the hero needs the browser's frame: the secondary panels take turns while playing
+    secondary_in_turns = True
 
     def _build_panels(self) -> pn.viewable.Viewable:
         model = self.model
@@ -56,14 +55,6 @@ class SwarmTab(SimulationTab):
         self.schedules = self.add_panel(SchedulePanel(model))
         self.potential = self.add_panel(EffectivePotentialPanel(model))
         self.diagnostics = self.add_panel(DiagnosticsPanel(model))
-        #: the secondary panels that follow the run, one redrawn per turn while playing
-        self.rotation: tuple[TabPanel, ...] = (
-            self.weights,
-            self.series,
-            self.diagnostics,
-            self.potential,
-            self.schedules,
-        )
         self.study = self.add_panel(
             StudyPanel(
                 model, self.job_controls(model.study, "Run hitting-time study", model.run_study)
@@ -96,19 +87,3 @@ class SwarmTab(SimulationTab):
             model_card(load_card(self.slug), self.paper_citation, self.paper_url),
             sizing_mode="stretch_width",
         )
-
-    def _update_plots(self) -> None:
-        """The hero every frame. While playing, the panels of :attr:`rotation` take turns, one
-        every SECONDARY_PERIOD_S (the base redraws them all at once: five repaints and
-        relayouts in one frame cost the browser milliseconds the hero needs); when paused, all
-        of them. The study panels redraw when their job delivers (:meth:`update_on`)."""
-        self.hero.update()
-        if not self.model.playing:
-            for panel in self.rotation:
-                panel.update()
-            return
-        now = time.monotonic()
-        if now - self._secondary_at >= SECONDARY_PERIOD_S:
-            self._secondary_at = now
-            self.rotation[self._turn % len(self.rotation)].update()
-            self._turn += 1
