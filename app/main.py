@@ -102,7 +102,8 @@ def create_app() -> pn.template.FastListTemplate:
     template = pn.template.FastListTemplate(
         title="noisescope",
         design=OfflineFast,
-        main=[pn.Column(notice, tabs, sizing_mode="stretch_width")],
+        main=[pn.Column(notice, tabs, _page_title(tabs), sizing_mode="stretch_width")],
+        favicon="assets/favicon.svg",
         theme_toggle=True,
         main_max_width="1800px",
         accent="#2f6f9f",
@@ -180,6 +181,22 @@ def _start_clock(
                 view.close()
 
         pn.state.on_session_destroyed(close_views)
+
+
+def _page_title(tabs: pn.Tabs) -> pn.widgets.TextInput:
+    """A hidden widget whose value the browser copies into the page title: the browser tab
+    names the open tab ("Swarm escapes — noisescope"; Bokeh leaves a template's title alone)."""
+    sink = pn.widgets.TextInput(value="", visible=False, name="page title")
+    sink.jscallback(value="document.title = cb_obj.value")
+
+    def show(*_: Any) -> None:
+        title = tabs._names[tabs.active] if 0 <= tabs.active < len(tabs) else "About"
+        sink.value = f"{title} — noisescope"
+
+    tabs.param.watch(show, ["active"])
+    if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
+        pn.state.onload(show)  # after the page has loaded and the template set its own title
+    return sink
 
 
 def _write_url(view: SimulationTab | None, lesson: bool, state: dict[str, Any]) -> None:

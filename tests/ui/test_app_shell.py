@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from app.browser import wait_for_bokeh
 from app.main import TABS
@@ -45,3 +45,16 @@ def test_tabs_are_built_when_first_opened(open_app: Callable[..., Page]) -> None
     page.locator(".bk-tab", has_text=first.title).first.click()  # built once, shown again
     wait_for_bokeh(page)
     page.wait_for_url(f"**tab={first.slug}**")
+
+
+def test_title_names_the_tab_and_the_theme_survives_tab_switches(
+    open_app: Callable[..., Page],
+) -> None:
+    first, second = TABS[1], TABS[3]
+    page = open_app(f"?tab={first.slug}&theme=dark")
+    expect(page).to_have_title(f"{first.title} — noisescope", timeout=15_000)
+    page.locator(".bk-tab", has_text=second.title).first.click()
+    expect(page).to_have_title(f"{second.title} — noisescope", timeout=15_000)
+    page.wait_for_url(f"**tab={second.slug}**theme=dark**")
+    icons = page.evaluate("[...document.querySelectorAll('link[rel~=icon]')].map(l => l.href)")
+    assert any(href.startswith("data:image/svg+xml") for href in icons), icons
