@@ -1,0 +1,233 @@
+"""Server capacity with protocol-level clients: K sessions play a tab, no browser renders.
+
+Each client is a ``bokeh.client`` session (Bokeh's websocket protocol) that opens ``?tab=TAB``,
+presses Play by setting the Play toggle in its document, and then only receives: every
+PATCH-DOC message is one frame the server computed and sent. All clients share one event loop
+in this process, so the browsers' own rendering cost (which on a 2-core machine swamps the
+server's) is out of the measurement. Reported per K:
+
+* frames per second per session (median, slowest, fastest) and the slowest / median ratio;
+* simulated time per second per session, from the hero's ``t`` chip;
+* Play-to-first-frame latency (median, max);
+* the server's event-loop lag: ``GET /liveness`` every 100 ms from a thread (p50, p99);
+* server CPU (% of one core) and resident memory.
+
+Usage: ``python benchmarks/bench_load.py [--tab tokens] [--k 1,5,10,20,40] [--seconds 10]``
+(``run_all.py`` calls :func:`main` with ``[]``: tokens, K = 1, 5, 10, 20, 40).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import html
+import re
+import statistics
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+# Panel's Bokeh models must be registered for a client to deserialize the app's document.
+import panel.models  # noqa: E402
+import panel.models.katex  # noqa: E402
+import panel.models.location  # noqa: E402
+import panel.models.markup  # noqa: E402, F401
+from bokeh.client import pull_session  # noqa: E402
+from bokeh.models import Toggle  # noqa: E402
+from tornado.ioloop import IOLoop  # noqa: E402
+
+from app.serve_process import ServeProcess, process_memory_kib  # noqa: E402
+
+T_CHIP = re.compile(r'ns-chip-label">t</span><span class="ns-chip-value">([-+0-9.eE]+)<')
+CLK_TCK = 100  # Linux USER_HZ: /proc/<pid>/stat times are in 1/100 s
+
+
+class Client:
+    """One protocol-level session: counts frames and reads the simulated time."""
+
+    def __init__(self, url: str, tab: str) -> None:
+        # one shared event loop for every client (bokeh.client makes one per connection)
+        self.session = pull_session(url=url, io_loop=IOLoop.current(), arguments={"tab": tab})
+        self.frames = 0
+        self.first_frame_at: float | None = None
+        self.play_at = 0.0
+        self.task: asyncio.Future[None] | None = None
+        original = self.session._handle_patch
+
+        def counted(message: Any) -> None:
+            original(message)
+            self.frames += 1
+            if self.first_frame_at is None and self.play_at:
+                self.first_frame_at = time.perf_counter()
+
+        self.session._handle_patch = counted  # type: ignore[method-assign]
+
+    async def receive(self) -> None:
+        """Read and apply the server's messages for as long as the loop runs (what
+        ``loop_until_closed`` does, without blocking the loop the other clients share)."""
+        connection = self.session._connection
+        while connection.connected:
+            await connection._state.run(connection)
+
+    def sim_time(self) -> float | None:
+        for model in self.session.document.models:
+            text = getattr(model, "text", None)
+            text = html.unescape(text) if isinstance(text, str) else ""
+            if 'ns-chip-label">t<' in text:
+                match = T_CHIP.search(text)
+                if match:
+                    return float(match.group(1))
+        return None
+
+    def play(self) -> None:
+        document = self.session.document
+        self.toggle = next(m for m in document.select({"type": Toggle}) if "Play" in m.label)
+        self.seed = next(m for m in document.models if getattr(m, "title", None) == "Seed")
+        self.play_at = time.perf_counter()
+        self.toggle.active = True
+        self.last_t = self.sim_time() or 0.0
+        self.sim_total = 0.0
+
+    def keep_playing(self) -> None:
+        """Add the simulated time since the last look; a run that reached its horizon (and
+        paused itself) restarts with the next seed and plays on."""
+        t = self.sim_time()
+        if t is not None:
+            self.sim_total += t - self.last_t if t >= self.last_t else t
+            self.last_t = t
+        if not self.toggle.active:
+            self.seed.value = int(self.seed.value) + 1
+            self.toggle.active = True
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+class LagProbe(threading.Thread):
+    """``GET /liveness`` every 100 ms; the answers' latencies in seconds."""
+
+    def __init__(self, base_url: str) -> None:
+        super().__init__(daemon=True)
+        self.url = base_url + "liveness"
+        self.latencies: list[float] = []
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            start = time.perf_counter()
+            try:
+                urllib.request.urlopen(self.url, timeout=30).read()
+                self.latencies.append(time.perf_counter() - start)
+            except OSError:
+                self.latencies.append(30.0)
+            self.stop.wait(0.1)
+
+
+def pump(seconds: float) -> None:
+    """Run the shared client event loop for ``seconds`` (messages arrive only meanwhile)."""
+    IOLoop.current().run_sync(lambda: asyncio.sleep(seconds), timeout=seconds + 60)
+
+
+def keep_playing(clients: Sequence[Client], seconds: float) -> None:
+    """Pump the loop for ``seconds`` in short slices, keeping every client playing."""
+    end = time.perf_counter() + seconds
+    while (left := end - time.perf_counter()) > 0:
+        pump(min(0.25, left))
+        for client in clients:
+            client.keep_playing()
+
+
+def start_receivers(clients: Sequence[Client]) -> None:
+    """One receiving task per client on the shared loop (they run whenever it is pumped)."""
+
+    async def spawn() -> None:
+        for client in clients:
+            client.task = asyncio.ensure_future(client.receive())
+
+    IOLoop.current().run_sync(spawn)
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+def measure(server: ServeProcess, tab: str, k: int, seconds: float) -> dict[str, Any]:
+    clients = [Client(server.base_url, tab) for _ in range(k)]
+    start_receivers(clients)
+    pump(1.0)  # let every session settle (first ticks, stale studies)
+    probe = LagProbe(server.base_url)
+    probe.start()
+    for client in clients:
+        client.play()
+    keep_playing(clients, 0.5)
+    f0 = [c.frames for c in clients]
+    s0 = [c.sim_total for c in clients]
+    cpu0, wall0 = cpu_seconds(server.pid), time.perf_counter()
+    keep_playing(clients, seconds)
+    wall = time.perf_counter() - wall0
+    cpu = cpu_seconds(server.pid) - cpu0
+    fps = [(c.frames - f) / wall for c, f in zip(clients, f0, strict=True)]
+    rates = [(c.sim_total - s) / wall for c, s in zip(clients, s0, strict=True)]
+    first = [c.first_frame_at - c.play_at for c in clients if c.first_frame_at is not None]
+    probe.stop.set()
+    probe.join()
+    rss = process_memory_kib(server.pid)["VmRSS"] / 1024
+    for client in clients:
+        client.close()
+    pump(0.5)
+    median = statistics.median(fps)
+    return {
+        "case": f"{tab}, K = {k}",
+        "fps median": round(median, 1),
+        "fps slowest": round(min(fps), 1),
+        "fps fastest": round(max(fps), 1),
+        "slowest / median": round(min(fps) / median, 2) if median else 0.0,
+        "sim time/s median": round(statistics.median(rates), 3) if rates else None,
+        "play→frame median ms": round(1000 * statistics.median(first)) if first else None,
+        "play→frame max ms": round(1000 * max(first)) if first else None,
+        "loop lag p50 ms": round(1000 * percentile(probe.latencies, 0.5)),
+        "loop lag p99 ms": round(1000 * percentile(probe.latencies, 0.99)),
+        "server CPU %": round(100 * cpu / wall),
+        "server RSS MiB": round(rss),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tab", action="append", help="tab slug (repeatable; default tokens)")
+    parser.add_argument("--k", default="1,5,10,20,40", help="session counts, comma-separated")
+    parser.add_argument("--seconds", type=float, default=10.0, help="measurement window per K")
+    parser.add_argument("--serve-args", default="", help="extra `noisescope serve` arguments")
+    args = parser.parse_args(argv)
+    rows: list[dict[str, Any]] = []
+    log = ROOT / "benchmarks" / "results" / "load-server.log"
+    with ServeProcess(log_path=log, extra_args=args.serve_args.split()) as server:
+        idle_rss = process_memory_kib(server.pid)["VmRSS"] / 1024
+        print(f"server idle RSS after warm-up: {idle_rss:.0f} MiB", flush=True)
+        for tab in args.tab or ["tokens"]:
+            for k in (int(v) for v in args.k.split(",")):
+                row = measure(server, tab, k, args.seconds)
+                print(row, flush=True)
+                rows.append(row)
+        log_text = server.log_text()
+    problems = sum(log_text.count(s) for s in ("Traceback", "never retrieved", "Failed sending"))
+    print(f"server log: {problems} tracebacks or closed-socket warnings", flush=True)
+    return rows
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
