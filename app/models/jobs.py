@@ -9,8 +9,8 @@ their own event loop.
 
 from __future__ import annotations
 
+import logging
 import threading
-import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -20,6 +20,8 @@ import param
 from kernels.common.progress import Cancelled, ProgressFn
 
 __all__ = ["BackgroundJob", "Cancelled", "ProgressFn"]
+
+LOG = logging.getLogger(__name__)
 
 #: Shared by every session of the process: at most two heavy jobs at once on a 2-core server.
 _EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="noisescope-job")
@@ -39,6 +41,8 @@ class BackgroundJob(param.Parameterized):
         self._cancel = threading.Event()
         self._generation = 0
         self._lock = threading.Lock()
+        self._done = threading.Event()
+        self._done.set()
 
     def start(self, fn: Callable[[ProgressFn], Any], label: str = "Computing") -> None:
         """Run ``fn(progress)`` in the background, cancelling any run still going."""
@@ -47,6 +51,7 @@ class BackgroundJob(param.Parameterized):
             self._cancel = cancel = threading.Event()
             self._generation += 1
             generation = self._generation
+            self._done = done = threading.Event()
         self.param.update(progress=0.0, running=True, message=f"{label}…", error="")
 
         def progress(fraction: float) -> bool:
@@ -58,13 +63,21 @@ class BackgroundJob(param.Parameterized):
 
         def work() -> None:
             try:
+                finish()
+            finally:
+                done.set()
+
+        def finish() -> None:
+            try:
                 value = fn(progress)
             except Cancelled:
                 if generation == self._generation:
                     self.param.update(running=False, message="Cancelled.")
                 return
             except Exception as exc:  # a failed study must not take the session down
-                traceback.print_exc()
+                # the user sees the error; the log gets one line (the traceback at DEBUG)
+                LOG.warning("%s failed: %s: %s", self.name, type(exc).__name__, exc)
+                LOG.debug("%s failed", self.name, exc_info=True)
                 if generation == self._generation:
                     self.param.update(
                         running=False, error=f"{type(exc).__name__}: {exc}", message="Failed."
@@ -74,6 +87,11 @@ class BackgroundJob(param.Parameterized):
                 self.param.update(result=value, progress=1.0, running=False, message="Done.")
 
         _EXECUTOR.submit(work)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the last started run has ended and its result or error, with every
+        watcher of them, has been delivered; False on timeout."""
+        return self._done.wait(timeout)
 
     def cancel(self) -> None:
         """Ask the running computation to stop at its next progress report."""

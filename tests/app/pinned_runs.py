@@ -89,11 +89,7 @@ def pinned_form(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 def wait(job: Any, timeout: float = 300.0) -> Any:
     """Block until a BackgroundJob finishes; its result (an AssertionError if it failed)."""
-    deadline = time.monotonic() + timeout
-    time.sleep(0.05)
-    while job.running and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not job.running, f"{job.name} still running after {timeout} s"
+    assert job.wait(timeout), f"{job.name} still running after {timeout} s"
     assert not job.error, job.error
     return job.result
 

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 from app.tabs.swarm.tab import SwarmTab
 
 
 def wait_for(job, timeout: float = 60.0) -> None:
-    start = time.monotonic()
-    while job.running and time.monotonic() - start < timeout:
-        time.sleep(0.02)
+    # until the job's watchers (which redraw panels on the job's thread when no document
+    # exists) are done too: polling ``running`` raced with them
+    assert job.wait(timeout)
     assert not job.running and not job.error
 
 
