@@ -74,8 +74,11 @@ class Client:
         """Read and apply the server's messages for as long as the loop runs (what
         ``loop_until_closed`` does, without blocking the loop the other clients share)."""
         connection = self.session._connection
-        while connection.connected:
-            await connection._state.run(connection)
+        # the connection's own state machine recurses once per message (RecursionError after
+        # about a thousand frames): read and apply the messages in a flat loop instead
+        while (message := await connection._pop_message()) is not None:
+            if message.msgtype == "PATCH-DOC":
+                self.session._handle_patch(message)
 
     def sim_time(self) -> float | None:
         for model in self.session.document.models:
