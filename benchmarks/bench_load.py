@@ -53,9 +53,10 @@ CLK_TCK = 100  # Linux USER_HZ: /proc/<pid>/stat times are in 1/100 s
 class Client:
     """One protocol-level session: counts frames and reads the simulated time."""
 
-    def __init__(self, url: str, tab: str) -> None:
+    def __init__(self, url: str, tab: str, query: dict[str, str] | None = None) -> None:
         # one shared event loop for every client (bokeh.client makes one per connection)
-        self.session = pull_session(url=url, io_loop=IOLoop.current(), arguments={"tab": tab})
+        arguments = {"tab": tab, **(query or {})}
+        self.session = pull_session(url=url, io_loop=IOLoop.current(), arguments=arguments)
         self.frames = 0
         self.first_frame_at: float | None = None
         self.play_at = 0.0
@@ -168,9 +169,34 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
-def measure(server: ServeProcess, tab: str, k: int, seconds: float) -> dict[str, Any]:
+def maxima_query(slug: str) -> dict[str, str]:
+    """Every numeric parameter of a tab at its upper bound (the heaviest link there is)."""
+    import param
+
+    from app.main import TABS
+
+    model = next(tab for tab in TABS if tab.slug == slug).model_class
+    query: dict[str, str] = {}
+    for name in model.scientific_params():
+        p = model.param[name]
+        if isinstance(p, param.Number) and p.bounds and p.bounds[1] is not None:
+            query[name] = repr(p.bounds[1])
+    return query
+
+
+def measure(
+    server: ServeProcess, tab: str, k: int, seconds: float, hostile: bool = False
+) -> dict[str, Any]:
     clients = [Client(server.base_url, tab) for _ in range(k)]
-    start_receivers(clients)
+    if hostile:  # one more visitor plays every tab's heaviest link meanwhile
+        from app.main import TABS
+
+        heavy = [Client(server.base_url, t.slug, maxima_query(t.slug)) for t in TABS]
+    else:
+        heavy = []
+    start_receivers([*clients, *heavy])
+    for client in heavy:
+        client.play()
     pump(1.0)  # let every session settle (first ticks, stale studies)
     probe = LagProbe(server.base_url)
     probe.start()
@@ -189,12 +215,12 @@ def measure(server: ServeProcess, tab: str, k: int, seconds: float) -> dict[str,
     probe.stop.set()
     probe.join()
     rss = process_memory_kib(server.pid)["VmRSS"] / 1024
-    for client in clients:
+    for client in [*clients, *heavy]:
         client.close()
     pump(0.5)
     median = statistics.median(fps)
     return {
-        "case": f"{tab}, K = {k}",
+        "case": f"{tab}, K = {k}" + (" + every tab's maxima link" if hostile else ""),
         "fps median": round(median, 1),
         "fps slowest": round(min(fps), 1),
         "fps fastest": round(max(fps), 1),
@@ -215,6 +241,11 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
     parser.add_argument("--k", default="1,5,10,20,40", help="session counts, comma-separated")
     parser.add_argument("--seconds", type=float, default=10.0, help="measurement window per K")
     parser.add_argument("--serve-args", default="", help="extra `noisescope serve` arguments")
+    parser.add_argument(
+        "--hostile",
+        action="store_true",
+        help="also measure each K while one more visitor plays every tab's maxima link",
+    )
     args = parser.parse_args(argv)
     rows: list[dict[str, Any]] = []
     log = ROOT / "benchmarks" / "results" / "load-server.log"
@@ -223,9 +254,10 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
         print(f"server idle RSS after warm-up: {idle_rss:.0f} MiB", flush=True)
         for tab in args.tab or ["tokens"]:
             for k in (int(v) for v in args.k.split(",")):
-                row = measure(server, tab, k, args.seconds)
-                print(row, flush=True)
-                rows.append(row)
+                for hostile in (False, True) if args.hostile else (False,):
+                    row = measure(server, tab, k, args.seconds, hostile)
+                    print(row, flush=True)
+                    rows.append(row)
         log_text = server.log_text()
     problems = sum(log_text.count(s) for s in ("Traceback", "never retrieved", "Failed sending"))
     print(f"server log: {problems} tracebacks or closed-socket warnings", flush=True)
