@@ -48,8 +48,8 @@ class Cost:
             )
         if self.seconds > max_seconds:
             return (
-                f"The {self.what} would take about {self.seconds:.0f} s; the limit is "
-                f"{max_seconds:.0f} s."
+                f"The {self.what} would take about {self.seconds:.3g} s; the limit is "
+                f"{max_seconds:g} s."
             )
         return ""
 

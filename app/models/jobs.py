@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -22,6 +23,10 @@ from kernels.common.progress import Cancelled, ProgressFn
 __all__ = ["BackgroundJob", "Cancelled", "ProgressFn"]
 
 LOG = logging.getLogger(__name__)
+
+#: Seconds after which a job is stopped at its next progress report, whatever its estimate
+#: said (app/models/budget.py keeps estimates to half of this; this is the guarantee).
+JOB_DEADLINE_S = 55.0
 
 #: Shared by every session of the process: at most two heavy jobs at once on a 2-core server.
 _EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="noisescope-job")
@@ -36,8 +41,10 @@ class BackgroundJob(param.Parameterized):
     result = param.Parameter(default=None, doc="The last completed result.")
     error = param.String(default="", doc="Error message of the last failed run.")
 
-    def __init__(self, **params: Any) -> None:
+    def __init__(self, deadline_s: float = JOB_DEADLINE_S, **params: Any) -> None:
         super().__init__(**params)
+        #: a run is stopped at its first progress report after this many seconds
+        self.deadline_s = deadline_s
         self._cancel = threading.Event()
         self._generation = 0
         self._lock = threading.Lock()
@@ -52,10 +59,16 @@ class BackgroundJob(param.Parameterized):
             self._generation += 1
             generation = self._generation
             self._done = done = threading.Event()
+        timed_out = threading.Event()
         self.param.update(progress=0.0, running=True, message=f"{label}…", error="")
+
+        started = time.monotonic()
 
         def progress(fraction: float) -> bool:
             if cancel.is_set():
+                return False
+            if time.monotonic() - started > self.deadline_s:
+                timed_out.set()
                 return False
             if generation == self._generation:
                 self.progress = min(max(float(fraction), 0.0), 1.0)
@@ -72,7 +85,12 @@ class BackgroundJob(param.Parameterized):
                 value = fn(progress)
             except Cancelled:
                 if generation == self._generation:
-                    self.param.update(running=False, message="Cancelled.")
+                    message = (
+                        f"Stopped at the {self.deadline_s:g} s limit: lower the sizes."
+                        if timed_out.is_set()
+                        else "Cancelled."
+                    )
+                    self.param.update(running=False, message=message)
                 return
             except Exception as exc:  # a failed study must not take the session down
                 # the user sees the error; the log gets one line (the traceback at DEBUG)

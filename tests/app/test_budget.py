@@ -37,3 +37,20 @@ def test_largest_fitting_scales_down_to_the_limit() -> None:
     assert linear(m).fits() and not linear(m + 1).fits()
     with pytest.raises(OverBudget):
         largest_fitting(lambda n: Cost(2 * MAX_JOB_BYTES, 0.0, "x"), 5)
+
+
+def test_a_job_past_its_deadline_stops_with_a_message() -> None:
+    import time
+
+    from app.models.jobs import BackgroundJob, Cancelled
+
+    def slow(progress) -> None:
+        while True:
+            if not progress(0.5):
+                raise Cancelled
+            time.sleep(0.01)
+
+    job = BackgroundJob(deadline_s=0.2, name="slow")
+    job.start(slow)
+    assert job.wait(10)
+    assert not job.running and job.message == "Stopped at the 0.2 s limit: lower the sizes."
