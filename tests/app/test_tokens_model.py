@@ -264,12 +264,12 @@ def test_advanced_studies_run_in_the_model(monkeypatch):
     small_strong = dict(levels=(2, 3), ref_level=5, n_paths=4, width=4, n_tokens=2)
     small_var = dict(n_tokens_list=(4, 8), n_noise=3, n_samples=3, t_max=0.1)
     monkeypatch.setattr(
-        studies.tokens, "strong_error_study", lambda **kw: real_strong(**small_strong, **kw)
+        studies.tokens, "strong_error_study", lambda **kw: real_strong(**{**kw, **small_strong})
     )
     monkeypatch.setattr(
         studies.tokens,
         "statistic_variance_study",
-        lambda **kw: real_variance(**small_var, **kw),
+        lambda **kw: real_variance(**{**kw, **small_var}),
     )
     model = TokensModel()
     assert model.strong_error_curves() is None and model.variance_curves() is None

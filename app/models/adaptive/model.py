@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import param
 
-from app.models.adaptive import studies, summaries
+from app.models import budget
+from app.models.adaptive import costs, studies, summaries
 from app.models.adaptive.params import ORDERS, TEACHING_DEFAULT, AdaptiveParams
 from app.models.jobs import BackgroundJob
 from kernels import adaptive as ad
@@ -35,6 +36,8 @@ class AdaptiveModel(AdaptiveParams):
     def __init__(self, **params: Any) -> None:
         self.weak_job = BackgroundJob(name="weak_error")
         self.scaling_job = BackgroundJob(name="scaling")
+        for job in (self.weak_job, self.scaling_job):
+            job.param.watch(self._keep_notice, ["result"])
         self.run: dict[str, Any] = {}
         self.notice = ""
         super().__init__(**params)
@@ -149,6 +152,9 @@ class AdaptiveModel(AdaptiveParams):
                 f"Large run: only the ODE and {e['order']} are drawn, with {n_sub} EM "
                 "substep(s) per step; lower N paths or T for the full comparison."
             )
+        n_paths = self.n_paths
+        rec_every, n_paths, n_sub, notes = self._run_budget(e, orders, n_steps, n_sub, rec_every)
+        e["notes"].extend(notes)
         self.run = ad.simulate_coupled(
             e["optimizer"],
             regime=e["regime"],
@@ -158,7 +164,7 @@ class AdaptiveModel(AdaptiveParams):
             tau=e["tau"],
             n_sub=n_sub,
             t_max=max(self.t_final, 2 * e["tau"]),
-            n_paths=self.n_paths,
+            n_paths=n_paths,
             rng=rng,
             record_every=rec_every,
             **self.sim_options(e),
@@ -169,6 +175,45 @@ class AdaptiveModel(AdaptiveParams):
         self.notice = " ".join(e["notes"])
         self.param.time_index.bounds = (0, len(self.run["t"]) - 1)
         self.theory = self._theory(e)
+
+    def _run_budget(
+        self, e: dict[str, Any], orders: tuple[str, ...], n_steps: int, n_sub: int, rec_every: int
+    ) -> tuple[int, int, int, list[str]]:
+        """Record stride, paths and EM substeps of the run within the budget (:mod:`.costs`):
+        frames stored more sparsely if the history would exceed MAX_RUN_BYTES, then fewer paths
+        (down to the control's lower bound), then fewer substeps, if the recompute would take
+        longer than MAX_RUN_SECONDS; with a notice for each."""
+        notes = []
+        n_steps = max(n_steps, round(max(self.t_final, 2 * e["tau"]) / e["tau"]))
+        opt, land = e["optimizer"], self.landscape
+
+        def cost(rec: int, paths: int, sub: int) -> budget.Cost:
+            return costs.run_cost(opt, land, orders, n_steps, sub, paths, rec, self.w2)
+
+        rec_every, note = costs.frames_fitting(
+            lambda rec: cost(rec, self.n_paths, n_sub), n_steps, rec_every
+        )
+        if note:
+            notes.append(note)
+        limits = dict(max_bytes=budget.MAX_RUN_BYTES, max_seconds=costs.MAX_RUN_SECONDS)
+        fewest = min(self.n_paths, self.param.n_paths.bounds[0])
+        try:
+            n_paths, note = budget.largest_fitting(
+                lambda paths: cost(rec_every, paths, n_sub), self.n_paths, fewest, **limits
+            )
+        except budget.OverBudget:  # the fewest paths are still too slow: fewer substeps next
+            n_paths, note = fewest, ""
+            if fewest < self.n_paths:
+                note = f"{cost(rec_every, self.n_paths, n_sub).problem(**limits)} Scaled down "
+                note += f"to {n_paths} (from {self.n_paths})."
+        if note:
+            notes.append(f"{note[:-1]} paths.")
+        sub, note = budget.largest_fitting(
+            lambda sub: cost(rec_every, n_paths, sub), n_sub, 1, **limits
+        )
+        if note:
+            notes.append(f"{note[:-1]} EM substeps per step.")
+        return rec_every, n_paths, sub, notes
 
     def _theory(self, e: dict[str, Any]) -> dict[str, np.ndarray]:
         """Exact moment recursions for SGD on the quadratic (spec §6.1), u(t) for RMSprop."""
@@ -394,9 +439,15 @@ class AdaptiveModel(AdaptiveParams):
 
     # ---------------------------------------------------------------- studies
     def run_weak_error(self) -> None:
-        """Weak error vs τ of ODE/SDE1/SME2 (with and without W2), off the event loop."""
-        args = studies.weak_error_args(self)
-        self.weak_job.start(lambda p: studies.weak_error(p, args), "Weak error vs τ")
+        """Weak error vs τ of ODE/SDE1/SME2 (with and without W2), off the event loop; within
+        the job budget (:func:`.studies.fit_weak_error`: fewer paths, or refused)."""
+        try:
+            args, notice = studies.fit_weak_error(studies.weak_error_args(self))
+        except budget.OverBudget as exc:
+            self._refuse(self.weak_job, exc)
+            return
+        label = f"Weak error vs τ ({notice})" if notice else "Weak error vs τ"
+        self.weak_job.start(lambda p: studies.weak_error(p, args, notice), label)
 
     def run_scaling(self) -> None:
         """Chain E f(θ_t) for κ = 1, 2, …, κ max under the scaling rule, off the event loop
@@ -404,5 +455,23 @@ class AdaptiveModel(AdaptiveParams):
         self.scaling_study.run()
 
     def _start_scaling(self) -> None:
-        args = studies.scaling_args(self)
-        self.scaling_job.start(lambda p: studies.scaling(p, args), "Scaling-rule runs")
+        try:
+            args, notice = studies.fit_scaling(studies.scaling_args(self))
+        except budget.OverBudget as exc:
+            self._refuse(self.scaling_job, exc)
+            return
+        label = f"Scaling-rule runs ({notice})" if notice else "Scaling-rule runs"
+        self.scaling_job.start(lambda p: studies.scaling(p, args, notice), label)
+
+    @staticmethod
+    def _refuse(job: BackgroundJob, exc: budget.OverBudget) -> None:
+        """A study over budget even at its smallest size: not started, the reason shown."""
+        job.cancel()
+        job.param.update(running=False, progress=0.0, error=str(exc), message="Refused.")
+
+    @staticmethod
+    def _keep_notice(event: param.parameterized.Event) -> None:
+        """A finished study's budget notice stays under its button (the job writes "Done.")."""
+        job, result = event.obj, event.new
+        if isinstance(result, dict) and result.get("notice") and job.message == "Done.":
+            job.message = f"Done. {result['notice']}"

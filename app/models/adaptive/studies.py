@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from app.models import budget
+from app.models.adaptive import costs
 from app.models.jobs import ProgressFn
 from kernels.adaptive import studies as kernel_studies
 
@@ -18,6 +20,11 @@ from kernels.adaptive import studies as kernel_studies
 WEAK_C_MAX = 4.0
 #: Most paths per κ in the scaling study (it runs κ max / 2 + 2 ensembles).
 SCALING_MAX_PATHS = 512
+#: Fewest paths a budget leaves the weak-error study (the control's lower bound).
+WEAK_MIN_PATHS = 1000
+#: Fewest paths and records per run a budget leaves the scaling study.
+SCALING_MIN_PATHS = 16
+SCALING_MIN_RECORDS = 400
 
 
 def weak_error_args(model: Any) -> dict[str, Any]:
@@ -71,11 +78,94 @@ def scaling_args(model: Any) -> dict[str, Any]:
     )
 
 
-def weak_error(progress: ProgressFn, args: dict[str, Any]) -> dict[str, Any]:
-    """Weak error vs τ (runs in the job thread)."""
-    return kernel_studies.weak_error_study(progress=progress, **args)
+def fit_weak_error(args: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """``args`` of the weak-error study within the job budget: fewer paths if needed (at least
+    the 1000 of the control's lower bound), and the notice; :class:`OverBudget` if even that
+    does not fit."""
+
+    def cost(n_paths: int) -> budget.Cost:
+        return costs.weak_error_cost(
+            args["optimizer"], args["landscape"], args["orders"], n_paths, args.get("w2", True)
+        )
+
+    n = args["n_paths"]
+    fitted, notice = budget.largest_fitting(cost, n, minimum=min(n, WEAK_MIN_PATHS))
+    if notice:
+        notice = f"{notice[:-1]} paths."
+    return {**args, "n_paths": fitted}, notice
 
 
-def scaling(progress: ProgressFn, args: dict[str, Any]) -> dict[str, Any]:
-    """Chain E f(θ_t) per κ under the scaling rule (runs in the job thread)."""
-    return kernel_studies.scaling_study(progress=progress, **args)
+def scaling_taus(args: dict[str, Any]) -> list[float]:
+    """The step τ of every κ of the scaling study (after the study's own clamping)."""
+    return [
+        kernel_studies.scaled_parameters(
+            args["optimizer"],
+            args["regime"],
+            k,
+            args["rule"],
+            tau=args["tau"],
+            c1=args["c1"],
+            c2=args["c2"],
+            eps=args["eps"],
+            sigma=args["sigma"],
+        )["tau"]
+        for k in args["kappas"]
+    ]
+
+
+def fit_scaling(args: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """``args`` of the scaling study within the job budget: records kept more sparsely if the
+    runs' histories would not fit (the curves are resampled on 200 points anyway), then fewer
+    paths if it would take too long; the notice; :class:`OverBudget` if nothing fits."""
+    taus = scaling_taus(args)
+    t_max, tau = args["t_max"], args["tau"]
+    n_min = min(costs.scaling_steps([*taus, tau], t_max))
+    n_max = max(costs.scaling_steps([*taus, tau], t_max))
+
+    def cost(paths: int, rec: int) -> budget.Cost:
+        return costs.scaling_cost(
+            args["optimizer"], args["landscape"], taus, tau, t_max, paths, rec
+        )
+
+    notes = []
+    rec, paths = 1, args["n_paths"]
+    if cost(paths, 1).bytes > budget.MAX_JOB_BYTES:
+        # the fewest records per run that the study needs: its 200-point grid
+        kept, _ = budget.largest_fitting(
+            lambda m: cost(paths, min(n_min, max(1, -(-n_max // m)))),
+            n_max,
+            minimum=min(n_max, SCALING_MIN_RECORDS),
+            max_seconds=math.inf,
+        )
+        rec = min(n_min, max(1, -(-n_max // kept)))
+        notes.append(
+            f"{cost(paths, 1).problem()} Recorded every {rec}th step instead of every step."
+        )
+    paths, note = budget.largest_fitting(
+        lambda p: cost(p, rec), paths, minimum=min(paths, SCALING_MIN_PATHS)
+    )
+    if note:
+        notes.append(f"{note[:-1]} paths.")
+    out = {**args, "n_paths": paths}
+    if rec > 1:
+        out["record_every"] = rec
+    return out, " ".join(notes)
+
+
+def weak_error(progress: ProgressFn, args: dict[str, Any], notice: str = "") -> dict[str, Any]:
+    """Weak error vs τ (runs in the job thread); ``notice`` (how the budget scaled it) goes
+    into the result."""
+    result = kernel_studies.weak_error_study(progress=progress, **args)
+    if notice:
+        result["notice"] = notice
+    return result
+
+
+def scaling(progress: ProgressFn, args: dict[str, Any], notice: str = "") -> dict[str, Any]:
+    """Chain E f(θ_t) per κ under the scaling rule (runs in the job thread); ``notice`` joins
+    the result's messages."""
+    result = kernel_studies.scaling_study(progress=progress, **args)
+    if notice:
+        result["messages"] = [*result["messages"], notice]
+        result["notice"] = notice
+    return result

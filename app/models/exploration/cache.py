@@ -13,8 +13,26 @@ from typing import Any
 
 import numpy as np
 
+from app.models.exploration import costs
 from app.models.exploration.params import EXPLORER_PARAMS
 from kernels import exploration as ex
+
+#: Position of K (``n_explore``) in the explorer key.
+K_INDEX = EXPLORER_PARAMS.index("n_explore")
+
+
+@lru_cache(maxsize=256)
+def budgeted_key(key: tuple[Any, ...]) -> tuple[tuple[Any, ...], str]:
+    """The explorer key with K scaled down to fit the explorer's budget, and the notice naming
+    the limit (``""`` if it fits as asked). Raises
+    :class:`~app.models.budget.OverBudget` if even K = 1 does not fit; ``ValueError`` if the
+    layout cannot be built. Checked before the explorer allocates anything."""
+    p = dict(zip(EXPLORER_PARAMS, key, strict=True))
+    mdp = make_layout(p, distractor_reward=0.1)  # cheap: the MDP tables only
+    K, notice = costs.budgeted_explorer(p, mdp.nxt.shape, mdp.acyclic)
+    if not notice:
+        return key, ""
+    return (*key[:K_INDEX], K, *key[K_INDEX + 1 :]), notice
 
 
 @lru_cache(maxsize=32)

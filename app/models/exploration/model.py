@@ -18,8 +18,9 @@ from typing import Any, ClassVar
 import numpy as np
 import param
 
-from app.models.exploration import maps
-from app.models.exploration.cache import explore_cached, make_layout
+from app.models.budget import OverBudget
+from app.models.exploration import costs, maps
+from app.models.exploration.cache import budgeted_key, explore_cached, make_layout
 from app.models.exploration.params import (
     EXPLORER_PARAMS,
     LAYOUT_NAMES,
@@ -44,6 +45,8 @@ class ExplorationModel(ExplorationParams):
     def __init__(self, **params: Any) -> None:
         self.learning = BackgroundJob(name="learning")
         self.explorer_notice = ""
+        #: what the budget scaled down or refused in the last learning study ("" if nothing)
+        self.learning_notice = ""
         super().__init__(**params)
         #: the learning curves, rerun once the live params rest (restart params: _initialize)
         self.learning_study = self.rerun_when_idle(
@@ -58,11 +61,28 @@ class ExplorationModel(ExplorationParams):
 
     # ------------------------------------------------------------- explorer
     def explorer_key(self) -> tuple[Any, ...]:
+        """The explorer's cache key: its params, K scaled down to the explorer's budget."""
+        return budgeted_key(self.requested_explorer_key())[0]
+
+    def requested_explorer_key(self) -> tuple[Any, ...]:
         return tuple(getattr(self, name) for name in EXPLORER_PARAMS)
+
+    @property
+    def explorer_budget_notice(self) -> str:
+        """Why K was scaled down to the explorer's budget (``""`` if it was not)."""
+        try:
+            return budgeted_key(self.requested_explorer_key())[1]
+        except ValueError:
+            return ""
 
     def _initialize(self, rng: np.random.Generator) -> None:
         try:
             mdp, result, coverage, metrics = explore_cached(self.explorer_key())
+        except OverBudget as exc:  # even K = 1 over the explorer's budget: refused
+            self.explorer_notice = f"Explorer refused: {exc}"
+            if not hasattr(self, "explorer"):
+                raise
+            return
         except ValueError as exc:  # bounded params should prevent this; never crash a session
             self.explorer_notice = f"Could not build this layout: {exc}"
             if not hasattr(self, "explorer"):
@@ -79,6 +99,8 @@ class ExplorationModel(ExplorationParams):
         finally:
             self._setting_k = False
         self.explorer_notice = self._describe_explorer()
+        if self.explorer_budget_notice:
+            self.explorer_notice += f" {self.explorer_budget_notice}"
         if hasattr(self, "learning_study"):  # not yet during the first reset
             self.learning_study.mark_stale()
 
@@ -99,7 +121,8 @@ class ExplorationModel(ExplorationParams):
             )
         if k_stop:
             return f"U emptied at k = {k_stop}: {n} curious policies, δ = {delta:.2g}."
-        return f"U never emptied within K = {self.n_explore} (δ = {delta:.2g}); μ = D_{n}."
+        K = self.explorer_key()[EXPLORER_PARAMS.index("n_explore")]
+        return f"U never emptied within K = {K} (δ = {delta:.2g}); μ = D_{n}."
 
     @property
     def n_iters(self) -> int:
@@ -271,9 +294,42 @@ class ExplorationModel(ExplorationParams):
         """Learning curves from the four restarts, off the event loop (progress, cancel)."""
         self.learning_study.run()
 
-    def _start_learning(self) -> None:
+    def budgeted_learning_settings(self) -> tuple[LearningSettings | None, str]:
+        """The learning settings scaled down to the job budget (fewer seeds, then fewer
+        updates T) and the notice naming the limit; ``(None, notice)`` if refused."""
         settings = self.learning_settings()
+        try:
+            seeds, n_iters, notice = costs.budgeted_learning(
+                settings.mdp.nxt.shape,
+                settings.mdp.acyclic,
+                settings.n_iters,
+                settings.method,
+                settings.batch,
+                settings.horizon,
+                settings.n_seeds,
+            )
+        except OverBudget as exc:
+            return None, f"Learning curves refused: {exc}"
+        if notice:
+            settings = settings._replace(n_seeds=seeds, n_iters=n_iters)
+            notice = f"Learning curves: {notice}"
+        return settings, notice
+
+    def _start_learning(self) -> None:
+        # checked before anything is allocated; the notice shows in the status line
+        settings, notice = self.budgeted_learning_settings()
+        previous, self.learning_notice = self.learning_notice, notice
+        if notice:
+            self.status = notice
+        elif previous and self.status == previous:
+            self.status = ""
+        if settings is None:
+            self.learning.cancel()
+            self.learning.param.update(running=False, progress=0.0, error=notice, message="")
+            return
         label = "REINFORCE" if settings.method == "sampled" else "Exact PG"
+        if notice:
+            label += " (scaled down to the budget)"
         self.learning.start(lambda progress: run_learning_curves(settings, progress), label)
 
     def learning_series(self, steps_view: bool) -> dict[str, dict[str, np.ndarray]] | None:

@@ -81,6 +81,13 @@ class FeatureSet:
     def m_done(self) -> int:
         return max(self.states, default=0)
 
+    @property
+    def nbytes(self) -> int:
+        """Memory the set holds (its features, running-sum snapshots and interpolants)."""
+        arrays = [self.raw, self.mean, self.moments, self.stored, *self._extra.values()]
+        arrays += [a for pair in list(self.states.values()) for a in pair]
+        return sum(a.nbytes for a in arrays)
+
     def has(self, m: int) -> bool:
         return m in self.states
 

@@ -12,6 +12,7 @@ live parameters (depth, M, head, feature mode) are answered from that cache. The
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections import OrderedDict
 from typing import Any, ClassVar
@@ -19,8 +20,9 @@ from typing import Any, ClassVar
 import numpy as np
 import param
 
+from app.models.budget import MAX_RUN_BYTES, Cost, OverBudget, check, largest_fitting
 from app.models.jobs import BackgroundJob
-from app.models.signature import head
+from app.models.signature import costs, head
 from app.models.signature.brownian import BrownianInset, identity_errors
 from app.models.signature.data import (
     DATASETS,
@@ -83,8 +85,10 @@ class SignatureModel(SignatureParams):
         """Parse an uploaded CSV into this session's data set; returns the message shown."""
         shown_name = escape_markdown(shorten(filename, 60))
         try:
+            check(costs.upload_cost(len(content or b"")))
             data = parse_csv(content, name=filename)
-        except UploadError as exc:  # the parser's own message, which may quote the file
+            self._check_upload_fits(data)
+        except (UploadError, OverBudget) as exc:  # the message may quote the file
             self.upload_message = shorten(f"Upload rejected: {escape_markdown(exc)}")
             self.status = self.upload_message
             return self.upload_message
@@ -99,6 +103,31 @@ class SignatureModel(SignatureParams):
             self.dataset = UPLOAD  # restarts through the watcher
         self.status = self.upload_message
         return self.upload_message
+
+    def _check_upload_fits(self, data: Dataset) -> None:
+        """Refuse a data set whose cheapest feature job (M = 1, r = 1, the current
+        augmentations, no channel map) is over the work budget."""
+        cheapest = costs.features_cost(self.sizes(data, refine=1), 1)
+        problem = cheapest.problem()
+        if problem:
+            raise OverBudget(f"{problem} Upload fewer or shorter series, or fewer channels.")
+
+    def sizes(self, data: Dataset | None = None, refine: int | None = None) -> costs.Sizes:
+        """The sizes of the feature job of ``data`` (default: the current data set) under the
+        current configuration."""
+        data = self.data if data is None else data
+        r = int(self.grid_refine if refine is None else refine)
+        r = max(1, min(r, (MAX_GRID - 1) // (data.length - 1)))  # as effective_refine
+        return costs.Sizes(
+            n_series=data.n_series,
+            n_train=len(data.y_train),
+            channels=data.channels,
+            length=data.length,
+            grid=r * (data.length - 1) + 1,
+            add_time=bool(self.add_time),
+            basepoint=bool(self.basepoint),
+            lead_lag=bool(self.lead_lag),
+        )
 
     @property
     def current_index(self) -> int:
@@ -244,10 +273,35 @@ class SignatureModel(SignatureParams):
     def refresh_features(self) -> None:
         """Recompute (or look up) features and refit the head off the event loop."""
         config = self.config()
+        post = self.posterior()
+        sizes = dataclasses.replace(self.sizes(), cholesky=post.method == "cholesky")
+        mode, k_map = self.feature_mode, int(self.map_channels)
+
+        def cost_of(k: int) -> Cost:
+            return costs.features_cost(sizes, k, mode=mode, map_channels=k_map)
+
+        try:
+            m, notice = largest_fitting(cost_of, int(self.n_samples))
+        except OverBudget:
+            refusal = (
+                f"{cost_of(1).problem()} Refused, even with M = 1: lower k mapped channels or "
+                "the grid refinement r, or switch off lead-lag."
+            )
+            self.budget_notice = refusal
+            self.status = refusal
+
+            def refuse(progress: Any) -> None:
+                raise OverBudget(refusal)
+
+            self.features_job.start(refuse, "Checking the work budget")
+            return
+        if notice:
+            notice = f"M samples: {notice}"
+        self.budget_notice = notice
         snapshot = dict(
             config=config,
             data=self.data,
-            m=int(self.n_samples),
+            m=m,
             depth=self.effective_depth(),
             mode=self.feature_mode,
             levelwise=self.standardise_levels,
@@ -255,24 +309,40 @@ class SignatureModel(SignatureParams):
             map_channels=int(self.map_channels),
             index=self.current_index,
         )
-        post = self.posterior()
-        self.features_job.start(
-            lambda progress: compute_features(progress, cache=self._cache, post=post, **snapshot),
-            "Computing features",
-        )
+
+        def job(progress: Any) -> dict[str, Any]:
+            result = compute_features(progress, cache=self._cache, post=post, **snapshot)
+            result["notice"] = notice
+            return result
+
+        self.features_job.start(job, "Computing features")
+        if notice:
+            self.status = notice
 
     def _on_live(self, *events: param.parameterized.Event) -> None:
         if self._applying_preset:
             return
         self.refresh_features()
-        self.status = "Updating accuracies from the cached features…"
+        if not self.budget_notice:
+            self.status = "Updating accuracies from the cached features…"
 
     # ---------------------------------------------------- marginal likelihood
     def fit_marginal_likelihood(self) -> str:
         """Set ℓ, σ_f², σ_n² to the maximiser of the training set's log marginal likelihood."""
         bounds = [self.param[n].bounds for n in ("length_scale", "signal_var", "noise_var")]
+        x_train = self.data.x_train
+        c, length = x_train.shape[1], x_train.shape[2]
+        try:
+            k, notice = largest_fitting(
+                lambda k: costs.marginal_likelihood_cost(k * c, length), len(x_train)
+            )
+        except OverBudget as exc:
+            self.status = f"Marginal-likelihood fit refused: {exc}"
+            return self.status
+        if notice:
+            notice = f" Training series: {notice}"
         (ls, sf2, sn2), value = head.fit_hyperparameters(
-            self.data.x_train,
+            x_train[:k],
             self.kernel,
             (self.length_scale, self.signal_var, self.noise_var),
             bounds,
@@ -280,7 +350,7 @@ class SignatureModel(SignatureParams):
         self.param.update(
             length_scale=round(ls, 4), signal_var=round(sf2, 4), noise_var=float(f"{sn2:.3g}")
         )
-        self.status = f"Fitted by marginal likelihood (log ML = {value:.1f})."
+        self.status = f"Fitted by marginal likelihood (log ML = {value:.1f}).{notice}"
         return self.status
 
     # ----------------------------------------------------- simulation hooks
@@ -291,9 +361,39 @@ class SignatureModel(SignatureParams):
         # the sliders span this data set (values beyond are clamped by current_index/channel)
         self.param.series_index.softbounds = (0, data.n_series - 1)
         self.param.channel.softbounds = (0, max(1, data.channels - 1))
+        check(costs.run_history_cost(self.bm_samples, self.bm_dim), max_bytes=MAX_RUN_BYTES)
         self.brownian = BrownianInset(self.bm_dim, self.bm_horizon, self.bm_steps)
-        self.brownian.add(BM_START_CHUNKS, self.bm_samples, rng)
+        self.brownian.add(self.blocks_per_tick(BM_START_CHUNKS), self.bm_samples, rng)
         self.refresh_features()
+
+    def blocks_per_tick(self, speed: int | None = None) -> int:
+        """Brownian blocks one animation step adds: ``speed`` (default :attr:`speed`), capped
+        by the time budget of a step (:data:`~app.models.signature.costs.MAX_TICK_SECONDS`)."""
+        n = self.speed if speed is None else speed
+        return costs.blocks_per_tick(self.bm_dim, self.bm_steps, n)
+
+    def step(self, n_steps: int | None = None) -> bool:
+        """One animation step; at the play speed, at most the blocks that fit the step's time
+        budget (a notice names the limit when that is fewer than ``speed``)."""
+        capped = ""
+        if n_steps is None:
+            n_steps = self.blocks_per_tick()
+            if n_steps < self.speed:
+                per_block = costs.brownian_block_cost(self.bm_dim, self.bm_steps).seconds
+                capped = (
+                    f"Speed capped at {n_steps} block(s) per step (from {self.speed}): one "
+                    f"block takes about {per_block:.2f} s; the limit per step is "
+                    f"{costs.MAX_TICK_SECONDS:.1f} s."
+                )
+        advanced = super().step(n_steps)
+        if advanced and capped:
+            self.budget_notice = self.status = capped
+        return advanced
+
+    def reset(self) -> None:
+        super().reset()
+        if self.budget_notice:  # set by the feature job's budget check: keep it in view
+            self.status = self.budget_notice
 
     def _advance(self, n_steps: int, rng: np.random.Generator) -> float:
         self.brownian.add(n_steps, self.bm_samples, rng)

@@ -202,6 +202,10 @@ class SignatureParams(SimulationModel):
     upload_message = param.String(
         default="No file uploaded yet.", doc="What happened to the last CSV upload."
     )
+    budget_notice = param.String(
+        default="",
+        doc="Why the last piece of work was scaled down or refused (the limit it met), or empty.",
+    )
     map_channels = param.Integer(
         0,
         bounds=(0, 6),

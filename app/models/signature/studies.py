@@ -15,6 +15,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
+from app.models.budget import MAX_JOB_BYTES
 from app.models.jobs import ProgressFn
 from app.models.signature.data import Dataset
 from app.models.signature.features import FeatureConfig, FeatureSet, build_features
@@ -23,6 +24,9 @@ from kernels import signature as S
 
 #: Feature sets kept per session (restart configurations visited recently).
 CACHE_SIZE = 4
+#: Memory the cached sets of a session may hold together (the newest is always kept: its own
+#: job was costed against the same limit before it started).
+CACHE_BYTES = MAX_JOB_BYTES
 
 
 class FeatureCache:
@@ -35,8 +39,9 @@ class FeatureCache:
     used to leave the cache with a set that never reached M).
     """
 
-    def __init__(self, size: int = CACHE_SIZE) -> None:
+    def __init__(self, size: int = CACHE_SIZE, max_bytes: float = CACHE_BYTES) -> None:
         self.size = size
+        self.max_bytes = max_bytes
         self._sets: OrderedDict[FeatureConfig, FeatureSet] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -70,9 +75,20 @@ class FeatureCache:
         with self._lock:
             fs = self._sets.setdefault(config, built)  # a concurrent build stored first wins
             self._sets.move_to_end(config)
-            while len(self._sets) > self.size:
-                self._sets.popitem(last=False)
+            self._evict()
         return fs
+
+    def _evict(self) -> None:
+        """Drop the least recently used sets beyond ``size`` or ``max_bytes`` (lock held)."""
+        while len(self._sets) > self.size or (
+            len(self._sets) > 1 and sum(f.nbytes for f in self._sets.values()) > self.max_bytes
+        ):
+            self._sets.popitem(last=False)
+
+    def trim(self) -> None:
+        """Apply the memory limit after a set grew (its Monte Carlo sums were extended)."""
+        with self._lock:
+            self._evict()
 
 
 def compute_features(
@@ -98,6 +114,7 @@ def compute_features(
     fs = cache.get_or_build(config, data, post, progress)
     with fs.lock:  # one job at a time extends a feature set's running sums
         fs.extend(m, progress=lambda f: progress(0.9 * f))
+    cache.trim()
     result = summarise(
         fs,
         m=m,

@@ -10,13 +10,15 @@ Romito, Saviozzi, arXiv:2509.17815.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
 import param
 
-from app.models.jobs import BackgroundJob
-from app.models.swarm import outcomes
+from app.models.budget import MAX_RUN_BYTES, Cost, OverBudget, check, largest_fitting
+from app.models.jobs import BackgroundJob, ProgressFn
+from app.models.swarm import costs, outcomes
 from app.models.swarm import studies as swarm_studies
 from app.models.swarm.landscape import Landscape
 from app.models.swarm.params import TEACHING_DEFAULT, SwarmControls
@@ -39,6 +41,8 @@ TRAIL_FRAMES = 16
 MAX_RECORDS = 4000
 #: A particle counts as "at a wall" within this fraction of the box width (spec §4.7).
 WALL_FRACTION = 0.025
+#: Shortest horizon of the Kramers study (Langevin's exits must mostly happen within it).
+KRAMERS_HORIZON = 200.0
 #: Points of the 1-D cut through the best point on which the effective potential is drawn.
 CUT_POINTS = 400
 HISTORY_FIELDS = (
@@ -73,6 +77,10 @@ class SwarmModel(SwarmControls):
         self.study = BackgroundJob(name="hitting-time study")
         self.sweep = BackgroundJob(name="success sweep")
         self.kramers = BackgroundJob(name="Kramers study")
+        #: the budget notice of each job's last start, repeated once it is done
+        self._notices: dict[str, str] = {}
+        for job in (self.study, self.sweep, self.kramers):
+            job.param.watch(self._repeat_notice, ["result"])
         super().__init__(**params)
         self.param.watch(self._on_speed_preset, ["preset"])
 
@@ -122,7 +130,14 @@ class SwarmModel(SwarmControls):
     def params_for(self, dim: int, n: int) -> swarm.SwarmParams:
         return swarm.make_params(self.objective, dim, n, **self.kernel_kwargs())
 
+    def run_cost(self) -> Cost:
+        """The recorded history of the animated run (bounded by MAX_RECORDS and TRAIL_FRAMES)."""
+        return costs.run_cost(
+            self.n_particles, self.dim, len(HISTORY_FIELDS), MAX_RECORDS, TRAIL_FRAMES
+        )
+
     def _initialize(self, rng: np.random.Generator) -> None:
+        check(self.run_cost(), max_bytes=MAX_RUN_BYTES)
         self.x0 = swarm.initial_cloud(
             self.init,
             self.n_particles,
@@ -139,6 +154,31 @@ class SwarmModel(SwarmControls):
         self.trail: list[np.ndarray] = [self.x0.copy()]
         self.history: dict[str, list[float]] = {k: [] for k in HISTORY_FIELDS}
         self._record()
+
+    def tick_steps(self) -> tuple[int, str]:
+        """Steps one animation frame advances: ``speed``, or fewer if those would take more
+        than :data:`costs.MAX_TICK_SECONDS`; and a notice when capped."""
+
+        def cost(k: int) -> Cost:
+            return costs.tick_cost(self.objective, k, self.n_particles, self.dim)
+
+        steps, _ = largest_fitting(cost, self.speed, max_seconds=costs.MAX_TICK_SECONDS)
+        if steps == self.speed:
+            return steps, ""
+        return steps, (
+            f"{self.speed} steps would take about {cost(self.speed).seconds:.2f} s per frame; "
+            f"the limit is {costs.MAX_TICK_SECONDS:g} s. Capped at {steps} steps per frame."
+        )
+
+    def step(self, n_steps: int | None = None) -> bool:
+        """Advance by ``n_steps`` (default: :attr:`speed`, capped by the frame budget)."""
+        if n_steps is None:
+            n_steps, notice = self.tick_steps()
+            if notice:
+                notice = f"Speed capped: {notice}"
+                if self.status != notice:
+                    self.status = notice
+        return super().step(n_steps)
 
     def _steps_until_end(self) -> int:
         return max(0, round((self.t_max - self.t) / self.dt))
@@ -312,32 +352,127 @@ class SwarmModel(SwarmControls):
             **kwargs,
         )
 
+    def _fit(
+        self, job: BackgroundJob, cost_of: Callable[[int], Cost], n_runs: int, minimum: int
+    ) -> tuple[int | None, str]:
+        """The runs of ``job`` that fit the work budget and the notice; (None, reason) and the
+        job marked refused if even ``minimum`` runs do not fit."""
+        try:
+            runs, notice = largest_fitting(cost_of, n_runs, min(minimum, n_runs))
+        except OverBudget as refused:
+            job.cancel()
+            self._notices[job.name] = ""
+            job.param.update(running=False, progress=0.0, error=str(refused), message="Refused.")
+            self.status = f"{job.name.capitalize()} refused: {refused}"
+            return None, str(refused)
+        self._notices[job.name] = notice
+        if notice:
+            self.status = f"{job.name.capitalize()}: {notice}"
+        return runs, notice
+
+    def _start(
+        self, job: BackgroundJob, fn: Callable[[ProgressFn], Any], label: str, notice: str
+    ) -> None:
+        job.start(fn, f"{label} ({notice})" if notice else label)
+
+    def _repeat_notice(self, event: param.parameterized.Event) -> None:
+        """Once a job is done, its message keeps the budget notice of its start."""
+        job = event.obj
+        notice = " ".join(
+            s
+            for s in (
+                self._notices.get(job.name, ""),
+                event.new.get("notice", "") if isinstance(event.new, dict) else "",
+            )
+            if s
+        )
+        if notice and event.new is not None and not job.running:
+            job.message = f"Done. {notice}"
+
+    def study_cost(self, n_runs: int) -> Cost:
+        """The hitting-time study at the current params with ``n_runs`` runs."""
+        return costs.study_cost(
+            self.objective,
+            swarm_studies.STUDY_METHODS,
+            n_runs,
+            max(1, round(self.t_max / self.dt)),
+            self.n_particles,
+            self.study_dim,
+        )
+
+    def sweep_cost(self, n_runs: int) -> Cost:
+        """The β/σ sweep at the current params with ``n_runs`` runs per value."""
+        betas, sigmas = swarm_studies.sweep_values(self.beta0, self.sigma0)
+        return costs.study_cost(
+            self.objective,
+            swarm_studies.SWEEP_METHODS,
+            n_runs,
+            max(1, round(self.t_max / self.dt)),
+            self.n_particles,
+            self.study_dim,
+            n_studies=len(betas) + len(sigmas),
+            what="β/σ sweep",
+        )
+
+    def kramers_cost(self, n_runs: int) -> Cost:
+        """The Kramers study at the current params with ``n_runs`` runs per noise level."""
+        return costs.study_cost(
+            "tilted_double_well",
+            swarm_studies.KRAMERS_METHODS,
+            n_runs,
+            max(1, round(max(self.t_max, KRAMERS_HORIZON) / self.dt)),
+            self.n_particles,
+            self.study_dim,
+            n_studies=len(swarm_studies.KRAMERS_FACTORS),
+            what="Kramers study",
+        )
+
     def run_study(self) -> None:
-        """Hitting times of softmin, Langevin, CBO and PSO, plus dual annealing (panel 6)."""
+        """Hitting times of softmin, Langevin, CBO and PSO, plus dual annealing (panel 6);
+        fewer runs if the study is over the work budget, refused if even 10 are."""
+        runs, notice = self._fit(self.study, self.study_cost, self.n_runs, 10)
+        if runs is None:
+            return
         objective, args = self.objective, self.study_args()
-        self.study.start(
+        args["n_runs"] = runs
+        self._start(
+            self.study,
             lambda progress: swarm_studies.hitting_study(objective, args, progress),
             "Running the study",
+            notice,
         )
 
     def run_sweep(self) -> None:
         """Success rate by the horizon against β₀ and against σ₀ (panel 6)."""
+        runs, notice = self._fit(self.sweep, self.sweep_cost, max(10, self.n_runs // 4), 10)
+        if runs is None:
+            return
         objective, args = self.objective, self.study_args()
-        args["n_runs"] = max(10, self.n_runs // 4)
+        args["n_runs"] = runs
         beta0, sigma0 = self.beta0, self.sigma0
-        self.sweep.start(
+        self._start(
+            self.sweep,
             lambda progress: swarm_studies.success_sweep(objective, args, beta0, sigma0, progress),
             "Sweeping β and σ",
+            notice,
         )
 
     def run_kramers(self) -> None:
         """Mean hitting time against 1/σ² on the double well (the Kramers plot)."""
+        runs, notice = self._fit(self.kramers, self.kramers_cost, max(10, self.n_runs // 4), 10)
+        if runs is None:
+            return
         args = self.study_args()
         # long horizon: Langevin's exits must mostly happen within it, or the means are censored
-        args.update(n_runs=max(10, self.n_runs // 4), t_max=max(self.t_max, 200.0))
+        args.update(n_runs=runs, t_max=max(self.t_max, KRAMERS_HORIZON))
         for key in ("tilt",):
             args[key] = self.tilt
-        self.kramers.start(lambda progress: swarm_studies.kramers(args, progress), "Kramers study")
+        self._start(
+            self.kramers,
+            lambda progress: swarm_studies.kramers(args, progress),
+            "Kramers study",
+            notice,
+        )
 
     # ------------------------------------------------------- study outcomes
     def study_distributions(self, by_evaluations: bool = False) -> dict[str, Any] | None:

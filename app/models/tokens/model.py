@@ -11,13 +11,15 @@ arXiv:2604.26898.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Hashable
 from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
+from app.models import budget
 from app.models.jobs import BackgroundJob
-from app.models.tokens import readouts, studies
+from app.models.tokens import costs, readouts, studies
 from app.models.tokens.params import (
     ACTIVATION_NAMES,
     ENERGY_KINDS,
@@ -90,6 +92,16 @@ class TokensModel(TokensParams):
         self.variance = BackgroundJob(name="variance")
         self.x = np.zeros((0, 0))
         self._cache: dict[str, tuple[Hashable, Any]] = {}
+        #: per job, the notice of its last budget decision: appended to "Done." when the work
+        #: was scaled down; kept as the message when it was refused (a run it cancelled
+        #: reports "Cancelled." later, which would hide why)
+        self._job_notices: dict[str, str] = {}
+        self._job_refusals: dict[str, str] = {}
+        for job in (self.ensemble, self.strong_error, self.variance):
+            job.param.watch(self._on_job_message, ["message"])
+        #: notice of the animated run's budget (shown in the status)
+        self.run_notice = ""
+        self._max_records = MAX_RECORDS
         super().__init__(**params)
         #: the ensemble, kept in step with every param that changes its numbers
         self.ensemble_study = self.rerun_when_idle(
@@ -118,6 +130,7 @@ class TokensModel(TokensParams):
         }
 
     def _initialize(self, rng: np.random.Generator) -> None:
+        self._budget_history()
         self.x, self.init_notice = studies.start_tokens(
             self.init, self.run_n_tokens, self.dim, rng, self.rho0
         )
@@ -141,7 +154,112 @@ class TokensModel(TokensParams):
     @property
     def record_stride(self) -> int:
         """Layers between stored snapshots (history keeps ≤ :data:`MAX_RECORDS` frames)."""
-        return max(1, int(np.ceil(self.t_max / self.dt / MAX_RECORDS)))
+        return max(1, int(np.ceil(self.t_max / self.dt / self._max_records)))
+
+    # ---------------------------------------------------------------- budget
+    def _budget_history(self) -> None:
+        """Snapshots the history may keep within :data:`app.models.budget.MAX_RUN_BYTES`
+        (:data:`MAX_RECORDS` whenever that fits: then nothing changes)."""
+        kw, n, d = self.kernel_kwargs(), self.run_n_tokens, self.dim
+        self._max_records, notice = budget.largest_fitting(
+            lambda k: costs.run_cost(kw, n, d, k + 1, SIMILARITY_BINS),
+            MAX_RECORDS,
+            minimum=2,
+            max_bytes=budget.MAX_RUN_BYTES,
+            max_seconds=math.inf,
+        )
+        self.run_notice = f"{notice} (snapshots kept)" if notice else ""
+
+    def tick_cost(self, steps: int) -> budget.Cost:
+        """The cost of one animation tick of ``steps`` layers at the current params."""
+        kw, n, d = self.kernel_kwargs(), self.run_n_tokens, self.dim
+        return costs.tick_cost(kw, n, d, steps, self.record_stride)
+
+    def steps_per_tick(self) -> tuple[int, str]:
+        """Layers one animation tick may advance, and a notice: :attr:`speed`, or fewer when
+        that would take more than :data:`app.models.tokens.costs.TICK_SECONDS`; 0 when even
+        one layer is over budget (then the notice says why)."""
+        limits = dict(max_bytes=budget.MAX_JOB_BYTES, max_seconds=costs.TICK_SECONDS)
+        try:
+            cap, notice = budget.largest_fitting(self.tick_cost, self.speed, 1, **limits)
+        except budget.OverBudget:
+            one = self.tick_cost(1)
+            problem = (
+                one.problem(**limits)
+                if one.bytes > budget.MAX_JOB_BYTES
+                else f"One layer would take about {one.seconds:.1f} s; the limit is "
+                f"{costs.TICK_SECONDS:g} s per animation step."
+            )
+            return 0, (
+                f"Not advanced: {problem} Lower N, d or m, or use common noise and Lie–Trotter."
+            )
+        if cap < self.speed:
+            notice = (
+                f"Speed capped at {cap} layers per step (from {self.speed}): the limit is "
+                f"{costs.TICK_SECONDS:g} s per animation step."
+            )
+        return cap, notice
+
+    def step(self, n_steps: int | None = None) -> bool:
+        """Advance by ``n_steps``; an animation tick (no argument) advances :attr:`speed`
+        layers, capped so that the tick stays within its budget, with a notice."""
+        if n_steps is not None or self.diverged:
+            return super().step(n_steps)
+        cap, notice = self.steps_per_tick()
+        if cap == 0:
+            self.playing = False
+            self.status = notice
+            return False
+        advanced = super().step(cap)
+        if advanced and notice:
+            self.status = notice
+        return advanced
+
+    def reset(self) -> None:
+        super().reset()
+        if self.run_notice:
+            self.status = self.run_notice
+
+    def _on_job_message(self, event: Any) -> None:
+        name = event.obj.name
+        notice, refusal = self._job_notices.get(name, ""), self._job_refusals.get(name, "")
+        if notice and event.new == "Done.":
+            event.obj.message = f"Done. {notice}"
+        elif refusal and event.new == "Cancelled.":
+            event.obj.message = refusal
+        elif event.new != refusal:
+            self._job_refusals[name] = ""  # a new start or a stale mark: the refusal is over
+
+    def _start_budgeted(
+        self,
+        job: BackgroundJob,
+        cost_of: Callable[[int], budget.Cost],
+        n: int,
+        minimum: int,
+        start: Callable[[int], None],
+        unit: str,
+        clear: bool = False,
+    ) -> bool:
+        """Start ``start(m)`` with the largest ``m ≤ n`` whose cost fits (the job's message
+        names the limit when ``m < n``), or refuse: no run, the message says why (``clear``: and
+        the last result is dropped, as it belongs to other params)."""
+        try:
+            m, notice = budget.largest_fitting(cost_of, n, minimum)
+        except budget.OverBudget as exc:
+            self._job_notices[job.name] = ""
+            self._job_refusals[job.name] = refusal = f"Not run: {exc}"
+            job.cancel()
+            job.param.update(running=False, progress=0.0, error="")
+            if clear:
+                job.result = None
+            job.message = refusal
+            return False
+        notice = f"{notice[:-2]} {unit})." if notice else ""  # "(from n paths)."
+        self._job_notices[job.name] = notice
+        start(m)
+        if notice and job.message.endswith("…"):  # still running: "Done." adds it at the end
+            job.message = f"{job.message} {notice}"
+        return True
 
     def _steps_until_end(self) -> int:
         return round((self.t_max - self.t) / self.dt)
@@ -331,19 +449,36 @@ class TokensModel(TokensParams):
         """Simulate R realizations to the horizon off the event loop (panel 4), now."""
         self.ensemble_study.run()
 
+    def ensemble_cost(self, n_real: int | None = None) -> budget.Cost:
+        """The ensemble's cost at the current params (with ``n_real`` realizations)."""
+        return costs.ensemble_cost(
+            self.kernel_kwargs(),
+            self.n_real if n_real is None else n_real,
+            self.run_n_tokens,
+            self.dim,
+            max(1, round(self.t_max / self.dt)),
+            studies.ENSEMBLE_FRAMES,
+        )
+
     def _start_ensemble(self) -> None:
         args = dict(
             init=self.init,
             n_tokens=self.run_n_tokens,
             dim=self.dim,
             rho0=self.rho0,
-            n_real=self.n_real,
             n_steps=max(1, round(self.t_max / self.dt)),
             seed=self.seed,
             kwargs=self.kernel_kwargs(),
         )
-        self.ensemble.start(
-            lambda progress: studies.ensemble(progress=progress, **args), "Simulating"
+
+        def start(n_real: int) -> None:
+            self.ensemble.start(
+                lambda progress: studies.ensemble(progress=progress, n_real=n_real, **args),
+                "Simulating",
+            )
+
+        self._start_budgeted(
+            self.ensemble, self.ensemble_cost, self.n_real, 1, start, "realizations", clear=True
         )
 
     def energy_exponent(self) -> float:
@@ -390,19 +525,46 @@ class TokensModel(TokensParams):
         )
 
     def run_strong_error(self) -> None:
-        """Start the strong-error study (spec §6.9) at the current params, off the loop."""
-        args = dict(seed=self.seed, kwargs=self._study_kwargs())
-        self.strong_error.start(
-            lambda progress: studies.strong_error(progress=progress, **args),
-            "Refining the layer step",
+        """Start the strong-error study (spec §6.9) at the current params, off the loop;
+        fewer paths when the full study is over budget."""
+        kwargs = self._study_kwargs()
+        args = dict(seed=self.seed, kwargs=kwargs)
+
+        def start(n_paths: int) -> None:
+            self.strong_error.start(
+                lambda progress: studies.strong_error(progress=progress, n_paths=n_paths, **args),
+                "Refining the layer step",
+            )
+
+        self._start_budgeted(
+            self.strong_error,
+            lambda n: costs.strong_error_cost(kwargs, self.dim, n),
+            costs.STRONG_PATHS,
+            2,
+            start,
+            "paths",
         )
 
     def run_variance(self) -> None:
-        """Start the variance decomposition (spec §4 panel 7) at the current params."""
-        args = dict(seed=self.seed, kwargs=self._study_kwargs())
-        self.variance.start(
-            lambda progress: studies.variance(progress=progress, **args),
-            "Sampling tokens and noise",
+        """Start the variance decomposition (spec §4 panel 7) at the current params; fewer
+        token counts N (the largest dropped) when the full study is over budget."""
+        kwargs = self._study_kwargs()
+        args = dict(seed=self.seed, kwargs=kwargs)
+        ns = costs.VARIANCE_N_TOKENS
+
+        def start(k: int) -> None:
+            self.variance.start(
+                lambda progress: studies.variance(progress=progress, n_tokens_list=ns[:k], **args),
+                "Sampling tokens and noise",
+            )
+
+        self._start_budgeted(
+            self.variance,
+            lambda k: costs.variance_cost(kwargs, self.dim, ns[:k]),
+            len(ns),
+            2,
+            start,
+            "token counts N",
         )
 
     def strong_error_curves(self) -> StrongErrorCurves | None:

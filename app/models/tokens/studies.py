@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from app.models.jobs import ProgressFn
+from app.models.tokens import costs
 from kernels import tokens
 
 #: Stream index of each study under the run's seed.
@@ -63,16 +64,48 @@ def ensemble(
 
 
 def strong_error(
-    *, progress: ProgressFn, seed: int, kwargs: dict[str, Any]
+    *,
+    progress: ProgressFn,
+    seed: int,
+    kwargs: dict[str, Any],
+    n_paths: int = costs.STRONG_PATHS,
 ) -> tokens.StrongErrorStudy:
-    """Strong error of the scheme against the layer step, fixed hidden weights (spec §6.9)."""
+    """Strong error of the scheme against the layer step, fixed hidden weights (spec §6.9);
+    the sizes of :mod:`app.models.tokens.costs` (``n_paths`` fewer when over budget)."""
     return tokens.strong_error_study(
-        rng=np.random.default_rng([seed, STRONG_ERROR_STREAM]), progress=progress, **kwargs
+        rng=np.random.default_rng([seed, STRONG_ERROR_STREAM]),
+        progress=progress,
+        **{
+            "n_tokens": costs.STRONG_N_TOKENS,
+            "width": costs.STRONG_WIDTH,
+            "t_max": costs.STRONG_T_MAX,
+            "levels": costs.STRONG_LEVELS,
+            "ref_level": costs.STRONG_REF_LEVEL,
+            "n_paths": n_paths,
+            **kwargs,  # the model's params (and a test's smaller sizes)
+        },
     )
 
 
-def variance(*, progress: ProgressFn, seed: int, kwargs: dict[str, Any]) -> tokens.VarianceStudy:
-    """Spread of the token mean over token samples and over the noise (spec §4 panel 7)."""
+def variance(
+    *,
+    progress: ProgressFn,
+    seed: int,
+    kwargs: dict[str, Any],
+    n_tokens_list: tuple[int, ...] = costs.VARIANCE_N_TOKENS,
+) -> tokens.VarianceStudy:
+    """Spread of the token mean over token samples and over the noise (spec §4 panel 7);
+    the sizes of :mod:`app.models.tokens.costs` (fewer token counts when over budget)."""
     return tokens.statistic_variance_study(
-        rng=np.random.default_rng([seed, VARIANCE_STREAM]), progress=progress, **kwargs
+        rng=np.random.default_rng([seed, VARIANCE_STREAM]),
+        progress=progress,
+        **{
+            "n_tokens_list": n_tokens_list,
+            "n_noise": costs.VARIANCE_NOISE,
+            "n_samples": costs.VARIANCE_SAMPLES,
+            "t_max": costs.VARIANCE_T_MAX,
+            "dt": costs.VARIANCE_DT,
+            "width": costs.VARIANCE_WIDTH,
+            **kwargs,  # the model's params (and a test's smaller sizes)
+        },
     )

@@ -89,8 +89,11 @@ class SignatureTab(SimulationTab):
     # ------------------------------------------------------------ updates
     def _report_time(self) -> None:
         if self.model.features_job.result is not None:
-            seconds = self.model.features_job.result["seconds"]
-            self.model.status = f"Features and head updated in {seconds:.2f} s."
+            result = self.model.features_job.result
+            notice = result.get("notice", "")
+            self.model.status = f"Features and head updated in {result['seconds']:.2f} s." + (
+                f" {notice}" if notice else ""
+            )
 
     def _wire_live_drag(self) -> None:
         """Panel 1 follows a GP slider while it is dragged (restart params are throttled, so
