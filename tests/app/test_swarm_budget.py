@@ -143,7 +143,7 @@ def test_an_impossible_link_is_refused_with_a_notice() -> None:
         run()
         assert job.wait(5)
         assert not job.running and job.result is None
-        assert "limit is 30 s" in job.error and job.message == "Refused."
+        assert "limit is 60 s" in job.error and job.message == "Refused."
         assert "refused" in model.status and "limit" in model.status
 
 

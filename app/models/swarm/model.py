@@ -16,7 +16,14 @@ from typing import Any, ClassVar
 import numpy as np
 import param
 
-from app.models.budget import MAX_RUN_BYTES, Cost, OverBudget, check, largest_fitting
+from app.models.budget import (
+    MAX_JOB_SECONDS,
+    MAX_RUN_BYTES,
+    Cost,
+    OverBudget,
+    check,
+    largest_fitting,
+)
 from app.models.jobs import BackgroundJob, ProgressFn
 from app.models.swarm import costs, outcomes
 from app.models.swarm import studies as swarm_studies
@@ -58,6 +65,10 @@ HISTORY_FIELDS = (
     "best_cbo",
     "best_pso",
 )
+
+
+#: How far a study's no-hit worst-case estimate may exceed the job limit (see ``_fit``).
+STUDY_ESTIMATE_FACTOR = 2.0
 
 
 class SwarmModel(SwarmControls):
@@ -355,10 +366,19 @@ class SwarmModel(SwarmControls):
     def _fit(
         self, job: BackgroundJob, cost_of: Callable[[int], Cost], n_runs: int, minimum: int
     ) -> tuple[int | None, str]:
+        # A study's estimate assumes no run ever hits the target (every run goes to T); runs
+        # stop at their hit (the default β/σ sweep: 66 s estimated, 18 s measured), and the
+        # job deadline (app.models.jobs.JOB_DEADLINE_S) stops any job whatever its estimate.
+        # So a study may be estimated at up to STUDY_ESTIMATE_FACTOR x the job limit.
         """The runs of ``job`` that fit the work budget and the notice; (None, reason) and the
         job marked refused if even ``minimum`` runs do not fit."""
         try:
-            runs, notice = largest_fitting(cost_of, n_runs, min(minimum, n_runs))
+            runs, notice = largest_fitting(
+                cost_of,
+                n_runs,
+                min(minimum, n_runs),
+                max_seconds=STUDY_ESTIMATE_FACTOR * MAX_JOB_SECONDS,
+            )
         except OverBudget as refused:
             job.cancel()
             self._notices[job.name] = ""
