@@ -19,8 +19,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from app.models.budget import MAX_RUN_BYTES, OverBudget
 from app.models.jobs import BackgroundJob, ProgressFn
 from app.models.widenet import curves
+from app.models.widenet.costs import cache_bytes, fit_lindeberg, fit_sweep
 from app.models.widenet.params import ACTIVATIONS, WidenetControls
 from app.models.widenet.studies import (
     lindeberg_job,
@@ -36,14 +38,12 @@ __all__ = [
     "ACTIVATIONS",
     "AUTO_LINDEBERG_WEIGHTS",
     "CACHE_SIZE",
-    "MAX_SWEEP_WEIGHTS",
     "WidenetModel",
 ]
 
-#: Sweeps kept per session (each holds the replicate-0 samples: ≤ 12 MB).
+#: Sweeps kept per session (each holds the replicate-0 samples: ≤ 12 MB; all of them together
+#: stay under the budget's MAX_RUN_BYTES, see :func:`app.models.widenet.costs.cache_bytes`).
 CACHE_SIZE = 4
-#: Weight draws above which a sweep is refused (~10 min on one core at 15 ns per weight).
-MAX_SWEEP_WEIGHTS = 4 * 10**10
 #: Lindeberg studies start by themselves below this many weight draws (~1 s at ~2 ns each).
 AUTO_LINDEBERG_WEIGHTS = 5 * 10**8
 #: Message of a sweep that waits for the next tick of a live session.
@@ -81,12 +81,26 @@ class WidenetModel(WidenetControls):
         self._curves: dict[str, Any] | None = None
         self._curves_key: tuple | None = None
         self.config: SweepConfig | None = None
+        #: what the work budget did to the current sweep ("" if it runs as asked; the refusal
+        #: if it was refused) and to the last Lindeberg exchange
+        self.sweep_notice = ""
+        self.sweep_refused = False
+        self.lindeberg_notice = ""
         self._targets: dict[tuple, np.ndarray] = {}
         super().__init__(**params)
         self.lindeberg.param.watch(lambda *_: self._touch(), ["result"])
+        # a job's own "Done." would hide what the budget did: keep the notice in its message
+        self.sweep.param.watch(
+            lambda e: self._keep_notice(self.sweep, self.sweep_notice, e), ["message"]
+        )
+        self.lindeberg.param.watch(
+            lambda e: self._keep_notice(self.lindeberg, self.lindeberg_notice, e), ["message"]
+        )
 
     # ------------------------------------------------------------------ config
     def sweep_config(self) -> SweepConfig:
+        """The sweep the controls ask for (the one that runs may be scaled down to the work
+        budget: :attr:`config`, :func:`app.models.widenet.costs.fit_sweep`)."""
         law = self.weight_law
         first = "gaussian" if self.first_layer_law == "force_gaussian" else law
         lo, hi = sorted((self.width_min, self.width_max))
@@ -118,7 +132,12 @@ class WidenetModel(WidenetControls):
     def _initialize(self, rng: np.random.Generator) -> None:
         """Use the cached sweep of this config, or mark it stale (:meth:`poll` starts it: the tab
         calls that on its animation ticks, so hidden tabs and throwaway models never sample)."""
-        cfg = self.sweep_config()
+        asked = self.sweep_config()
+        try:
+            cfg, self.sweep_notice = fit_sweep(asked)  # costed before anything is allocated
+            self.sweep_refused = False
+        except OverBudget as exc:
+            cfg, self.sweep_notice, self.sweep_refused = asked, str(exc), True
         self.config = cfg
         self.lindeberg.cancel()
         self.lindeberg.result = None
@@ -128,17 +147,17 @@ class WidenetModel(WidenetControls):
             self.result = cached
             self.sweep_study.settle()
             self.sweep.cancel()
-            self.sweep.param.update(progress=1.0, message="Done (cached).", error="")
+            self.sweep.param.update(
+                progress=1.0, message=_with(self.sweep_notice, "Done (cached)."), error=""
+            )
             self.lindeberg_pending = True
             return
         self.result = None
         self.lindeberg_pending = False
-        if self.sweep_weights(cfg) > MAX_SWEEP_WEIGHTS:
+        if self.sweep_refused:
             self.sweep_study.settle()
             self.sweep.cancel()
-            self.sweep.param.update(
-                progress=0.0, message="Too large: lower the widths, the depth or M.", error=""
-            )
+            self.sweep.param.update(progress=0.0, message=self.sweep_notice, error="")
             return
         self.sweep_study.mark_stale()  # cancels a running sweep, says it waits
         self.sweep.param.update(progress=0.0, error="")
@@ -147,11 +166,14 @@ class WidenetModel(WidenetControls):
         """Start (or restart) the width sweep of the current config in the background."""
         cfg = self.config
         self.sweep_study.settle()  # started now, whoever asked
-        if cfg is None or self.sweep_weights(cfg) > MAX_SWEEP_WEIGHTS:
+        if cfg is None or self.sweep_refused:
             return
         with self._lock:
             self._cache.pop(cfg, None)
-        self.sweep.start(lambda progress: self._run_sweep(cfg, progress), "Sampling networks")
+        label = "Sampling networks" + (
+            " (scaled down to the work budget)" if self.sweep_notice else ""
+        )
+        self.sweep.start(lambda progress: self._run_sweep(cfg, progress), label)
 
     def rerun(self) -> None:
         """The "Rerun sweep" button: sample the current config afresh."""
@@ -173,16 +195,21 @@ class WidenetModel(WidenetControls):
                 self.result = res
                 self._touch()
 
+        W.floor_band(cfg.n_nets)  # cached per M: the panels' floor band, off the event loop
         res = sweep_job(cfg, self.target, progress, partial)
         with self._lock:
             self._cache[cfg] = res
-            while len(self._cache) > CACHE_SIZE:
+            # the session's recorded history: at most CACHE_SIZE sweeps and MAX_RUN_BYTES
+            while len(self._cache) > CACHE_SIZE or (
+                len(self._cache) > 1 and cache_bytes(list(self._cache)) > MAX_RUN_BYTES
+            ):
                 self._cache.popitem(last=False)
         if self.config == cfg:
             self.result = res
             self.status = (
                 f"Sampled {cfg.n_replicates} × {cfg.n_nets:,} networks at {len(cfg.widths)} "
                 f"widths ({cfg.widths[0]}–{cfg.widths[-1]})."
+                + (f" {self.sweep_notice}" if self.sweep_notice else "")
             )
             self.lindeberg_pending = True
             self._touch()
@@ -339,8 +366,20 @@ class WidenetModel(WidenetControls):
             return
         cfg, width = self.config, self.shown_width()
         order, mode = self.hybrid_order, self.first_layer_kernel
+        try:
+            cfg, self.lindeberg_notice = fit_lindeberg(cfg, width, order)  # before allocating
+        except OverBudget as exc:
+            self.lindeberg_notice = ""
+            self.lindeberg.cancel()
+            self.lindeberg.param.update(progress=0.0, message=str(exc), error="")
+            self.status = f"Lindeberg exchange refused. {exc}"
+            return
+        label = "Swapping layers"
+        if self.lindeberg_notice:
+            label += " (scaled down to the work budget)"
+            self.status = f"Lindeberg exchange: {self.lindeberg_notice}"
         self.lindeberg.start(
-            lambda progress: lindeberg_job(cfg, width, order, mode, progress), "Swapping layers"
+            lambda progress: lindeberg_job(cfg, width, order, mode, progress), label
         )
 
     def _maybe_start_lindeberg(self) -> None:
@@ -350,7 +389,22 @@ class WidenetModel(WidenetControls):
 
     def reset(self) -> None:
         super().reset()
-        if self.result is None:
+        if self.sweep_refused:
+            self.status = f"Sweep refused. {self.sweep_notice}"
+        elif self.result is None:
             self.status = "Sampling networks in the background: the plots fill in as they come."
         else:
             self.status = "Loaded from the cache: press Play to step through the widths."
+        if self.sweep_notice and not self.sweep_refused:
+            self.status += f" {self.sweep_notice}"
+
+    @staticmethod
+    def _keep_notice(job: BackgroundJob, notice: str, event: Any) -> None:
+        """A job that ran scaled down ends with "Done." plus what the budget did."""
+        if notice and event.new == "Done.":
+            job.message = _with(notice, "Done.")
+
+
+def _with(notice: str, message: str) -> str:
+    """``message`` followed by the budget's ``notice`` (if any)."""
+    return f"{message} {notice}" if notice else message
