@@ -1,6 +1,12 @@
-"""Hostile links against a real server (issue 13): every one of 1000 generated query strings is
-answered (the page, or a clear 4xx for a request over the size limit), the log holds no
-traceback, and the server's memory returns to where it was once the sessions are gone."""
+"""Hostile links (issue 13): 1000 generated query strings go through the app's own link
+handling (``apply_query`` on every tab's model) without an exception; a sample of them, every
+tab's all-maxima link among them, goes to a real server, where each is answered (the page, or a
+clear 4xx for a request over the size limit), the log holds no traceback, and the server's
+memory returns to where it was once the sessions are gone.
+
+The real-server part sends :data:`N_SERVER` requests, not all 1000: each GET builds a whole
+document (1-1.6 s on the 2-core machine, the cost issue 14 is about), so 1000 would take about
+20 minutes of CI."""
 
 from __future__ import annotations
 
@@ -17,6 +23,8 @@ from app.main import TABS
 from app.serve_process import ServeProcess
 
 N_REQUESTS = 1000
+#: Requests sent to the real server: the first len(TABS) (all maxima), then every fifth.
+N_SERVER = 200
 #: Sessions of closed pages are freed after SESSION_LIFETIME_MS (5 s), checked every 2.5 s.
 SETTLE_S = 12.0
 #: RSS after the fuzz may exceed RSS before by this fraction (the issue's bound).
@@ -139,6 +147,27 @@ def test_generator_covers_the_kinds_of_hostile_input() -> None:
 
 
 @pytest.mark.slow
+def test_every_generated_link_is_applied_without_exception() -> None:
+    from urllib.parse import parse_qsl
+
+    from app.url_state import apply_query
+
+    models = {tab.slug: tab.model_class() for tab in TABS}
+    for query in fuzz_queries(N_REQUESTS):
+        pairs = parse_qsl(query, keep_blank_values=True, errors="replace")
+        args = dict(pairs)  # the last value wins, as in create_app
+        model = models.get(args.get("tab", ""), models[TABS[0].slug])
+        notices = apply_query(model, args)
+        assert all(isinstance(n, str) for n in notices)
+
+
+def server_sample() -> list[str]:
+    queries = fuzz_queries(N_REQUESTS)
+    return (queries[: len(TABS)] + queries[len(TABS) :: 5])[:N_SERVER]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1200)
 def test_every_hostile_link_is_answered_without_traceback_or_leak(tmp_path: Path) -> None:
     log = tmp_path / "serve.log"
     with ServeProcess(log_path=log) as server:
@@ -148,13 +177,13 @@ def test_every_hostile_link_is_answered_without_traceback_or_leak(tmp_path: Path
         time.sleep(SETTLE_S)
         before = server.memory_kib()["VmRSS"]
         statuses: dict[int, int] = {}
-        for query in fuzz_queries(N_REQUESTS):
+        for query in server_sample():
             status = _get(port, "/?" + query)
             statuses[status] = statuses.get(status, 0) + 1
         time.sleep(SETTLE_S)
         after = server.memory_kib()["VmRSS"]
     assert set(statuses) <= {200, 414}, statuses
-    assert statuses.get(200, 0) > 0.9 * N_REQUESTS
+    assert statuses.get(200, 0) > 0.9 * N_SERVER
     text = log.read_text()
     assert "Traceback" not in text, text[text.index("Traceback") - 500 :][:3000]
     assert after <= before * (1 + RSS_TOLERANCE), (before, after)
