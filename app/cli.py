@@ -9,6 +9,7 @@ compile (``@njit(cache=True)`` makes every later start load the compiled code fr
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import sys
@@ -152,7 +153,16 @@ def _warm(args: argparse.Namespace) -> int:
     return 0
 
 
+class ClosedSocketFilter(logging.Filter):
+    """Drops Bokeh's "Failed sending message as connection was closed": a frame already on
+    its way when a page closes is expected, and a class closing its laptops logged thousands."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "connection was closed" not in record.getMessage()
+
+
 def _serve(args: argparse.Namespace) -> int:
+    logging.getLogger("bokeh.server.views.ws").addFilter(ClosedSocketFilter())
     origins = websocket_origins(args.port, args.allow_websocket_origin, os.environ.get(ORIGIN_ENV))
     url = browse_url(args.address, args.port)
     print(f"noisescope serve: binding {args.address}:{args.port}", flush=True)

@@ -172,3 +172,16 @@ def test_serve_on_a_taken_port_fails_with_a_clear_message() -> None:
     assert result.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_closed_socket_warnings_are_dropped_and_others_kept() -> None:
+    import logging
+
+    from app.cli import ClosedSocketFilter
+
+    def record(message: str) -> logging.LogRecord:
+        return logging.LogRecord("bokeh.server.views.ws", logging.WARNING, "", 0, message, (), None)
+
+    keep = ClosedSocketFilter().filter
+    assert not keep(record("Failed sending message as connection was closed"))
+    assert keep(record("Refusing websocket connection from Origin 'http://evil'"))
