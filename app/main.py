@@ -190,7 +190,7 @@ def _page_title(tabs: pn.Tabs) -> pn.widgets.TextInput:
     sink.jscallback(value="document.title = cb_obj.value")
 
     def show(*_: Any) -> None:
-        title = tabs._names[tabs.active] if 0 <= tabs.active < len(tabs) else "About"
+        title = TABS[tabs.active - 1].title if tabs.active > 0 else "About"
         sink.value = f"{title} — noisescope"
 
     tabs.param.watch(show, ["active"])
