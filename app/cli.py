@@ -24,6 +24,8 @@ ORIGIN_ENV = "NOISESCOPE_ALLOW_WEBSOCKET_ORIGIN"
 _ALL_INTERFACES = ("0.0.0.0", "::", "")
 #: Milliseconds a session outlives its closed page (Bokeh's default is 15 s, checked every 17 s).
 SESSION_LIFETIME_MS = 5000
+#: How often the server returns the memory of destroyed sessions to the system (app/memory.py).
+MEMORY_RELEASE_MS = 5000
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -105,6 +107,22 @@ def build_parser() -> argparse.ArgumentParser:
             "pool size); default: no pool, callbacks run on the server's event loop"
         ),
     )
+    serve.add_argument(
+        "--dask-scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help=(
+            "run sweeps on the Dask scheduler at tcp://HOST:PORT ($NOISESCOPE_DASK_SCHEDULER "
+            "also works); default: a local cluster started on the first sweep"
+        ),
+    )
+    serve.add_argument(
+        "--dask-workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="worker processes of the local sweep cluster (default: cores − 1, at least 1)",
+    )
     serve.set_defaults(handler=_serve)
 
     warm = commands.add_parser(
@@ -116,6 +134,20 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     warm.set_defaults(handler=_warm)
+
+    from app.sweeps import command as sweep_command
+
+    sweep_command.add_arguments(
+        commands.add_parser(
+            "sweep",
+            help="sweep a tab over one or two parameters and write the result (.nc or .csv)",
+            description=(
+                "Run a tab's model over a grid of one or two parameters, R replicates per "
+                "cell, on a Dask cluster (a local one by default), with a progress bar; "
+                "finished runs are cached, so an interrupted sweep resumes."
+            ),
+        )
+    )
     return parser
 
 
@@ -177,6 +209,10 @@ def _serve(args: argparse.Namespace) -> int:
 
     if args.num_threads is not None:
         pn.config.nthreads = args.num_threads
+    from app.sweeps import cluster
+
+    cluster.SHARED.scheduler = args.dask_scheduler or cluster.scheduler_from_env()
+    cluster.SHARED.n_workers = args.dask_workers
     print(f"every tab built once in {warm_views():.2f} s", flush=True)
     print("building one throwaway session to warm imports and plots", flush=True)
     try:
@@ -219,12 +255,19 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"app ready in {elapsed:.1f} s; health check: {url}liveness", flush=True)
         print(f"noisescope is listening on {url}  (Ctrl-C to stop)", flush=True)
 
+    from tornado.ioloop import PeriodicCallback
+
+    from app import memory
+
+    release = PeriodicCallback(memory.release_after_closed_sessions, MEMORY_RELEASE_MS)
     server.start()
+    release.start()
     loop.add_callback(announce)
     try:
         loop.start()
     finally:
         server.stop()
+        cluster.SHARED.close()  # the sweep cluster's worker processes, if a sweep started it
     print(f"noisescope stopped ({stopped_by[0] if stopped_by else 'loop ended'})", flush=True)
     return 0
 

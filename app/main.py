@@ -10,11 +10,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import panel as pn
 from panel.io.callbacks import PeriodicCallback
 from panel.theme.fast import Fast
 
+from app import memory
 from app.tabs.adaptive.tab import AdaptiveTab
 from app.tabs.base import SimulationTab
 from app.tabs.exploration.tab import ExplorationTab
@@ -41,6 +43,12 @@ TABS: tuple[type[SimulationTab], ...] = (
 TICK_MS = 25
 #: Seconds between URL rewrites while parameters move (avoids flooding browser history).
 URL_WRITE_INTERVAL = 0.4
+#: Link keys of a tab's sweep definition (``sweep_x``, ``sweep_y``, ...).
+SWEEP_PREFIX = "sweep_"
+SWEEP_URL_PARAMS = (
+    *("x", "x_lo", "x_hi", "x_n", "x_log", "y", "y_lo", "y_hi", "y_n", "y_log"),
+    *("outcome", "replicates", "in_url"),
+)
 
 
 class OfflineFast(Fast):
@@ -82,8 +90,12 @@ def create_app() -> pn.template.FastListTemplate:
     def build_view(slug: str, link_query: dict[str, str]) -> SimulationTab:
         tab_class = TABS[slugs.index(slug)]
         model = tab_class.model_class()
-        notices.extend(apply_query(model, link_query))
+        sweep_keys = {k: v for k, v in link_query.items() if k.startswith(SWEEP_PREFIX)}
+        model_keys = {k: v for k, v in link_query.items() if not k.startswith(SWEEP_PREFIX)}
+        notices.extend(apply_query(model, model_keys))
         view = tab_class(model=model, lesson=lesson)
+        if view.sweep_session is not None and sweep_keys:
+            notices.extend(view.sweep_session.apply_query(sweep_keys))
         holders[slug].objects = [view]
         views[slug] = view
         return view
@@ -138,6 +150,8 @@ def _start_clock(
 
     def watch(view: SimulationTab) -> None:
         view.model.param.watch(mark_dirty, ["seed", "preset", *view.model.scientific_params()])
+        if view.sweep_session is not None:
+            view.sweep_session.param.watch(mark_dirty, list(SWEEP_URL_PARAMS))
 
     def on_active(event: Any) -> None:
         mark_dirty()
@@ -179,6 +193,7 @@ def _start_clock(
             clock.stop()
             for view in list(views.values()):
                 view.close()
+            memory.note_session_closed()
 
         pn.state.on_session_destroyed(close_views)
 
@@ -207,6 +222,8 @@ def _write_url(view: SimulationTab | None, lesson: bool, state: dict[str, Any]) 
         query = "?tab=about" + ("&lesson=1" if lesson else "")
     else:
         query = build_query(view.model, view.slug, lesson=lesson)
+        if view.sweep_session is not None and view.sweep_session.to_query():
+            query += "&" + urlencode(view.sweep_session.to_query())
     if pn.config.theme == "dark":  # the theme survives tab switches and reloads
         query += "&theme=dark"
     if query != state["query"]:

@@ -105,6 +105,8 @@ class _Ignored:
 
 
 _IGNORED = _Ignored()
+#: What :func:`coerce_value` returns for a value it had to ignore (its notice says why).
+IGNORED = _IGNORED
 
 
 def coerce_value(p: param.Parameter, name: str, raw: str) -> tuple[Any, str | None]:

@@ -23,7 +23,10 @@ import param
 
 from app.models.base import SimulationModel
 from app.models.jobs import BackgroundJob
+from app.sweeps.registry import SWEEP_SLUGS
+from app.sweeps.session import SweepSession
 from app.tabs.panel import TabPanel
+from app.tabs.sweep import SweepPanel
 
 CONTROL_WIDTH = 320
 #: Fewest seconds between two redraws of a secondary panel while playing.
@@ -68,13 +71,15 @@ class SimulationTab(pn.viewable.Viewer):
         self._stepped_at = 0.0
         self._controls = self._build_controls()
         self._panels = self._build_panels()
+        self.sweep_session: SweepSession | None = None
+        sweep = [self._sweep_view()] if self.slug in SWEEP_SLUGS else []
         self.model.param.watch(self._on_frame, ["frame"])
         # when playing stops (pause, horizon, divergence) draw the final state everywhere
         self.model.param.watch(lambda e: e.new or self.call_on_loop(self._refresh), ["playing"])
         self._update_plots()
         self._layout = pn.Row(
             self._controls,
-            pn.Column(self._header(), self._panels, sizing_mode="stretch_width"),
+            pn.Column(self._header(), self._panels, *sweep, sizing_mode="stretch_width"),
             sizing_mode="stretch_width",
         )
 
@@ -82,6 +87,15 @@ class SimulationTab(pn.viewable.Viewer):
     def _build_panels(self) -> pn.viewable.Viewable:
         """Build the panels (each registered with :meth:`add_panel`); return their layout."""
         raise NotImplementedError
+
+    def _sweep_view(self) -> pn.viewable.Viewable:
+        """The shared sweep panel (:mod:`app.tabs.sweep`) under the tab's own panels."""
+        self.sweep_session = SweepSession(self.slug)
+        panel = self.add_panel(SweepPanel(self.model, self.sweep_session, self.call_on_loop))
+        self.sweep_panel = panel
+        # the live-view star follows the swept parameters
+        self.update_on_params(list(self.sweep_session.sweep.parameters), panel)
+        return panel.view()
 
     def add_panel(self, panel: TabPanel) -> TabPanel:
         """Register ``panel`` for the redraw schedule; return it."""
@@ -155,6 +169,8 @@ class SimulationTab(pn.viewable.Viewer):
         self.model.playing = False
         for job in self._jobs:
             job.cancel()
+        if self.sweep_session is not None:
+            self.sweep_session.cancel()
 
     # -------------------------------------------------------------- controls
     def _build_controls(self) -> pn.Column:

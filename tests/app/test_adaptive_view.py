@@ -86,7 +86,7 @@ def test_first_tick_starts_the_scaling_study(tab: AdaptiveTab):
 def test_panels_share_the_tab_panel_interface(tab: AdaptiveTab):
     from app.tabs.panel import TabPanel
 
-    assert all(isinstance(p, TabPanel) for p in tab.panels) and len(tab.panels) == 5
+    assert all(isinstance(p, TabPanel) for p in tab.panels) and len(tab.panels) == 6  # + sweep
     assert [p for p in tab.panels if p.every_frame] == [tab.hero]
 
 

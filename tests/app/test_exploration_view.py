@@ -108,7 +108,7 @@ def test_learned_policy_maps_show_the_distractor_trap(tab: ExplorationTab):
 def test_panels_share_the_panel_interface_and_the_card_is_data(tab: ExplorationTab):
     assert all(isinstance(panel, TabPanel) for panel in tab.panels)
     assert [type(p).__name__ for p in tab.panels if p.every_frame] == ["ExplorerMaps"]
-    assert {tab.maps, tab.coverage, tab.learning, tab.policies} == set(tab.panels)
+    assert {tab.maps, tab.coverage, tab.learning, tab.policies, tab.sweep_panel} == set(tab.panels)
     assert "tick" not in vars(ExplorationTab) and "_update_plots" not in vars(ExplorationTab)
     card = tab._panels.objects[-1]
     texts = [getattr(pane, "object", "") for pane in card.objects]

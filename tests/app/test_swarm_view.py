@@ -79,7 +79,7 @@ def test_panels_share_the_tab_panel_interface_and_schedule() -> None:
     from app.tabs.panel import TabPanel
 
     tab = SwarmTab()
-    assert all(isinstance(p, TabPanel) for p in tab.panels) and len(tab.panels) == 9
+    assert all(isinstance(p, TabPanel) for p in tab.panels) and len(tab.panels) == 10  # + sweep
     assert [p for p in tab.panels if p.every_frame] == [tab.hero]
     followers = [p for p in tab.panels if p.follows_run and not p.every_frame]
     assert set(followers) == {

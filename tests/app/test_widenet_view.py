@@ -63,9 +63,16 @@ def test_close_cancels_jobs(tab: WidenetTab):
 def test_panels_are_registered_tab_panels(tab: WidenetTab):
     from app.tabs.panel import TabPanel
 
-    assert tab.panels == [tab.w2, tab.law, tab.lindeberg, tab.cumulants, tab.covariance]
+    assert tab.panels == [
+        tab.w2,
+        tab.law,
+        tab.lindeberg,
+        tab.cumulants,
+        tab.covariance,
+        tab.sweep_panel,
+    ]
     assert all(isinstance(p, TabPanel) for p in tab.panels)
-    assert [p.every_frame for p in tab.panels] == [False, True, False, False, False]
+    assert [p.every_frame for p in tab.panels] == [False, True, False, False, False, False]
 
 
 def test_model_card_comes_from_the_card_file(tab: WidenetTab):

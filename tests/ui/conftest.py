@@ -8,6 +8,7 @@ Panel renders inside open shadow roots: locate elements with Playwright selector
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 @pytest.fixture(scope="session")
 def app_url() -> Iterator[str]:
     """Base URL (``http://localhost:PORT/``) of ``noisescope serve`` on a free port."""
-    server = ServeProcess(log_path=ARTIFACTS / "ui-server.log").start()
+    # sweeps start from an empty replicate cache: every browser run computes on the cluster
+    cache = ARTIFACTS / "sweep-cache"
+    shutil.rmtree(cache, ignore_errors=True)
+    server = ServeProcess(
+        log_path=ARTIFACTS / "ui-server.log", env={"NOISESCOPE_SWEEP_CACHE": str(cache)}
+    ).start()
     try:
         server.wait_live()
     except ServeError as error:
