@@ -35,6 +35,7 @@ def __getattr__(name: str) -> Any:
         return getattr(grid, name)
     raise AttributeError(f"module 'app.sweeps' has no attribute {name!r}")
 
+
 #: ``scheduler`` value that runs every replicate in the calling process.
 IN_PROCESS = "in-process"
 
