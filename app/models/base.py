@@ -26,6 +26,7 @@ import param
 
 from app.models.jobs import BackgroundJob
 from app.models.rerun import RerunningStudy
+from app.models.story import Story
 
 #: Name of the preset selector entry that means "the user moved something".
 CUSTOM_PRESET = "Custom"
@@ -70,6 +71,8 @@ class SimulationModel(param.Parameterized):
     presets: ClassVar[dict[str, dict[str, Any]]] = {}
     #: Preset loaded by a fresh model.
     default_preset: ClassVar[str | None] = None
+    #: preset name -> its :class:`~app.models.story.Story` (caption, panel, pace indicator).
+    stories: ClassVar[dict[str, Story]] = {}
     #: States with a magnitude above this count as diverged (their squares would overflow).
     blowup_threshold: ClassVar[float] = 1e150
     #: Hint shown in the divergence banner, e.g. "lower the noise strength or the step".
@@ -91,7 +94,7 @@ class SimulationModel(param.Parameterized):
         if chosen is not None and chosen != CUSTOM_PRESET:
             # the preset first, then explicit arguments on top (which makes it Custom)
             self.apply_preset(chosen)
-            explicit = {k: v for k, v in params.items() if k in self.param_values()}
+            explicit = {k: v for k, v in params.items() if k in {*self.param_values(), "speed"}}
             if explicit:
                 self.param.update(**explicit)
                 self.reset()
@@ -264,11 +267,16 @@ class SimulationModel(param.Parameterized):
             return
         self.apply_preset(event.new)
 
+    def story(self) -> Story | None:
+        """The current preset's story (None for Custom or a preset without one)."""
+        return self.stories.get(self.preset)
+
     def apply_preset(self, name: str) -> None:
         """Set every scientific param to the preset's value (default if unspecified), restart."""
         if name not in self.presets:
             raise ValueError(f"preset must be one of {list(self.presets)}; got {name!r}")
         values = {n: self.param[n].default for n in self.scientific_params()}
+        values["speed"] = self.param.speed.default  # a preset may set its own pace
         values.update(self.presets[name])
         self._applying_preset = True
         try:

@@ -26,6 +26,7 @@ from app.models.jobs import BackgroundJob
 from app.sweeps.registry import SWEEP_SLUGS
 from app.sweeps.session import SweepSession
 from app.tabs.panel import TabPanel
+from app.tabs.plotting import STYLESHEET
 from app.tabs.sweep import SweepPanel
 
 CONTROL_WIDTH = 320
@@ -73,13 +74,31 @@ class SimulationTab(pn.viewable.Viewer):
         self._panels = self._build_panels()
         self.sweep_session: SweepSession | None = None
         sweep = [self._sweep_view()] if self.slug in SWEEP_SLUGS else []
+        self._story = pn.pane.Markdown(
+            "",
+            css_classes=["ns-story"],
+            stylesheets=[STYLESHEET],
+            sizing_mode="stretch_width",
+            margin=(0, 10),
+        )
+        self._spotlight = pn.Column(sizing_mode="stretch_width")
+        self._spotlit: tuple[Any, int, Any] | None = None
+        self._show_story()
+        self.model.param.watch(lambda *_: self.call_on_loop(self._show_story), ["preset"])
         self.model.param.watch(self._on_frame, ["frame"])
         # when playing stops (pause, horizon, divergence) draw the final state everywhere
         self.model.param.watch(lambda e: e.new or self.call_on_loop(self._refresh), ["playing"])
         self._update_plots()
         self._layout = pn.Row(
             self._controls,
-            pn.Column(self._header(), self._panels, *sweep, sizing_mode="stretch_width"),
+            pn.Column(
+                self._header(),
+                self._story,
+                self._spotlight,
+                self._panels,
+                *sweep,
+                sizing_mode="stretch_width",
+            ),
             sizing_mode="stretch_width",
         )
 
@@ -87,6 +106,35 @@ class SimulationTab(pn.viewable.Viewer):
     def _build_panels(self) -> pn.viewable.Viewable:
         """Build the panels (each registered with :meth:`add_panel`); return their layout."""
         raise NotImplementedError
+
+    def _show_story(self) -> None:
+        """The preset's "what to look for" under the status line, and the panel that shows
+        its effect moved to the top of the tab (back to its place when the preset changes)."""
+        story = self.model.story()
+        self._story.object = f"**{self.model.preset}.** {story.look_for}" if story else ""
+        self._story.visible = story is not None
+        panel = getattr(self, story.panel, None) if story and story.panel else None
+        view = panel.view() if isinstance(panel, TabPanel) else None
+        if self._spotlit is not None and (view is None or view is not self._spotlit[2]):
+            parent, index, moved = self._spotlit
+            self._spotlight.objects = []
+            objects = list(parent.objects)
+            objects[index] = moved
+            parent.objects = objects
+            self._spotlit = None
+        if view is None or self._spotlit is not None:
+            return
+        found = _parent_of(self._panels, view)
+        if found is None:
+            return
+        parent, index = found
+        objects = list(parent.objects)
+        objects[index] = pn.Spacer(height=0)
+        parent.objects = objects
+        if isinstance(view, pn.Card):
+            view.collapsed = False
+        self._spotlight.objects = [view]
+        self._spotlit = (parent, index, view)
 
     def _sweep_view(self) -> pn.viewable.Viewable:
         """The shared sweep panel (:mod:`app.tabs.sweep`) under the tab's own panels."""
@@ -321,6 +369,17 @@ class SimulationTab(pn.viewable.Viewer):
 
     def __panel__(self) -> pn.viewable.Viewable:
         return self._layout
+
+
+def _parent_of(layout: Any, target: Any) -> tuple[Any, int] | None:
+    """The layout directly holding ``target`` inside ``layout`` and its index there."""
+    for index, child in enumerate(getattr(layout, "objects", [])):
+        if child is target:
+            return layout, index
+        found = _parent_of(child, target)
+        if found is not None:
+            return found
+    return None
 
 
 def _update(panels: Any) -> None:

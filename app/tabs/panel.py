@@ -10,6 +10,7 @@ while paused.
 
 from __future__ import annotations
 
+import functools
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
@@ -28,6 +29,24 @@ class TabPanel(ABC):
 
     def __init__(self, model: Any) -> None:
         self.model = model
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Every subclass's :meth:`view` builds its layout once and returns that same object
+        afterwards (the tab moves a preset's panel to the top by identity)."""
+        super().__init_subclass__(**kwargs)
+        build = cls.__dict__.get("view")
+        if build is None or getattr(build, "_builds_once", False):
+            return
+
+        @functools.wraps(build)
+        def view(self: TabPanel) -> pn.viewable.Viewable:
+            built = self.__dict__.get("_built_view")
+            if built is None:
+                built = self.__dict__["_built_view"] = build(self)
+            return built
+
+        view._builds_once = True  # type: ignore[attr-defined]
+        cls.view = view  # type: ignore[method-assign]
 
     @abstractmethod
     def view(self) -> pn.viewable.Viewable:
