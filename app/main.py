@@ -10,13 +10,16 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import panel as pn
 from panel.io.callbacks import PeriodicCallback
+from panel.theme.base import Inherit
 from panel.theme.fast import Fast
 
 from app import memory
+from app.accessibility import FOCUS_RING, AccessibleNames
+from app.shortcuts import HELP, Shortcuts
 from app.tabs.adaptive.tab import AdaptiveTab
 from app.tabs.base import SimulationTab
 from app.tabs.exploration.tab import ExplorationTab
@@ -39,6 +42,22 @@ TABS: tuple[type[SimulationTab], ...] = (
     ExplorationTab,
 )
 
+#: Link colours with at least 4.5:1 contrast on the light and the dark theme's cards.
+LINK_LIGHT = "#1f5a85"
+LINK_DARK = "#9ccbf0"
+#: JS: scroll the page (and the template's scrolling main area) back to the top.
+SCROLL_TO_TOP = (
+    "window.scrollTo(0, 0); "
+    "for (const el of document.querySelectorAll('#main, .main, #content')) el.scrollTop = 0;"
+)
+#: KaTeX's @font-face rules at document level (inside shadow roots they are ignored).
+KATEX_FONTS = "assets/katex/katex-fonts.css"
+#: Pixels of the sidebar holding the open tab's controls.
+SIDEBAR_WIDTH = 340
+SIDEBAR_ABOUT = (
+    "Open a tab: its controls appear here. The ☰ button in the header hides this column."
+)
+
 #: Milliseconds between animation ticks (the frame guard drops ticks that overlap).
 TICK_MS = 25
 #: Seconds between URL rewrites while parameters move (avoids flooding browser history).
@@ -51,12 +70,33 @@ SWEEP_URL_PARAMS = (
 )
 
 
+#: Lets a row of panels wrap (Panel's rows are CSS flex rows that never wrap by default).
+ROW_WRAP = ":host { flex-wrap: wrap; }"
+#: Bokeh gives a layout the sum of its children's minimum widths as its own minimum (a row of
+#: two 420 px cards: 900 px), which pushes a wrapping row off the screen; the row's widest
+#: child is minimum enough.
+NO_SUMMED_MIN_WIDTH = ":host { min-width: 0 !important; }"
+#: A panel card's minimum width (plotting.panel_card's 420 px, or the whole row if narrower).
+CARD_MIN_WIDTH = ":host { min-width: min(420px, 100%) !important; }"
+
+
 class OfflineFast(Fast):
     """Panel's Fast design without its web font (Open Sans from a third-party host): the page
     loads nothing from any host but this server, so it works in a lecture hall without internet
     and sends no visitor's address elsewhere (the system's sans-serif font stands in)."""
 
     _resources = {key: value for key, value in Fast._resources.items() if key != "font"}
+    # rows of panels wrap onto the next line when the window is narrower than their minimum
+    # widths (a projector at 1024 px, the sidebar open) instead of running off the right edge
+    modifiers = {
+        **Fast.modifiers,
+        pn.Row: {"stylesheets": [Inherit, ROW_WRAP, NO_SUMMED_MIN_WIDTH]},
+        pn.Column: {"stylesheets": [Inherit, NO_SUMMED_MIN_WIDTH]},
+        pn.Tabs: {"stylesheets": [Inherit, NO_SUMMED_MIN_WIDTH]},
+        # a card keeps its own minimum (a plot needs room), so a row of cards wraps
+        pn.Card: {"stylesheets": [Inherit, CARD_MIN_WIDTH]},
+        pn.widgets.Widget: {"stylesheets": [Inherit, FOCUS_RING]},
+    }
 
 
 # Panel finds a design's bundled files under its lower-cased class name ("fast/js/...").
@@ -79,7 +119,13 @@ def create_app() -> pn.template.FastListTemplate:
 
     # Views are built when their tab is first opened: a visitor pays only for what they look at
     # (building all six took 1.9 s per session; one takes 0.2-0.7 s).
-    tabs = pn.Tabs(dynamic=True, sizing_mode="stretch_width", css_classes=["ns-tabs"])
+    tabs = pn.Tabs(
+        dynamic=True,
+        sizing_mode="stretch_width",
+        css_classes=["ns-tabs"],
+        # the tab titles wrap onto a second line in a narrow window, none hidden off-screen
+        stylesheets=[".bk-header { flex-wrap: wrap; }"],
+    )
     tabs.append(("About", _landing_page(tabs)))
     holders: dict[str, pn.Column] = {}
     for tab_class in TABS:
@@ -96,7 +142,7 @@ def create_app() -> pn.template.FastListTemplate:
         view = tab_class(model=model, lesson=lesson)
         if view.sweep_session is not None and sweep_keys:
             notices.extend(view.sweep_session.apply_query(sweep_keys))
-        holders[slug].objects = [view]
+        holders[slug].objects = [view.content]
         views[slug] = view
         return view
 
@@ -111,17 +157,64 @@ def create_app() -> pn.template.FastListTemplate:
         css_classes=["ns-url-notice"],
         sizing_mode="stretch_width",
     )
+    # the open tab's controls live in the template's sidebar: the ☰ button hides them, and
+    # the plots take the whole width (a projector at 1024 × 768)
+    sidebar = pn.Column(sizing_mode="stretch_width", css_classes=["ns-sidebar"])
+    about = pn.pane.Markdown(SIDEBAR_ABOUT, sizing_mode="stretch_width")
+
+    def show_controls(*_: Any) -> None:
+        view = views.get(slugs[tabs.active - 1]) if tabs.active > 0 else None
+        sidebar.objects = [view.controls] if view is not None else [about]
+
+    shortcuts = Shortcuts(height=0, width=0, margin=0)
     template = pn.template.FastListTemplate(
         title="noisescope",
         design=OfflineFast,
-        main=[pn.Column(notice, tabs, _page_title(tabs), sizing_mode="stretch_width")],
+        sidebar=[sidebar],
+        sidebar_width=SIDEBAR_WIDTH,
+        # presenter mode starts with the controls hidden (☰ brings them back)
+        collapsed_sidebar=lesson,
+        main=[
+            pn.Column(
+                notice,
+                tabs,
+                _page_title(tabs),
+                shortcuts,
+                AccessibleNames(height=0, width=0, margin=0),
+                sizing_mode="stretch_width",
+            )
+        ],
         favicon="assets/favicon.svg",
         theme_toggle=True,
         main_max_width="1800px",
         accent="#2f6f9f",
         header_background="#1d3f5c",
     )
-    _start_clock(tabs, slugs, views, build_view, lesson)
+    template.config.css_files = [KATEX_FONTS]
+    template.config.raw_css.append(FOCUS_RING)  # the header's own controls (theme switch)
+    template.modal.append(pn.pane.Markdown(HELP, width=420))
+    help_button = pn.widgets.Button(
+        name="?",
+        button_type="light",
+        width=40,
+        description="Keyboard shortcuts (press ?)",
+        css_classes=["ns-help-button"],
+    )
+    help_button.on_click(lambda _: template.open_modal())
+    template.header.append(help_button)
+
+    def on_shortcut(*_: Any) -> None:
+        if shortcuts.action == "help":
+            template.open_modal()
+            return
+        view = views.get(slugs[tabs.active - 1]) if tabs.active > 0 else None
+        if view is not None:
+            view.shortcut(shortcuts.action)
+
+    shortcuts.param.watch(on_shortcut, ["presses"])
+    _start_clock(tabs, slugs, views, build_view, lesson, shortcuts)
+    show_controls()
+    tabs.param.watch(show_controls, ["active"])  # after the clock's watcher built the view
     return template
 
 
@@ -140,9 +233,10 @@ def _start_clock(
     views: dict[str, SimulationTab],
     build_view: Callable[[str, dict[str, str]], SimulationTab],
     lesson: bool,
+    shortcuts: Shortcuts | None = None,
 ) -> None:
     """One periodic callback per session: animate the active tab, keep the URL current, build a
-    tab's view the first time it is opened."""
+    tab's view the first time it is opened, follow Back and Forward."""
     state = {"dirty": True, "last_write": 0.0, "query": None}
 
     def mark_dirty(*_: Any) -> None:
@@ -160,6 +254,26 @@ def _start_clock(
             watch(build_view(slug, {}))
 
     tabs.param.watch(on_active, ["active"])
+
+    def went_back(*_: Any) -> None:
+        """Back or Forward: show the tab and the numbers of the link the browser moved to
+        (without writing that link again, which would cut the forward history)."""
+        query = dict(parse_qsl(shortcuts.popped.lstrip("?"), keep_blank_values=True))
+        state["query"] = shortcuts.popped
+        slug = query.get("tab")
+        if slug not in slugs:
+            tabs.active = 0
+            return
+        if slug in views:
+            model_keys = {k: v for k, v in query.items() if not k.startswith(SWEEP_PREFIX)}
+            apply_query(views[slug].model, model_keys)
+        else:
+            watch(build_view(slug, query))
+        tabs.active = 1 + slugs.index(slug)
+        state["dirty"] = False
+
+    if shortcuts is not None:
+        shortcuts.param.watch(went_back, ["pops"])
     for view in views.values():
         watch(view)
 
@@ -261,7 +375,9 @@ copy the link to share exactly what you see.
 def _tab_card(index: int, tab: type[SimulationTab], tabs: pn.Tabs) -> pn.Card:
     thumbnail_path = ASSETS_DIR / "thumbnails" / f"{tab.slug}.png"
     thumbnail = (
-        pn.pane.PNG(thumbnail_path, width=300) if thumbnail_path.exists() else pn.Spacer(height=0)
+        pn.pane.PNG(thumbnail_path, width=300, alt_text=f"{tab.title}: a view of the tab")
+        if thumbnail_path.exists()
+        else pn.Spacer(height=0)
     )
     open_button = pn.widgets.Button(label=f"Open {tab.title}", color="primary")
 
@@ -269,11 +385,16 @@ def _tab_card(index: int, tab: type[SimulationTab], tabs: pn.Tabs) -> pn.Card:
         tabs.active = index
 
     open_button.on_click(open_tab)
+    # the tab opens at its top (Play and the hero), not where the About page was scrolled to
+    open_button.js_on_click(code=SCROLL_TO_TOP)
     text = pn.pane.Markdown(
         f"{tab.claim}\n\n"
         f"*Paper:* [{tab.paper_citation}]({tab.paper_url})\n\n"
         f"<small>{tab.provenance}</small>",
         width=320,
+        # the accent colour's links are 4.4:1 on the card (AA asks 4.5): a darker (lighter on
+        # the dark theme) shade of it
+        stylesheets=[f"a {{ color: {LINK_DARK if pn.config.theme == 'dark' else LINK_LIGHT}; }}"],
     )
     return pn.Card(
         thumbnail,

@@ -76,7 +76,7 @@ class SimulationTab(pn.viewable.Viewer):
         sweep = [self._sweep_view()] if self.slug in SWEEP_SLUGS else []
         self._story = pn.pane.Markdown(
             "",
-            css_classes=["ns-story"],
+            css_classes=["ns-story", "ns-story-lesson"] if self.lesson else ["ns-story"],
             stylesheets=[STYLESHEET],
             sizing_mode="stretch_width",
             margin=(0, 10),
@@ -89,23 +89,62 @@ class SimulationTab(pn.viewable.Viewer):
         # when playing stops (pause, horizon, divergence) draw the final state everywhere
         self.model.param.watch(lambda e: e.new or self.call_on_loop(self._refresh), ["playing"])
         self._update_plots()
-        self._layout = pn.Row(
-            self._controls,
-            pn.Column(
-                self._header(),
-                self._story,
-                self._spotlight,
-                self._panels,
-                *sweep,
-                sizing_mode="stretch_width",
-            ),
+        #: the plots and readouts; the app puts them in its main area and :attr:`controls` in
+        #: its sidebar (which the audience can hide), a notebook shows both side by side
+        self.content = pn.Column(
+            *([self._presenter_bar()] if self.lesson else []),
+            self._header(),
+            self._story,
+            self._spotlight,
+            self._panels,
+            *sweep,
             sizing_mode="stretch_width",
         )
+        self.controls = self._controls
+        self._layout: pn.Row | None = None
 
     # -------------------------------------------------------------- subclass
     def _build_panels(self) -> pn.viewable.Viewable:
         """Build the panels (each registered with :meth:`add_panel`); return their layout."""
         raise NotImplementedError
+
+    def _presenter_bar(self) -> pn.Row:
+        """Presenter mode (``?lesson=1``): Play, the preset sequence and Reset above the story,
+        so the sidebar can stay hidden and the hero and its caption fill the projector."""
+        model = self.model
+        play = pn.widgets.Toggle.from_param(
+            model.param.playing, label="▶ Play / ❚❚ Pause (Space)", color="primary", width=220
+        )
+        previous = pn.widgets.Button(label="◀ Previous preset", width=150)
+        previous.on_click(lambda _: self.step_preset(-1))
+        following = pn.widgets.Button(label="Next preset ▶", width=150)
+        following.on_click(lambda _: self.step_preset(1))
+        reset = pn.widgets.Button(label="Reset (R)", width=100)
+        reset.on_click(lambda _: model.reset())
+        return pn.Row(play, previous, following, reset, css_classes=["ns-presenter-bar"])
+
+    def shortcut(self, action: str) -> None:
+        """Apply a keyboard shortcut (:mod:`app.shortcuts`): play/pause, next or previous
+        preset, reset."""
+        model = self.model
+        if action == "play":
+            model.playing = not model.playing
+        elif action == "reset":
+            model.reset()
+        elif action in ("next", "previous"):
+            self.step_preset(1 if action == "next" else -1)
+
+    def step_preset(self, direction: int) -> None:
+        """Load the next (``+1``) or previous (``-1``) preset in the tab's order, wrapping
+        around; from Custom, the first or the last."""
+        names = list(self.model.presets)
+        if not names:
+            return
+        if self.model.preset in names:
+            index = (names.index(self.model.preset) + direction) % len(names)
+        else:
+            index = 0 if direction > 0 else len(names) - 1
+        self.model.preset = names[index]
 
     def _show_story(self) -> None:
         """The preset's "what to look for" under the status line, and the panel that shows
@@ -241,6 +280,14 @@ class SimulationTab(pn.viewable.Viewer):
         new_seed.on_click(lambda _: model.new_seed())
         seed = pn.widgets.IntInput.from_param(model.param.seed, label="Seed", width=120)
         preset = pn.widgets.Select.from_param(model.param.preset, label="Preset")
+        previous = pn.widgets.Button(
+            label="◀ Previous", width=100, description="The previous preset (key ←)"
+        )
+        previous.on_click(lambda _: self.step_preset(-1))
+        following = pn.widgets.Button(
+            label="Next ▶", width=100, description="The next preset (key →)"
+        )
+        following.on_click(lambda _: self.step_preset(1))
         speed = (
             pn.widgets.IntSlider.from_param(model.param.speed, label=self.speed_label)
             if self.speed_label
@@ -248,6 +295,7 @@ class SimulationTab(pn.viewable.Viewer):
         )
         transport = pn.Column(
             preset,
+            pn.Row(previous, following),
             pn.Row(play, step, reset),
             *([speed] if speed else []),
             pn.Row(seed, new_seed, align="end"),
@@ -271,9 +319,7 @@ class SimulationTab(pn.viewable.Viewer):
                 css_classes=["ns-glossary"],
             )
         )
-        return pn.Column(
-            *sections, width=CONTROL_WIDTH, margin=(0, 16, 0, 0), css_classes=["ns-controls"]
-        )
+        return pn.Column(*sections, width=CONTROL_WIDTH, css_classes=["ns-controls"])
 
     def _glossary(self) -> str:
         """One line per control from the params' own docs (sliders have no tooltip)."""
@@ -368,6 +414,8 @@ class SimulationTab(pn.viewable.Viewer):
         return pn.Column(pn.Row(run, cancel, bar), message, sizing_mode="stretch_width")
 
     def __panel__(self) -> pn.viewable.Viewable:
+        if self._layout is None:
+            self._layout = pn.Row(self.controls, self.content, sizing_mode="stretch_width")
         return self._layout
 
 

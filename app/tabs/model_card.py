@@ -54,6 +54,8 @@ def model_card(sections: list[tuple[str, str]], citation: str, url: str) -> pn.C
                     styles={"font-size": "1.05em"},
                     sizing_mode="stretch_width",
                     css_classes=["ns-equation"],
+                    # a display equation wider than a narrow window scrolls inside itself
+                    stylesheets=[".katex-display { overflow-x: auto; overflow-y: hidden; }"],
                 )
             )
         else:

@@ -80,8 +80,9 @@ def caption(text: str) -> pn.pane.Markdown:
 def readout_pane(width: int | None = None, **kwargs: Any) -> pn.pane.HTML:
     """An HTML pane styled for :func:`readout` content, stretching unless ``width`` is given
     (a fixed width spares the browser a relayout when chips change their text)."""
-    # a fixed height: new numbers every frame must not relayout the page
-    kwargs.setdefault("height", READOUT_HEIGHT)
+    # a minimum height: new numbers every frame relayout nothing while the chips fit one line;
+    # in a narrow window they wrap onto a second line instead of running off the right edge
+    kwargs.setdefault("min_height", READOUT_HEIGHT)
     size: dict[str, Any] = {"width": width} if width else {"sizing_mode": "stretch_width"}
     return pn.pane.HTML("", stylesheets=[STYLESHEET], **size, **kwargs)
 

@@ -28,6 +28,10 @@ RUN_STEPS: dict[str, int] = {
     "exploration": 3,
 }
 
+#: Steps per frame of a pinned run whose tab's speed changed after the pins were written (issue
+#: 12 paced the presets): the old frame size, so the run and its per-frame history stay the same.
+STEPS_PER_FRAME: dict[str, int] = {"swarm": 250, "tokens": 100}
+
 #: The study each tab pins: (model method that starts it, job attribute that holds the result).
 STUDIES: dict[str, tuple[str, str]] = {
     "tokens": ("run_ensemble", "ensemble"),
@@ -108,7 +112,7 @@ def compute(slug: str) -> dict[str, np.ndarray]:
     for job in [v for v in vars(model).values() if isinstance(v, BackgroundJob)]:
         wait(job)
     for _ in range(RUN_STEPS[slug]):
-        model.step()
+        model.step(STEPS_PER_FRAME.get(slug))
     arrays = {f"run/{k}": v for k, v in flatten(model._run_arrays()).items()}
     method, job = STUDIES[slug]
     getattr(model, method)()

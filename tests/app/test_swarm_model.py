@@ -27,7 +27,8 @@ def wait_for(job, timeout: float = 60.0) -> None:
 def test_fresh_model_is_the_teaching_default() -> None:
     model = SwarmModel()
     assert model.preset == TEACHING_DEFAULT
-    assert model.seed == 0 and model.speed == 250
+    # 15 steps per frame: the escape takes ~20 s of play (issue 12; test_swarm_stories.py)
+    assert model.seed == 0 and model.speed == 15
     assert model.swarm.x.shape == (10, 2)
     # spec §5 P1: the start is the shallow well at (0.945649, 0) with spread 0.05
     assert np.allclose(model.swarm.x.mean(axis=0), [0.945649, 0.0], atol=0.05)
@@ -74,18 +75,28 @@ def test_every_preset_applies_and_steps() -> None:
         assert model.step()
         assert np.all(np.isfinite(model.swarm.x))
     p5 = SwarmModel(preset="Ackley, small noise")
-    assert p5.speed == 100 and p5.show_cbo and p5.swarm.x.shape == (20, 2)
+    assert p5.speed == 30 and p5.show_cbo and p5.swarm.x.shape == (20, 2)
     assert np.all((p5.x0 >= 2.0) & (p5.x0 <= 4.0))  # corner start U[2, 4]²
 
 
 def test_leaders_and_explorers_preset_splits_the_swarm() -> None:
     model = SwarmModel(preset="Leaders and explorers")
-    model.step(2000)  # t = 20 at h = 0.01, σ = 0
+    model.step(2000)  # t = 10 at h = 0.005, σ = 0
     snap = model.snapshot()
     leaders = snap["f"] < 1e-6
     assert leaders.any()
     assert np.all(snap["f"][~leaders] > snap["level"])  # outside the dashed circle
     assert np.all(np.diff(model.history["J"]) <= 1e-12)  # J only decreases (§6.9)
+
+
+def test_a_preset_sets_its_speed_and_a_custom_change_keeps_the_users() -> None:
+    model = SwarmModel(preset="Ackley, small noise")
+    assert model.speed == 30
+    model.speed = 200
+    model.beta0 = 20.0  # Custom now: the speed the user chose stays
+    assert model.preset == CUSTOM_PRESET and model.speed == 200
+    model.preset = "Weak coupling"  # a preset without its own speed takes the default
+    assert model.speed == model.param.speed.default
 
 
 def test_live_change_keeps_the_run_and_restart_change_resets_it() -> None:

@@ -89,7 +89,7 @@ def fuzz_queries(n: int, seed: int = 13) -> list[str]:
             if isinstance(p, param.Number) and p.bounds and p.bounds[1] is not None:
                 maxima.append(f"{name}={p.bounds[1]!r}")
             elif isinstance(p, param.Selector) and p.objects:
-                maxima.append(f"{name}={quote(str(p.objects[-1]))}")
+                maxima.append(f"{name}={quote(str(list(p.objects)[-1]))}")
         queries.append(f"tab={tab.slug}&" + "&".join(maxima))
     while len(queries) < n:
         tab = TABS[int(rng.integers(len(TABS)))]

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from app.models.widenet.model import WidenetModel
+from app.models.widenet.params import FIRST_LAYER_TRAP, LATTICE, TEACHING_DEFAULT
 
 SMALL = dict(n_nets=2000, n_replicates=3, width_min=2, width_max=32, width=8)
 
@@ -85,7 +86,7 @@ def test_rao_blackwell_and_bounds_with_a_gaussian_readout():
 
 def test_first_layer_trap_plateau():
     # spec §3a: tanh, Rademacher, Gaussian formula: W2 levels off at |√K_true − √K_gauss| ≈ 0.10
-    m = WidenetModel(preset="first_layer_trap", n_nets=4000, width_min=64, width_max=256)
+    m = WidenetModel(preset=FIRST_LAYER_TRAP, n_nets=4000, width_min=64, width_max=256)
     finish(m)
     c = m.curves()
     assert c["w2"][-1] == pytest.approx(0.100847, abs=0.015)  # floor at M = 4000 ≈ 0.01
@@ -94,14 +95,17 @@ def test_first_layer_trap_plateau():
 
 
 def test_play_steps_through_widths_without_becoming_custom():
-    m = WidenetModel()  # teaching_default: widths 2..256, width shown 64; no sampling needed
-    assert m.preset == "teaching_default"
+    m = WidenetModel()  # the teaching default: widths 2..256 from 2; no sampling needed
+    assert m.preset == TEACHING_DEFAULT and m.shown_width() == 2
     seen = []
-    for _ in range(4):
+    for _ in range(9):
         assert m.step()
         seen.append(m.shown_width())
-    assert seen == [128, 256, 2, 4]  # cyclic through the sweep's widths
-    assert m.preset == "teaching_default"  # the animation is not a user edit
+    assert seen == [4, 8, 16, 32, 64, 128, 256, 2, 4]  # doubling, cyclic through the sweep
+    assert m.walked() == [2, *seen]
+    assert m.preset == TEACHING_DEFAULT  # the animation is not a user edit
+    m.reset()
+    assert m.walked() == [4]  # a fresh run starts its walk at the width shown
 
 
 def test_force_gaussian_first_layer_and_lindeberg_order(model: WidenetModel):
@@ -132,7 +136,7 @@ def test_student_t_bounds_and_export(model: WidenetModel):
 
 def test_lattice_preset_matches_the_exact_lattice_curve():
     # spec §6.10: Monte Carlo matches the exact cell-wise W2 within the floor; slope ≈ −1/2
-    m = WidenetModel(preset="lattice")
+    m = WidenetModel(preset=LATTICE)
     finish(m)
     c = m.curves()
     assert np.all(np.abs(c["w2"] - c["lattice"]) < c["floor"])
@@ -220,7 +224,8 @@ def test_sweep_is_a_rerunning_study_started_by_the_first_poll():
 
 
 def test_play_pace_is_the_models_frame_interval():
-    assert WidenetModel.frame_interval == 0.8 and WidenetModel.sweep_debounce_s == 0.0
+    # one doubling of the width per 3 s (the stories pace: tests/app/test_widenet_stories.py)
+    assert WidenetModel.frame_interval == 3.0 and WidenetModel.sweep_debounce_s == 0.0
 
 
 def test_study_helpers():

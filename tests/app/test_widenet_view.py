@@ -72,7 +72,44 @@ def test_panels_are_registered_tab_panels(tab: WidenetTab):
         tab.sweep_panel,
     ]
     assert all(isinstance(p, TabPanel) for p in tab.panels)
-    assert [p.every_frame for p in tab.panels] == [False, True, False, False, False, False]
+    # B (the hero) rings the width shown, A draws it: both follow Play's every frame
+    assert [p.every_frame for p in tab.panels] == [True, True, False, False, False, False]
+
+
+def test_play_moves_the_ring_on_the_hero(tab: WidenetTab):
+    shown = tab.w2._shown.data
+    assert list(shown["x"]) == [8] and shown["label"] == ["n = 8"]
+    assert '<span class="ns-chip-value">8</span>' in tab.w2.readouts.object
+    tab.model.step()
+    tab._refresh()
+    shown = tab.w2._shown.data
+    i = list(tab.model.curves()["widths"]).index(16)
+    assert list(shown["x"]) == [16] and shown["y"] == [tab.model.curves()["w2"][i]]
+    assert "Ŵ ÷ Gaussian" in tab.w2.readouts.object  # the gap the story names
+
+
+def test_legend_lists_only_what_is_drawn(tab: WidenetTab):
+    # a line's legend entry is a column of its data, one field per line: no rows, no entry
+    from bokeh.core.property.vectorization import Field
+    from bokeh.models import LegendItem
+
+    labels = [item.label for item in tab.w2.figure.select({"type": LegendItem})]
+    fields = {label.field for label in labels if isinstance(label, Field)}
+    assert fields == set(tab.w2._fields.values()) and len(fields) == 8
+
+    def names(line: str) -> list[str]:
+        return list(tab.w2._lines[line].data[tab.w2._fields[line]])
+
+    assert set(names("Gaussian baseline")) == {"Gaussian baseline"}
+    assert len(names("slope −1/2")) == len(tab.w2._lines["slope −1/2"].data["x"]) > 0
+    # no Gaussian readout, no lattice: the bounds and the exact lattice curve are not drawn
+    for line in ("coupling upper bound", "Gelbrich lower bound", "exact W₂ (lattice)"):
+        assert names(line) == []
+    tab.model.weight_law = "gaussian"
+    finish(tab.model)
+    tab._refresh()
+    assert set(names("coupling upper bound")) == {"coupling upper bound"}
+    assert len(names("Gelbrich lower bound")) == 5
 
 
 def test_model_card_comes_from_the_card_file(tab: WidenetTab):

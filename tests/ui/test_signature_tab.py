@@ -8,9 +8,12 @@ from collections.abc import Callable
 from playwright.sync_api import Page, expect
 
 from app.browser import drag_slider, hook_state, install_update_hook
+from app.models.signature.data import LABELS
 
 TAB = "?tab=signature"
 NUMBER = re.compile(r"^\d\.\d{3}$")
+GUNPOINT = LABELS["gunpoint"]
+BASIC_MOTIONS = LABELS["basic_motions"]
 
 
 def chip_locator(page: Page, label: str):
@@ -37,7 +40,7 @@ def wait_accuracy(page: Page, data: str | None = None) -> str:
 
 def test_default_view_computes_accuracies(open_app: Callable[..., Page], screenshot) -> None:
     page = open_app(TAB)
-    wait_accuracy(page, "italy_power_demand")
+    wait_accuracy(page, "ItalyPowerDemand")
     assert NUMBER.match(chip(page, "NoAug")) and NUMBER.match(chip(page, "GP-mean"))
     assert chip(page, "series i") == "0 / 1095"  # ItalyPowerDemand: 67 + 1029 series
     expect(page.get_by_text("Look for:", exact=False).first).to_be_visible()
@@ -47,15 +50,17 @@ def test_default_view_computes_accuracies(open_app: Callable[..., Page], screens
 def test_switch_data_set(open_app: Callable[..., Page], screenshot) -> None:
     page = open_app(TAB)
     wait_accuracy(page)
-    page.locator("select:has(option:text-is('gunpoint'))").first.select_option("gunpoint")
+    # the selector shows words; the link keeps the identifier
+    data_set = page.locator(f"select:has(option:text-is('{GUNPOINT}'))").first
+    data_set.select_option(label=GUNPOINT)
     expect(chip_locator(page, "series i")).to_have_text("0 / 199", timeout=30_000)
     expect(chip_locator(page, "grid G")).to_have_text("150")
-    wait_accuracy(page, "gunpoint")
+    wait_accuracy(page, "GunPoint")
     page.wait_for_function("() => window.location.search.includes('dataset=gunpoint')")
-    page.locator("select:has(option:text-is('basic_motions'))").first.select_option("basic_motions")
+    data_set.select_option(label=BASIC_MOTIONS)
     expect(chip_locator(page, "series i")).to_have_text("0 / 79", timeout=30_000)
     expect(chip_locator(page, "d")).to_have_text("7")  # time + 6 channels
-    wait_accuracy(page, "basic_motions")
+    wait_accuracy(page, "BasicMotions")
     # N ≤ 4 for d = 7 (Σ d^k ≤ 3000): four points per accuracy-vs-depth curve
     page.wait_for_timeout(300)
     screenshot(page, "signature-basic-motions")
@@ -153,3 +158,27 @@ def test_markup_in_uploads_is_shown_as_text(open_app: Callable[..., Page]) -> No
     assert page.locator("img[src='x']").count() == 0
     assert page.locator(".ns-chip i, .ns-upload-message i, .ns-status i").count() == 0
     assert dialogs == []
+
+
+def test_play_moves_the_preset_panel_above_the_fold(
+    open_app: Callable[..., Page], screenshot
+) -> None:
+    """At a projector's 1024 × 768 the preset's numbers are above the fold and Play changes
+    them."""
+    page = open_app(TAB + "&preset=Noise+hurts+%28GunPoint%29")
+    page.set_viewport_size({"width": 1024, "height": 768})
+    wait_accuracy(page, "GunPoint")
+    expect(page.locator(".ns-status").first).to_contain_text("Test accuracy, depth 4")
+    expect(page.locator(".ns-story").first).to_contain_text("Noise hurts (GunPoint).")
+    drawn = chip_locator(page, "paths drawn m")
+    expect(drawn).to_have_text("8")
+    box = drawn.bounding_box()
+    assert box is not None and box["y"] + box["height"] < 768, box  # above the fold
+    page.get_by_role("button", name="▶ Play").first.click()
+    expect(drawn).not_to_have_text("8", timeout=10_000)
+    page.wait_for_timeout(1500)
+    page.get_by_role("button", name="❚❚ Pause").first.click()
+    assert int(drawn.inner_text().replace(",", "")) > 8
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 1024, width
+    screenshot(page, "signature-noise-hurts-1024")

@@ -67,3 +67,31 @@ def test_garbage_link_is_clamped_with_a_notice(open_app: Callable[..., Page]) ->
     assert chip(page, "β(t)") == "1e+03"  # clamped to the bound and still running
     click(page, "Step")
     expect(chip_locator(page, "t")).not_to_have_text("0.00", timeout=15_000)
+
+
+def test_fits_a_projector_with_the_story_and_the_race_above_the_fold(
+    page: Page, open_app: Callable[..., Page], screenshot
+) -> None:
+    # issue 12: at 1024 × 768 (sidebar open) nothing of the tab runs off the right edge, the
+    # preset's story is shown, and both landscapes (swarm and ghosts) are fully on screen
+    page.set_viewport_size({"width": 1024, "height": 768})
+    open_app(TAB)
+    expect(page.locator(".ns-story").first).to_contain_text("Escape race (teaching default).")
+    width = page.evaluate("() => document.documentElement.clientWidth")
+    plots = page.locator(".bk-Figure")
+    expect(plots.first).to_be_visible()
+    boxes = [plots.nth(i).bounding_box() for i in range(plots.count())]
+    shown = [b for b in boxes if b is not None and b["width"] > 0]
+    assert len(shown) >= 2
+    for box in shown:
+        assert box["x"] + box["width"] <= width + 0.5, box
+    hero = sorted(shown, key=lambda b: (b["y"], b["x"]))[:2]
+    assert all(b["y"] + b["height"] <= 768 for b in hero), hero  # the race, above the fold
+    assert hero[0]["y"] == hero[1]["y"]  # side by side
+    for selector in (".ns-chip", ".ns-panel"):
+        items = page.locator(selector)
+        for i in range(items.count()):
+            box = items.nth(i).bounding_box()
+            if box is not None and box["width"] > 0:
+                assert box["x"] + box["width"] <= width + 0.5, (selector, i, box)
+    screenshot(page, "swarm-1024")

@@ -38,6 +38,14 @@ LABELS = {
     "synthetic_ou": "Synthetic OU: θ = 2 vs θ = 20 (100/100 per class)",
     UPLOAD: "Your uploaded CSV",
 }
+#: Short names for readouts (an upload shows its file name).
+SHORT_NAMES = {
+    "italy_power_demand": "ItalyPowerDemand",
+    "gunpoint": "GunPoint",
+    "arrow_head": "ArrowHead",
+    "basic_motions": "BasicMotions",
+    "synthetic_ou": "Synthetic OU",
+}
 #: Upload limits: bytes, series, points per series, channels.
 MAX_UPLOAD_BYTES = 2_000_000
 MAX_SERIES = 3000

@@ -7,7 +7,9 @@ and GP-mean baselines. Romito, Triggiano, arXiv:2310.10836.
 Restart parameters (data set, GP hyperparameters, grid, augmentations, seed) define a feature
 set, computed off the event loop by :attr:`SignatureModel.features_job` and cached per session;
 live parameters (depth, M, head, feature mode) are answered from that cache. The animation
-(play/step) grows the Monte Carlo sample of the Brownian teaching inset.
+(play/step) is Monte Carlo: each step draws one more posterior sample path of the highlighted
+series (:class:`~app.models.signature.sampler.SeriesSampler`, panels 1–2) and one more block of
+Brownian paths for the teaching inset (panel 5); ``speed`` is steps per second.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import param
 from app.models.budget import MAX_RUN_BYTES, Cost, OverBudget, check, largest_fitting
 from app.models.jobs import BackgroundJob
 from app.models.signature import costs, head
-from app.models.signature.brownian import BrownianInset, identity_errors
+from app.models.signature.brownian import BM_CHUNK, BrownianInset, identity_errors
 from app.models.signature.data import (
     DATASETS,
     UPLOAD,
@@ -34,14 +36,19 @@ from app.models.signature.data import (
 )
 from app.models.signature.features import FeatureConfig
 from app.models.signature.params import SignatureParams
+from app.models.signature.sampler import MAX_SHOWN_PATHS, SeriesSampler
 from app.models.signature.studies import FeatureCache, compute_features
+from app.models.story import NOMINAL_FPS
 from app.text import escape_markdown, shorten
 from kernels import signature as S
 
 #: Blocks drawn at a restart, so the inset shows a first stretch of its convergence curve.
 BM_START_CHUNKS = 4
-#: Sample paths drawn in panel 1 (at most).
-MAX_SHOWN_PATHS = 20
+#: Monte Carlo error of the highlighted series' expected signature (largest 2 s.e. of a level
+#: relative to the level's largest coefficient) at which the estimate counts as settled, and
+#: as precise: the pace indicators of the data-set presets.
+SETTLED_ERROR = 0.05
+PRECISE_ERROR = 0.02
 #: Largest posterior grid for live redraws (Cholesky ≈ 13 ms at G = 600, spec §8).
 MAX_GRID = 600
 
@@ -57,17 +64,23 @@ class SignatureModel(SignatureParams):
 
     def __init__(self, **params: Any) -> None:
         self.features_job = BackgroundJob(name="features")
+        #: uploads and marginal-likelihood fits run on the job pool, off the event loop
+        self.upload_job = BackgroundJob(name="upload")
+        self.fit_job = BackgroundJob(name="fit")
         self.upload_data: Dataset | None = None
         #: feature sets per restart configuration, shared by this session's jobs
         self._cache = FeatureCache()
         self._posteriors: OrderedDict[tuple, S.Posterior] = OrderedDict()
         self._cache_lock = threading.Lock()  # guards the posterior cache
+        self.sampler: SeriesSampler | None = None
         super().__init__(**params)
         self.param.watch(
             self._on_live,
             ["n_samples", "depth", "feature_mode", "standardise_levels", "head_c", "map_channels"],
         )
         self.param.watch(self._on_bm_samples, ["bm_samples"])
+        self.param.watch(self._on_sampler_param, ["series_index", "n_samples"])
+        self.param.watch(lambda *_: self.sampler is not None and self._note_error(), ["depth"])
 
     # ------------------------------------------------------------------ data
     @property
@@ -82,27 +95,47 @@ class SignatureModel(SignatureParams):
         return self.dataset if self.dataset != UPLOAD else DATASETS[0]
 
     def upload_csv(self, content: bytes, filename: str = "upload.csv") -> str:
-        """Parse an uploaded CSV into this session's data set; returns the message shown."""
+        """Parse an uploaded CSV into this session's data set, here and now; returns the
+        message shown. The tab uses :meth:`start_upload` (parsing off the event loop)."""
+        self.accept_upload(self.parse_upload(content, filename))
+        return self.upload_message
+
+    def start_upload(self, content: bytes, filename: str = "upload.csv") -> None:
+        """Parse an upload on the job pool (a 2 MB file takes seconds; the server's event
+        loop keeps serving every session meanwhile); the view hands the job's result to
+        :meth:`accept_upload` on its own loop."""
+        shown_name = escape_markdown(shorten(filename, 60))
+        self.upload_message = f"Reading {shown_name}…"
+        self.upload_job.start(
+            lambda _progress: self.parse_upload(content, filename), label="Reading the file"
+        )
+
+    def parse_upload(self, content: bytes, filename: str) -> tuple[Dataset | None, str]:
+        """``(data set, message)`` of an upload, or ``(None, why it was refused)``; changes
+        nothing in the model (safe on a worker thread)."""
         shown_name = escape_markdown(shorten(filename, 60))
         try:
             check(costs.upload_cost(len(content or b"")))
             data = parse_csv(content, name=filename)
             self._check_upload_fits(data)
         except (UploadError, OverBudget) as exc:  # the message may quote the file
-            self.upload_message = shorten(f"Upload rejected: {escape_markdown(exc)}")
-            self.status = self.upload_message
-            return self.upload_message
-        self.upload_data = data
-        self.upload_message = (
+            return None, shorten(f"Upload rejected: {escape_markdown(exc)}")
+        return data, (
             f"Loaded {shown_name}: {len(data.y_train)} train / {len(data.y_test)} test series, "
             f"{data.channels} channel(s) × {data.length} points, {len(data.classes)} classes."
         )
-        if self.dataset == UPLOAD:
-            self.reset()
-        else:
-            self.dataset = UPLOAD  # restarts through the watcher
-        self.status = self.upload_message
-        return self.upload_message
+
+    def accept_upload(self, parsed: tuple[Dataset | None, str]) -> None:
+        """Show :meth:`parse_upload`'s message and switch to the data set it read, if any."""
+        data, message = parsed
+        self.upload_message = message
+        if data is not None:
+            self.upload_data = data
+            if self.dataset == UPLOAD:
+                self.reset()
+            else:
+                self.dataset = UPLOAD  # restarts through the watcher
+        self.status = message
 
     def _check_upload_fits(self, data: Dataset) -> None:
         """Refuse a data set whose cheapest feature job (M = 1, r = 1, the current
@@ -185,15 +218,23 @@ class SignatureModel(SignatureParams):
 
     def series_view(self, **overrides: Any) -> dict[str, Any]:
         """Panel 1 for the highlighted series: observations, posterior mean, ±2σ band and
-        sample paths (same z under any hyperparameters, so drags deform the paths)."""
+        sample paths. Without overrides the paths are the newest the run has drawn (the last is
+        the newest); under a dragged GP slider (``overrides``) they are the first M under those
+        hyperparameters (same keys z, so a drag deforms the paths smoothly)."""
         post = self.posterior(**overrides)
         values, label, split = self.data.series(self.current_index)
         mean = post.mean(values)  # (c, G)
-        n_show = min(self.n_samples, MAX_SHOWN_PATHS)
-        z = S.sample_normals(
-            self.seed, np.array([self.current_index]), n_show, values.shape[0], post.grid.size
-        )[0]
-        paths = S.gp_sample_paths(post, mean, z)
+        if overrides or self.sampler is None:
+            n_show = min(self.n_samples, MAX_SHOWN_PATHS)
+            z = S.sample_normals(
+                self.seed, np.array([self.current_index]), n_show, values.shape[0], post.grid.size
+            )[0]
+            paths = S.gp_sample_paths(post, mean, z)
+            drawn = n_show
+        else:
+            sampler = self.current_sampler()
+            paths = sampler.view()["paths"]
+            drawn = sampler.count
         ch = self.current_channel
         sd = np.sqrt(post.variance)
         return {
@@ -204,6 +245,7 @@ class SignatureModel(SignatureParams):
             "lower": mean[ch] - 2 * sd,
             "upper": mean[ch] + 2 * sd,
             "paths": paths[:, ch],
+            "drawn": drawn,
             "label": label,
             "split": split,
             "jitter": post.jitter,
@@ -216,39 +258,107 @@ class SignatureModel(SignatureParams):
         return min(self.depth, S.max_depth(d_aug))
 
     def series_signature(self) -> dict[str, Any]:
-        """Panel 2: expected signature of the highlighted series (M samples, ± s.e.), with the
-        GP-mean and NoAug signatures, at the effective depth."""
-        post = self.posterior()
-        index = self.current_index
-        values = self.data.series(index)[0]
-        depth = self.effective_depth()
-        flags = dict(add_time=self.add_time, basepoint=self.basepoint, lead_lag=self.lead_lag)
-        means = post.mean(values)[None]
-        z = S.sample_normals(
-            self.seed, np.array([index]), self.n_samples, values.shape[0], post.grid.size
-        )
-        sums, sumsq = S.gp_signature_sums(means, post, z, depth, **flags)
-        es, se = S.sums_to_mean_stderr(sums[0], sumsq[0], self.n_samples)
-        gp_mean = S.augmented_signature_batch(means.transpose(0, 2, 1), depth, post.grid, **flags)[
-            0
-        ]
-        raw = S.augmented_signature_batch(values.T[None], depth, post.t, **flags)[0]
-        d = S.augmented_dim(values.shape[0], self.add_time, self.lead_lag)
+        """Panel 2: expected signature of the highlighted series from the paths drawn so far
+        (M at a restart, one more per step; ± s.e.), with the GP-mean and NoAug signatures, at
+        the effective depth."""
+        sampler = self.current_sampler()
+        depth = min(self.effective_depth(), sampler.depth)
+        n = int(sampler.offsets[depth])
+        es, se = sampler.estimate(depth)
+        d = sampler.d
         level2 = es[d : d + d * d].reshape(d, d) if depth >= 2 else None
+        largest: tuple[int, int, float] = (0, 0, float("nan"))
         if level2 is None:
             area = float("nan")
         else:  # Lévy area of the first two channels: the antisymmetric part of level 2
             area = 0.5 * float(level2[0, 1] - level2[1, 0]) if d > 1 else 0.0
+            areas = 0.5 * (level2 - level2.T)
+            i, j = np.unravel_index(int(np.argmax(np.abs(np.triu(areas, 1)))), areas.shape)
+            largest = (int(i), int(j), float(areas[i, j]))
         return {
+            "largest_area": largest,
             "es": es,
             "se": se,
-            "mean": gp_mean,
-            "raw": raw,
+            "mean": sampler.mean_signature[:n],
+            "raw": sampler.raw_signature[:n],
             "depth": depth,
             "d": d,
             "level2": level2,
             "levy_area": area,
+            "drawn": sampler.count,
+            "error": sampler.relative_error(depth),
         }
+
+    # -------------------------------------------------------- the animated sample
+    def _sampler_key(self) -> tuple:
+        """What the sampler's paths depend on besides M (the posterior is compared by
+        identity: one cached object per hyperparameter setting)."""
+        flags = (self.add_time, self.basepoint, self.lead_lag)
+        return (self.data_key(), self.current_index, int(self.seed), flags)
+
+    def _restart_sampler(self) -> None:
+        """Draw the highlighted series' first M sample paths afresh (a restart, or a new
+        series or M): the classifier's own samples, from which Play continues."""
+        index = self.current_index
+        self.sampler = SeriesSampler(
+            self.posterior(),
+            self.data.series(index)[0],
+            index,
+            int(self.seed),
+            dict(add_time=self.add_time, basepoint=self.basepoint, lead_lag=self.lead_lag),
+        )
+        self.sampler.key = self._sampler_key()
+        self.sampler.draw(self.n_samples)
+        self._note_error()
+
+    def current_sampler(self) -> SeriesSampler:
+        """The sampler of the current parameters (drawn afresh if a view asks between a
+        parameter change and the restart it causes, e.g. while a preset is being applied)."""
+        sampler = self.sampler
+        if (
+            sampler is None
+            or sampler.key != self._sampler_key()
+            or sampler.post is not (self.posterior())
+        ):
+            self._restart_sampler()
+        return self.sampler
+
+    def _note_error(self) -> None:
+        self.sampler.note_error((SETTLED_ERROR, PRECISE_ERROR), self.effective_depth())
+
+    def _on_sampler_param(self, *events: param.parameterized.Event) -> None:
+        if self.sampler is None:
+            return
+        self._restart_sampler()
+        if not self._applying_preset:  # a preset restarts the whole run afterwards
+            self._bump_frame()
+
+    def mc_error(self) -> float:
+        """The Monte Carlo error of the highlighted series' expected signature over the paths
+        drawn so far (see :meth:`SeriesSampler.relative_error`; inf below two paths)."""
+        return self.current_sampler().relative_error(self.effective_depth())
+
+    # ---------------------------------------------------- pace indicators (issue 12)
+    def expected_signature_settled(self) -> bool:
+        """The Monte Carlo error of the highlighted series' expected signature (panel 2, the
+        "MC error" chip) has fallen to :data:`SETTLED_ERROR` in this run."""
+        return self.sampler.error_reached(SETTLED_ERROR, self.effective_depth())
+
+    def expected_signature_precise(self) -> bool:
+        """… and to :data:`PRECISE_ERROR` (for a preset that starts from many samples)."""
+        return self.sampler.error_reached(PRECISE_ERROR, self.effective_depth())
+
+    def brownian_confirmed(self) -> bool:
+        """The teaching inset has drawn its M_B paths and its Monte Carlo estimate matches the
+        closed form exp(T/2 Σ eᵢ⊗eᵢ) within the spec's tolerance (§6.9: 4 s.e. per level, plus
+        0.005 at level 4 for the discretisation bias)."""
+        inset = self.brownian
+        if inset.count < self.bm_samples or not inset.trace["m"]:
+            return False
+        error = np.asarray(inset.trace["error"][-1])
+        stderr = np.asarray(inset.trace["stderr"][-1])
+        allowed = 4 * stderr + np.array([0.0, 0.0, 0.0, 0.005])[: len(stderr)]
+        return bool(np.all(error <= allowed + 1e-12))
 
     def class_means(self) -> dict[str, Any]:
         """Training-set mean of each class (first ten classes) in the channel shown, on the
@@ -328,7 +438,20 @@ class SignatureModel(SignatureParams):
 
     # ---------------------------------------------------- marginal likelihood
     def fit_marginal_likelihood(self) -> str:
-        """Set ℓ, σ_f², σ_n² to the maximiser of the training set's log marginal likelihood."""
+        """Set ℓ, σ_f², σ_n² to the maximiser of the training set's log marginal likelihood,
+        here and now (the tab uses :meth:`start_fit`)."""
+        self.apply_fit(self.compute_fit())
+        return self.status
+
+    def start_fit(self) -> None:
+        """Run the marginal-likelihood fit on the job pool (it can take seconds on a large
+        upload); the view hands the result to :meth:`apply_fit` on its own loop."""
+        self.upload_message = "Fitting ℓ, σ_f², σ_n² by marginal likelihood…"
+        self.fit_job.start(lambda _progress: self.compute_fit(), label="Fitting")
+
+    def compute_fit(self) -> tuple[dict[str, float] | None, str]:
+        """``(new ℓ, σ_f², σ_n², message)`` of the fit, or ``(None, why it was refused)``;
+        changes nothing in the model (safe on a worker thread)."""
         bounds = [self.param[n].bounds for n in ("length_scale", "signal_var", "noise_var")]
         x_train = self.data.x_train
         c, length = x_train.shape[1], x_train.shape[2]
@@ -337,8 +460,7 @@ class SignatureModel(SignatureParams):
                 lambda k: costs.marginal_likelihood_cost(k * c, length), len(x_train)
             )
         except OverBudget as exc:
-            self.status = f"Marginal-likelihood fit refused: {exc}"
-            return self.status
+            return None, f"Marginal-likelihood fit refused: {exc}"
         if notice:
             notice = f" Training series: {notice}"
         (ls, sf2, sn2), value = head.fit_hyperparameters(
@@ -347,11 +469,20 @@ class SignatureModel(SignatureParams):
             (self.length_scale, self.signal_var, self.noise_var),
             bounds,
         )
-        self.param.update(
-            length_scale=round(ls, 4), signal_var=round(sf2, 4), noise_var=float(f"{sn2:.3g}")
-        )
-        self.status = f"Fitted by marginal likelihood (log ML = {value:.1f}).{notice}"
-        return self.status
+        values = {
+            "length_scale": round(ls, 4),
+            "signal_var": round(sf2, 4),
+            "noise_var": float(f"{sn2:.3g}"),
+        }
+        return values, f"Fitted by marginal likelihood (log ML = {value:.1f}).{notice}"
+
+    def apply_fit(self, fitted: tuple[dict[str, float] | None, str]) -> None:
+        """Set the fitted hyperparameters (if any) and show the fit's message."""
+        values, message = fitted
+        if values is not None:
+            self.param.update(**values)
+        self.status = message
+        self.upload_message = message
 
     # ----------------------------------------------------- simulation hooks
     def _initialize(self, rng: np.random.Generator) -> None:
@@ -363,31 +494,52 @@ class SignatureModel(SignatureParams):
         self.param.channel.softbounds = (0, max(1, data.channels - 1))
         check(costs.run_history_cost(self.bm_samples, self.bm_dim), max_bytes=MAX_RUN_BYTES)
         self.brownian = BrownianInset(self.bm_dim, self.bm_horizon, self.bm_steps)
-        self.brownian.add(self.blocks_per_tick(BM_START_CHUNKS), self.bm_samples, rng)
+        self.brownian.add(self.blocks_per_tick(), self.bm_samples, rng)
+        self._restart_sampler()
         self.refresh_features()
 
     def blocks_per_tick(self, speed: int | None = None) -> int:
-        """Brownian blocks one animation step adds: ``speed`` (default :attr:`speed`), capped
-        by the time budget of a step (:data:`~app.models.signature.costs.MAX_TICK_SECONDS`)."""
-        n = self.speed if speed is None else speed
+        """Brownian blocks a restart may add at once: ``speed`` blocks (default
+        :data:`BM_START_CHUNKS`), capped by the time budget of one step
+        (:data:`~app.models.signature.costs.MAX_TICK_SECONDS`)."""
+        n = BM_START_CHUNKS if speed is None else speed
         return costs.blocks_per_tick(self.bm_dim, self.bm_steps, n)
 
+    @property
+    def frame_interval(self) -> float:  # type: ignore[override]
+        """Seconds between two steps while playing: ``speed`` steps per second (every tick
+        from :data:`~app.models.story.NOMINAL_FPS` on), so one can watch each path arrive."""
+        return 0.0 if self.speed >= NOMINAL_FPS else 1.0 / self.speed
+
+    def step_seconds(self) -> float:
+        """Estimated seconds of one step (a block of Brownian paths; the one GP sample path
+        it also draws costs far less)."""
+        return costs.brownian_block_cost(self.bm_dim, self.bm_steps).seconds
+
     def step(self, n_steps: int | None = None) -> bool:
-        """One animation step; at the play speed, at most the blocks that fit the step's time
-        budget (a notice names the limit when that is fewer than ``speed``)."""
+        """``n_steps`` steps (default one): each draws one more sample path of the
+        highlighted series and one more block of Brownian paths. A notice says when a step
+        takes longer than the play speed allows."""
         capped = ""
         if n_steps is None:
-            n_steps = self.blocks_per_tick()
-            if n_steps < self.speed:
-                per_block = costs.brownian_block_cost(self.bm_dim, self.bm_steps).seconds
+            n_steps = 1
+            seconds = self.step_seconds()
+            # noticeably slower than asked (a twice-longer step), while the inset still draws
+            slow = seconds * min(self.speed, NOMINAL_FPS) > 2.0
+            if slow and self.brownian.blocks_left(self.bm_samples) > 0:
                 capped = (
-                    f"Speed capped at {n_steps} block(s) per step (from {self.speed}): one "
-                    f"block takes about {per_block:.2f} s; the limit per step is "
-                    f"{costs.MAX_TICK_SECONDS:.1f} s."
+                    f"Speed capped at about {1 / seconds:.1f} sample paths per second (from "
+                    f"{self.speed}): each step draws a block of {BM_CHUNK} Brownian paths, about "
+                    f"{seconds:.2f} s at these Brownian settings; lower n Brownian steps or d_B."
                 )
         advanced = super().step(n_steps)
         if advanced and capped:
             self.budget_notice = self.status = capped
+        if not advanced and not self.diverged:
+            self.status = (
+                f"Done: {self.sampler.count:,} sample paths of series {self.current_index} and "
+                f"{self.brownian.count:,} Brownian paths drawn. Reset to draw them again."
+            )
         return advanced
 
     def reset(self) -> None:
@@ -397,10 +549,12 @@ class SignatureModel(SignatureParams):
 
     def _advance(self, n_steps: int, rng: np.random.Generator) -> float:
         self.brownian.add(n_steps, self.bm_samples, rng)
+        self.sampler.draw(n_steps)
+        self._note_error()
         return float(self.brownian.count)
 
     def _steps_until_end(self) -> int:
-        return self.brownian.blocks_left(self.bm_samples)
+        return max(self.brownian.blocks_left(self.bm_samples), self.sampler.left)
 
     def _on_bm_samples(self, event: param.parameterized.Event) -> None:
         if event.new < self.brownian.count and not self._applying_preset:

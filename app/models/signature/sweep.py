@@ -69,7 +69,7 @@ DATA_SIZES: dict[str, tuple[int, int, int, int]] = {
 
 #: The outcome of the feature mode ``mode`` is called ``accuracy_<mode>``.
 _MODE_DOCS = {
-    "expected_signature": "the Monte Carlo expected signature (1/M) Σ_j S(X^(j)) of M GP "
+    "expected_signature": "the Monte Carlo expected signature (1/M) Σⱼ S(X⁽ʲ⁾) of M GP "
     "posterior samples per series [paper]",
     "mean_signature": "the signature S(m) of the GP posterior mean ('GP' baseline) [derived]",
     "raw_signature": "the signature of the raw series ('NoAug' baseline) [derived]",

@@ -92,13 +92,9 @@ class SwarmModel(SwarmControls):
         self._notices: dict[str, str] = {}
         for job in (self.study, self.sweep, self.kramers):
             job.param.watch(self._repeat_notice, ["result"])
+        # presets set their own speed (SimulationModel.apply_preset): a watcher here that reset
+        # the speed on every preset change also undid the user's speed on the switch to Custom
         super().__init__(**params)
-        self.param.watch(self._on_speed_preset, ["preset"])
-
-    def _on_speed_preset(self, event: param.parameterized.Event) -> None:
-        """Presets also set the frame size (speed is not a scientific param)."""
-        values = self.presets.get(event.new, {})
-        self.speed = int(values.get("speed", self.param.speed.default))
 
     # ------------------------------------------------------------------ run
     @property
@@ -337,6 +333,38 @@ class SwarmModel(SwarmControls):
         """Time at which the swarm and each ghost first reached the target (NaN: not yet)."""
         states = {"softmin": self.swarm, **self.ghosts}
         return {m: s.hit_step * self.dt if s.hit_step >= 0 else math.nan for m, s in states.items()}
+
+    # ------------------------------------------------- story indicators (issue 12)
+    def has_escaped(self) -> bool:
+        """A swarm particle has reached the target basin: the deep well of the double well,
+        the centre of Ackley (:func:`kernels.swarm.default_target`); the moment of the escape
+        race and of the Ackley preset."""
+        return math.isfinite(self.hit_times()["softmin"])
+
+    def escaped_ahead_of_langevin(self) -> bool:
+        """The swarm has reached the target while no Langevin ghost has yet (same start, same
+        noise): the gap of the small-noise preset."""
+        hits = self.hit_times()
+        swarm_hit, ghost_hit = hits["softmin"], hits["langevin"]
+        return math.isfinite(swarm_hit) and not ghost_hit <= swarm_hit
+
+    def has_split(self) -> bool:
+        """The swarm has split into leaders and explorers (spec §6.10, the quadratic bowl,
+        whose minimum value is 0): some particles sit at the minimum (f < 1e-8) and every
+        other one is an explorer (c < 0) outside the dashed level set {f = J + 1/β}, pressed
+        against a wall when the walls reflect."""
+        snap = self.snapshot()
+        f = snap["f"]
+        if not np.all(np.isfinite(f)):
+            return False
+        leaders = f < 1e-8
+        outside = snap["explorers"] & (f > snap["level"])
+        if self.boundary == "reflect":
+            lo, hi = self.box
+            margin = WALL_FRACTION * (hi - lo)
+            x = snap["x"]
+            outside &= np.any((x < lo + margin) | (x > hi - margin), axis=1)
+        return bool(leaders.any() and np.all(leaders | outside))
 
     def _run_arrays(self) -> dict[str, np.ndarray]:
         arrays = {k: np.asarray(v, dtype=float) for k, v in self.history.items()}

@@ -9,25 +9,40 @@ from __future__ import annotations
 import param
 
 from app.models.base import SimulationModel
-from kernels import swarm
-from kernels.swarm.objectives import OBJECTIVES
+from app.models.story import Story
 
 TEACHING_DEFAULT = "Escape race (teaching default)"
+
+#: What the Landscape menu shows -> the objective's name in the kernels and in links
+#: (:data:`kernels.swarm.objectives.OBJECTIVES`).
+OBJECTIVE_LABELS = {
+    "Tilted double well": "tilted_double_well",
+    "Quadratic bowl": "quadratic",
+    "Ackley": "ackley",
+    "Rastrigin": "rastrigin",
+    "Styblinski–Tang": "styblinski_tang",
+    "Rosenbrock": "rosenbrock",
+}
+
+
+def objective_label(name: str) -> str:
+    """The words the tab shows for an objective's name (the name itself if unknown)."""
+    return next((label for label, value in OBJECTIVE_LABELS.items() if value == name), name)
 
 
 class SwarmControls(SimulationModel):
     """Parameters (restart / live / advanced), their display order and the presets."""
 
     speed = param.Integer(
-        default=250,
+        default=15,  # the teaching default's escape takes ~20 s of play (issue 12 pace)
         bounds=(1, 5000),
-        softbounds=(1, 1000),
+        softbounds=(1, 500),
         doc="SDE steps advanced per animation frame (all methods advance together).",
     )
     objective = param.Selector(
         default="tilted_double_well",
         label="Landscape f",
-        objects=list(OBJECTIVES),
+        objects=OBJECTIVE_LABELS,
         doc="f: the landscape. The tilted double well has a shallow well (start) and a deep one.",
     )
     tilt = param.Number(
@@ -52,16 +67,21 @@ class SwarmControls(SimulationModel):
     kappa_mode = param.Selector(
         default="N",
         label="κ drift scale",
-        objects=list(swarm.KAPPA_MODES),
+        objects={"κ = N (swarm size)": "N", "κ = 1": "1"},
         doc="κ: drift scale. κ = N makes β = 0 exactly independent Langevin; κ = 1 is N× hotter.",
     )
     beta_schedule = param.Selector(
         default="constant",
         label="β schedule",
-        objects=list(swarm.BETA_SCHEDULES),
+        objects={
+            "Constant": "constant",
+            "Linear": "linear",
+            "Exponential": "exponential",
+            "Logarithmic": "logarithmic",
+        },
         doc=(
-            "β(t): constant β₀, linear β₀+rt, exponential β₀e^{rt} or logarithmic β₀log(e+rt), "
-            "capped at β_max."
+            "β(t): constant β₀, linear β₀ + rt, exponential β₀·exp(rt) or logarithmic "
+            "β₀·log(e + rt), capped at β_max."
         ),
     )
     beta0 = param.Number(
@@ -89,7 +109,7 @@ class SwarmControls(SimulationModel):
     sigma_schedule = param.Selector(
         default="constant",
         label="σ schedule",
-        objects=list(swarm.SIGMA_SCHEDULES),
+        objects={"Constant": "constant", "Log cooling (annealing)": "log_cooling"},
         doc="σ(t): constant, or log cooling σ₀√(log 2/log(2+t)) (the SA law).",
     )
     sigma0 = param.Number(
@@ -116,13 +136,17 @@ class SwarmControls(SimulationModel):
     boundary = param.Selector(
         default="reflect",
         label="Walls",
-        objects=list(swarm.BOUNDARIES),
+        objects={"Reflecting": "reflect", "Periodic": "periodic", "None (open box)": "none"},
         doc="Box walls: reflecting, periodic, or none (explorers can then be lost).",
     )
     init = param.Selector(
         default="shallow_well",
         label="Initial cloud",
-        objects=list(swarm.INITS),
+        objects={
+            "Shallow well": "shallow_well",
+            "Uniform on the box": "uniform",
+            "Corner of the box": "corner",
+        },
         doc="Start: a Gaussian cloud in the shallow well, uniform on the box, or a corner.",
     )
     init_spread = param.Number(
@@ -142,7 +166,7 @@ class SwarmControls(SimulationModel):
     energy_form = param.Selector(
         default="weighted_mean",
         label="Energy J",
-        objects=list(swarm.ENERGY_FORMS),
+        objects={"Weighted mean": "weighted_mean", "Log-sum-exp": "log_sum_exp"},
         doc=(
             "J: Boltzmann-weighted mean (explorers exist) or log-sum-exp (every particle descends)."
         ),
@@ -257,9 +281,13 @@ class SwarmControls(SimulationModel):
         "pso_c1",
         "pso_c2",
     )
+    # "speed" (steps per frame) paces each preset so that its phenomenon unfolds over 10-60 s
+    # of play at 30 frames/s (issue 12; measured in tests/app/test_swarm_stories.py).
     presets = {
+        # escape at t ≈ 18 of 60: frame ~600 at 15 steps of h = 2e-3 per frame
         TEACHING_DEFAULT: {"seed": 0},
-        "Small-noise gap": {"seed": 0, "sigma0": 0.18, "beta0": 100.0},
+        # escape at t ≈ 27: frame ~740 at 18 steps per frame
+        "Small-noise gap": {"seed": 0, "sigma0": 0.18, "beta0": 100.0, "speed": 18},
         "Weak coupling": {"seed": 0, "beta0": 0.5},
         "Leaders and explorers": {
             "seed": 0,
@@ -267,24 +295,83 @@ class SwarmControls(SimulationModel):
             "n_particles": 8,
             "beta0": 1.0,
             "sigma0": 0.0,
-            "dt": 0.01,
+            # spec §5 P4 has h = 0.01; with σ = 0 the path is the same curve up to O(h), and
+            # h = 0.005 at one step per frame lets the split take ~18 s instead of ~9 s
+            "dt": 0.005,
             "init": "uniform",
-            "speed": 20,
+            "speed": 1,
             "t_max": 100.0,
         },
         "Ackley, small noise": {
-            "seed": 0,
+            # a seed whose swarm reaches the centre (at t ≈ 14; about half the seeds do by
+            # t = 20, spec §5 P5): the lesson shows the hops and the arrival
+            "seed": 2,
             "objective": "ackley",
             "n_particles": 20,
             "beta0": 50.0,
             "sigma0": 0.6,
             "dt": 5e-4,
             "step_clip": 0.05,
-            "speed": 100,
+            "speed": 30,
             "t_max": 20.0,
             "init": "corner",
             "show_cbo": True,
         },
+    }
+    #: what each preset shows, where, and the model method telling that it has happened
+    stories = {
+        TEACHING_DEFAULT: Story(
+            look_for=(
+                "All ten particles start in the shallow right-hand well. Watch the hollow dots "
+                "(explorers) climb towards the saddle near x₁ = 0.1: the first one to slip "
+                "into the deep left well becomes the leader, the star jumps there and the "
+                "swarm follows. The grey Langevin ghosts feel the same noise but stay trapped "
+                "behind the full barrier."
+            ),
+            indicator="has_escaped",
+        ),
+        "Small-noise gap": Story(
+            look_for=(
+                "Less noise (σ = 0.18) and a sharper softmin (β = 100): a lone particle now "
+                "almost never crosses the barrier. Watch the swarm still send an explorer over "
+                "the saddle into the deep left well, while the grey Langevin ghosts, with the "
+                "same noise, stay in the shallow well for the whole run."
+            ),
+            indicator="escaped_ahead_of_langevin",
+        ),
+        "Weak coupling": Story(
+            look_for=(
+                "At β = 0.5 the softmin hardly tells the particles apart: the bars above are "
+                "flat, every weight and every coefficient cᵢ close to 1/N = 0.1, and none is "
+                "negative (no red bars, no explorers). Below, the swarm behaves like the "
+                "independent Langevin ghosts and stays in the shallow well; drag β₀ up and "
+                "watch red bars and hollow explorers appear."
+            ),
+            panel="weights",
+            # no indicator: the point is a state seen from the first frame (flat weights, no
+            # explorers), not a moment of the run. A crossing is a Langevin-like event here:
+            # a lone particle's Kramers time is ≈ 760, the first of ten crosses after ≈ 76 on
+            # average, later than T = 60 (with seed 0 none does)
+            indicator="",
+        ),
+        "Leaders and explorers": Story(
+            look_for=(
+                "No noise, a simple bowl. Particles inside the dashed circle f = J + 1/β slide "
+                "down to the minimum at the centre; those outside turn hollow, creep outward "
+                "and stop against the walls. Meanwhile J only goes down."
+            ),
+            indicator="has_split",
+        ),
+        "Ackley, small noise": Story(
+            look_for=(
+                "Twenty particles start in a corner of the bumpy Ackley landscape, whose best "
+                "point is the centre. Watch the leader (the star) hop inward from ring to ring "
+                "while hollow explorers probe the next ring, and the orange CBO ghosts stay "
+                "near their start. This seed reaches the centre at about t = 14; about half of "
+                "the seeds do by t = 20 (try New seed)."
+            ),
+            indicator="has_escaped",
+        ),
     }
     default_preset = TEACHING_DEFAULT
     divergence_hint = "lower the step h or β, switch on the step clip or the walls, then reset"

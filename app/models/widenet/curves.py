@@ -184,10 +184,10 @@ def w2_plot(model: WidenetModel) -> dict[str, Any]:
     if c["baseline"] is not None:
         lines["Gaussian baseline"] = (n, np.maximum(c["baseline"], LOG_FLOOR))
     if c["lower"] is not None:
-        lines["Gelbrich lower (Gaussian readout)"] = (n, np.maximum(c["lower"], LOG_FLOOR))
-        lines["coupling upper (Gaussian readout)"] = (n, c["upper"])
+        lines["Gelbrich lower bound"] = (n, np.maximum(c["lower"], LOG_FLOOR))
+        lines["coupling upper bound"] = (n, c["upper"])
     if c.get("lattice") is not None:
-        lines["exact W2 (lattice preset)"] = (n, c["lattice"])
+        lines["exact W₂ (lattice)"] = (n, c["lattice"])
     return {
         "curves": c,
         "widths": n,

@@ -4,10 +4,14 @@ Restart parameters define a :class:`kernels.widenet.studies.SweepConfig`; its sw
 :class:`BackgroundJob` (progress, cancel) kept in step with the config by a
 :class:`app.models.rerun.RerunningStudy`, and is cached per config, so returning to a setting is
 instant. Live parameters (width shown, estimator, floor correction, first-layer kernel, baseline,
-Gauss–Hermite degree) only re-read the cached statistics. "Play" steps the width shown through
-the sweep. The parameters are declared in :mod:`app.models.widenet.params`, the job functions
-in :mod:`app.models.widenet.studies`, the plotted numbers in :mod:`app.models.widenet.curves`.
-Spec ``models/widenet.md``.
+Gauss–Hermite degree) only re-read the cached statistics. "Play" doubles the width shown, one
+width of the sweep per frame (:attr:`WidenetModel.frame_interval`), and each preset's story
+indicator (:attr:`WidenetModel.stories`) reads the widths walked so far. Sweeps of the presets
+at their default seed are also kept process-wide (:data:`SHARED`), and the teaching default's
+is computed once at start-up (:func:`warm_shared_sweep`): a first view, and any later session
+opening a preset already sampled, draws at once. The parameters are declared in
+:mod:`app.models.widenet.params`, the job functions in :mod:`app.models.widenet.studies`, the
+plotted numbers in :mod:`app.models.widenet.curves`. Spec ``models/widenet.md``.
 """
 
 from __future__ import annotations
@@ -15,12 +19,13 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
 
 from app.models.budget import MAX_RUN_BYTES, OverBudget
-from app.models.jobs import BackgroundJob, ProgressFn
+from app.models.jobs import BackgroundJob, Cancelled, ProgressFn
 from app.models.widenet import curves
 from app.models.widenet.costs import cache_bytes, fit_lindeberg, fit_sweep
 from app.models.widenet.params import ACTIVATIONS, WidenetControls
@@ -38,7 +43,11 @@ __all__ = [
     "ACTIVATIONS",
     "AUTO_LINDEBERG_WEIGHTS",
     "CACHE_SIZE",
+    "SHARED",
+    "SharedSweeps",
     "WidenetModel",
+    "config_from",
+    "warm_shared_sweep",
 ]
 
 #: Sweeps kept per session (each holds the replicate-0 samples: ≤ 12 MB; all of them together
@@ -49,12 +58,148 @@ AUTO_LINDEBERG_WEIGHTS = 5 * 10**8
 #: Message of a sweep that waits for the next tick of a live session.
 WAITING_MESSAGE = "Waiting to sample…"
 
+# ---- story indicators (a preset's phenomenon, read at the widths Play has walked) -----------
+#: W₂ of the network over W₂ of the all-Gaussian-weights baseline: "an order of magnitude
+#: apart" (skewed weights at n ≈ 128, the lattice at n ≈ 128; spec §6.11).
+GAP_RATIO = 10.0
+#: Coupling upper bound over the Rao–Blackwell W₂: "ten times too pessimistic" (0.75√n for
+#: ReLU with Gaussian weights, spec §6.9: n ≈ 180).
+BOUND_RATIO = 10.0
+#: Relative distance of Ŵ from the predicted first-layer plateau that counts as "on it", and
+#: the consecutive widths it must stay there (spec §3a, §6.3: 0.100847 for the trap preset).
+PLATEAU_TOLERANCE = 0.10
+PLATEAU_WIDTHS = 3
+
+
+def config_from(values: Mapping[str, Any]) -> SweepConfig:
+    """The sweep a full set of parameter values asks for (``seed`` and every scientific param
+    by name); the one that runs may be scaled down (:func:`app.models.widenet.costs.fit_sweep`)."""
+    law = values["weight_law"]
+    n_hidden = int(values["n_hidden"])
+    first = "gaussian" if values["first_layer_law"] == "force_gaussian" else law
+    lo, hi = sorted((int(values["width_min"]), int(values["width_max"])))
+    return SweepConfig(
+        layer_laws=(first,) + (law,) * n_hidden,
+        activation=values["activation"],
+        n_hidden=n_hidden,
+        c_w=float(values["c_w"]),
+        c_b=float(values["c_b"]),
+        readout_bias=bool(values["readout_bias"]),
+        t_dof=float(values["t_dof"]),
+        n_inputs=int(values["n_inputs"]),
+        input_angle=float(values["input_angle"]),
+        widths=powers_of_two(lo, hi),
+        n_nets=int(values["n_nets"]),
+        n_replicates=int(values["n_replicates"]),
+        seed=int(values["seed"]),
+    )
+
+
+class SharedSweeps:
+    """Sweeps of the presets at their default seed, kept for every session of the process.
+
+    A class opening the same lesson link, or a lecturer returning to a preset, finds its sweep
+    here instead of sampling it again. Only preset configs are kept (six at most, about 7 MB
+    all together: :func:`app.models.widenet.costs.cache_bytes`), so the store is bounded
+    whatever links arrive; results are read-only dicts shared by reference.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._results: dict[SweepConfig, dict[str, Any]] = {}
+        self._running: set[SweepConfig] = set()
+        self._keys: frozenset[SweepConfig] | None = None
+        #: the start-up job (:func:`warm_shared_sweep`) and whether it was started
+        self.warm_job: BackgroundJob | None = None
+        self.warm_started = False
+
+    def keys(self) -> frozenset[SweepConfig]:
+        """The configs that may be kept: every preset's sweep at the default seed, as it runs
+        (scaled to the work budget like a session's)."""
+        if self._keys is None:
+            defaults = {n: WidenetModel.param[n].default for n in WidenetModel.scientific_params()}
+            defaults["seed"] = WidenetModel.param.seed.default
+            keys = set()
+            for preset in WidenetModel.presets.values():
+                try:
+                    keys.add(fit_sweep(config_from({**defaults, **preset}))[0])
+                except OverBudget:
+                    continue
+            self._keys = frozenset(keys)
+        return self._keys
+
+    def get(self, cfg: SweepConfig) -> dict[str, Any] | None:
+        with self._lock:
+            return self._results.get(cfg)
+
+    def running(self, cfg: SweepConfig) -> bool:
+        """True while a start-up job samples ``cfg`` (a session waits for it, no duplicate)."""
+        with self._lock:
+            return cfg in self._running
+
+    def put(self, cfg: SweepConfig, result: dict[str, Any]) -> None:
+        """Keep ``result`` if ``cfg`` is a preset's sweep at the default seed."""
+        if cfg in self.keys():
+            with self._lock:
+                self._results[cfg] = result
+
+    def compute(self, cfg: SweepConfig, target: Any) -> BackgroundJob:
+        """Sample ``cfg`` in the background into the store (sessions asking meanwhile wait)."""
+        job = BackgroundJob(name="shared sweep")
+        with self._lock:
+            self._running.add(cfg)
+
+        def run(progress: ProgressFn) -> dict[str, Any]:
+            try:
+                res = sweep_job(cfg, target, progress, lambda _: None)
+            except RuntimeError as exc:
+                if "interpreter shutdown" in str(exc):  # a short-lived process ended first
+                    raise Cancelled from exc
+                raise
+            else:
+                self.put(cfg, res)
+                return res
+            finally:
+                with self._lock:
+                    self._running.discard(cfg)
+
+        job.start(run, "Sampling the teaching default")
+        return job
+
+    def clear(self) -> None:
+        """Forget every kept sweep (tests)."""
+        with self._lock:
+            self._results.clear()
+
+
+#: The process-wide store of preset sweeps.
+SHARED = SharedSweeps()
+
+
+def warm_shared_sweep() -> BackgroundJob | None:
+    """Start sampling the teaching default's sweep into :data:`SHARED`, once per process (the
+    tab calls this when it is built, and the server builds every tab once at start-up), so the
+    first view of the tab draws at once. Returns the job (None if there was nothing to do)."""
+    with _WARM_LOCK:
+        if not SHARED.warm_started:
+            SHARED.warm_started = True
+            model = WidenetModel()
+            cfg = model.config
+            if cfg is not None and not model.sweep_refused and SHARED.get(cfg) is None:
+                SHARED.warm_job = SHARED.compute(cfg, model.target)
+    return SHARED.warm_job
+
+
+_WARM_LOCK = threading.Lock()
+
 
 class WidenetModel(WidenetControls):
     """Random networks of growing width against their NNGP Gaussian limit (spec §2–§5)."""
 
-    #: Play steps the width shown once per 0.8 s (each width redraws every panel).
-    frame_interval: ClassVar[float] = 0.8
+    #: Play doubles the width shown once per 3 s: a width a lecturer can name and point at
+    #: (a preset's story unfolds over three to seven doublings: 9–20 s, inside the 10–60 s
+    #: pace window of app/models/story.py, which at this interval is 3–20 frames).
+    frame_interval: ClassVar[float] = 3.0
     #: Seconds the restart params must rest before a stale sweep starts: none, since their
     #: widgets are throttled (one event on release), so the next tick of a live session starts
     #: the sweep of the new config.
@@ -87,6 +232,8 @@ class WidenetModel(WidenetControls):
         self.sweep_refused = False
         self.lindeberg_notice = ""
         self._targets: dict[tuple, np.ndarray] = {}
+        #: widths shown in the current run: the start, then one per frame (story indicators)
+        self._walk: list[int] = []
         super().__init__(**params)
         self.lindeberg.param.watch(lambda *_: self._touch(), ["result"])
         # a job's own "Done." would hide what the budget did: keep the notice in its message
@@ -101,24 +248,7 @@ class WidenetModel(WidenetControls):
     def sweep_config(self) -> SweepConfig:
         """The sweep the controls ask for (the one that runs may be scaled down to the work
         budget: :attr:`config`, :func:`app.models.widenet.costs.fit_sweep`)."""
-        law = self.weight_law
-        first = "gaussian" if self.first_layer_law == "force_gaussian" else law
-        lo, hi = sorted((self.width_min, self.width_max))
-        return SweepConfig(
-            layer_laws=(first,) + (law,) * self.n_hidden,
-            activation=self.activation,
-            n_hidden=self.n_hidden,
-            c_w=float(self.c_w),
-            c_b=float(self.c_b),
-            readout_bias=bool(self.readout_bias),
-            t_dof=float(self.t_dof),
-            n_inputs=self.n_inputs,
-            input_angle=float(self.input_angle),
-            widths=powers_of_two(lo, hi),
-            n_nets=self.n_nets,
-            n_replicates=self.n_replicates,
-            seed=self.seed,
-        )
+        return config_from(self.param_values())
 
     #: Weights drawn by a sweep (main + baseline), the work measure of the cost guard.
     sweep_weights = staticmethod(sweep_weights)
@@ -139,18 +269,15 @@ class WidenetModel(WidenetControls):
         except OverBudget as exc:
             cfg, self.sweep_notice, self.sweep_refused = asked, str(exc), True
         self.config = cfg
+        self._walk = [self.shown_width()]
         self.lindeberg.cancel()
         self.lindeberg.result = None
         with self._lock:
             cached = self._cache.get(cfg)
+        if cached is None:
+            cached = SHARED.get(cfg)
         if cached is not None:
-            self.result = cached
-            self.sweep_study.settle()
-            self.sweep.cancel()
-            self.sweep.param.update(
-                progress=1.0, message=_with(self.sweep_notice, "Done (cached)."), error=""
-            )
-            self.lindeberg_pending = True
+            self._adopt(cached)
             return
         self.result = None
         self.lindeberg_pending = False
@@ -161,6 +288,28 @@ class WidenetModel(WidenetControls):
             return
         self.sweep_study.mark_stale()  # cancels a running sweep, says it waits
         self.sweep.param.update(progress=0.0, error="")
+
+    def _remember(self, cfg: SweepConfig, res: dict[str, Any]) -> None:
+        """Keep ``res`` in the session's cache: the recorded history, at most CACHE_SIZE
+        sweeps and MAX_RUN_BYTES (the oldest go first)."""
+        with self._lock:
+            self._cache[cfg] = res
+            self._cache.move_to_end(cfg)
+            while len(self._cache) > CACHE_SIZE or (
+                len(self._cache) > 1 and cache_bytes(list(self._cache)) > MAX_RUN_BYTES
+            ):
+                self._cache.popitem(last=False)
+
+    def _adopt(self, res: dict[str, Any]) -> None:
+        """Show a finished sweep of the current config (the session's cache or :data:`SHARED`)."""
+        self._remember(self.config, res)
+        self.result = res
+        self.sweep_study.settle()
+        self.sweep.cancel()
+        self.sweep.param.update(
+            progress=1.0, message=_with(self.sweep_notice, "Done (cached)."), error=""
+        )
+        self.lindeberg_pending = True
 
     def run_sweep(self) -> None:
         """Start (or restart) the width sweep of the current config in the background."""
@@ -183,7 +332,16 @@ class WidenetModel(WidenetControls):
 
     def poll(self) -> None:
         """Start pending work (the tab calls this on each animation tick): a stale sweep (the
-        base's rerun clock), else the Lindeberg exchange once a sweep is done."""
+        base's rerun clock), else the Lindeberg exchange once a sweep is done. A sweep the
+        start-up job is sampling is waited for, not sampled twice."""
+        if self.result is None and self.sweep_pending and self.config is not None:
+            shared = SHARED.get(self.config)
+            if shared is not None:
+                self._adopt(shared)
+                self.status = "Loaded from the cache: press Play to step through the widths."
+                self._touch()
+            elif SHARED.running(self.config):
+                return
         super().poll()
         if self.lindeberg_pending and not self.sweep.running:
             self.lindeberg_pending = False
@@ -197,13 +355,8 @@ class WidenetModel(WidenetControls):
 
         W.floor_band(cfg.n_nets)  # cached per M: the panels' floor band, off the event loop
         res = sweep_job(cfg, self.target, progress, partial)
-        with self._lock:
-            self._cache[cfg] = res
-            # the session's recorded history: at most CACHE_SIZE sweeps and MAX_RUN_BYTES
-            while len(self._cache) > CACHE_SIZE or (
-                len(self._cache) > 1 and cache_bytes(list(self._cache)) > MAX_RUN_BYTES
-            ):
-                self._cache.popitem(last=False)
+        SHARED.put(cfg, res)
+        self._remember(cfg, res)
         if self.config == cfg:
             self.result = res
             self.status = (
@@ -232,10 +385,19 @@ class WidenetModel(WidenetControls):
             self.width = widths[i]
         finally:
             self._applying_preset = keep
+        self._walk.append(widths[i])
         return float(i)
 
     def step(self, n_steps: int | None = None) -> bool:
-        return super().step(1)
+        """One frame: the next width of the sweep (the status says which, while playing too)."""
+        moved = super().step(1)
+        if moved and self.result is not None and self.config is not None:
+            widths = self.config.widths
+            self.status = (
+                f"Showing width n = {self.shown_width()} of {widths[0]}–{widths[-1]}: "
+                f"Play doubles it every {self.frame_interval:g} s."
+            )
+        return moved
 
     def _run_arrays(self) -> dict[str, np.ndarray]:
         c = self.curves()
@@ -358,6 +520,83 @@ class WidenetModel(WidenetControls):
             return None
         idx = list(res["config"].widths).index(self.shown_width())
         return res["main"]["cov"][:, idx].mean(axis=0)
+
+    # -------------------------------------------------------- story indicators
+    def walked(self) -> list[int]:
+        """The widths shown in the current run: where it started, then one per frame."""
+        return list(self._walk)
+
+    def _walked_indices(self, c: dict[str, Any]) -> list[int]:
+        """Indices into the sweep's widths of the widths walked, in order."""
+        widths = [int(n) for n in c["widths"]]
+        return [widths.index(n) for n in self._walk if n in widths]
+
+    def gap_to_baseline_opened(self) -> bool:
+        """Play has shown a width where Ŵ is at least :data:`GAP_RATIO` times the W₂ of the
+        all-Gaussian-weights network (grey): the 1/√n rate of skewed or lattice weights
+        against the 1/n of Gaussian ones (teaching default, lattice)."""
+        c = self.curves()
+        if c is None or c["baseline"] is None:
+            return False
+        return any(c["w2"][i] >= GAP_RATIO * c["baseline"][i] for i in self._walked_indices(c))
+
+    def reached_floor(self) -> bool:
+        """Play has shown a width where Ŵ is within twice the noise floor: the output can no
+        longer be told from its Gaussian limit with M networks (uniform weights)."""
+        c = self.curves()
+        if c is None:
+            return False
+        return any(c["w2"][i] <= 2.0 * c["floor"] for i in self._walked_indices(c))
+
+    def first_layer_plateau(self) -> float:
+        """|√K_true − √K_gauss| at x₁: the distance between the true limit and the Gaussian
+        formula's, where W₂ against the latter levels off (spec §3a, §6.3) [derived]."""
+        cfg = self.config
+        gh = self.gh_degree if cfg.activation == "tanh" else None
+        k = {
+            mode: W.nngp_kernel(
+                cfg.inputs,
+                activation=cfg.activation,
+                n_hidden=cfg.n_hidden,
+                c_w=cfg.c_w,
+                c_b=cfg.c_b,
+                readout_bias=cfg.readout_bias,
+                first_layer=mode,
+                weight_law=cfg.layer_laws[0],
+                t_dof=cfg.t_dof,
+                gh_degree=gh,
+            )[0, 0]
+            for mode in ("true_law", "gaussian_formula")
+        }
+        return abs(math.sqrt(k["true_law"]) - math.sqrt(k["gaussian_formula"]))
+
+    def plateau_held(self) -> bool:
+        """Against the Gaussian-formula target, Ŵ has stayed within :data:`PLATEAU_TOLERANCE`
+        of :meth:`first_layer_plateau` at :data:`PLATEAU_WIDTHS` widths in a row of Play's
+        walk: it stopped falling (first-layer trap)."""
+        c = self.curves()
+        if c is None or self.first_layer_kernel != "gaussian_formula":
+            return False
+        if self.config.layer_laws[0] == "gaussian":
+            return False  # a Gaussian first layer: the formula is exact, no plateau
+        plateau = self.first_layer_plateau()
+        if plateau <= 2.0 * c["floor"]:
+            return False
+        run = 0
+        for i in self._walked_indices(c):
+            run = run + 1 if abs(c["w2"][i] / plateau - 1.0) < PLATEAU_TOLERANCE else 0
+            if run >= PLATEAU_WIDTHS:
+                return True
+        return False
+
+    def bounds_gap_opened(self) -> bool:
+        """Play has shown a width where the coupling upper bound (1/√n) is at least
+        :data:`BOUND_RATIO` times the Rao–Blackwell W₂ (1/n): the bound is that pessimistic
+        (Gaussian weights between two bounds)."""
+        c = self.curves()
+        if c is None or c["upper"] is None:
+            return False
+        return any(c["upper"][i] >= BOUND_RATIO * c["w2"][i] for i in self._walked_indices(c))
 
     # -------------------------------------------------------------- lindeberg
     def run_lindeberg(self) -> None:

@@ -11,20 +11,43 @@ from typing import Any, ClassVar
 import param
 
 from app.models.base import SimulationModel
-from kernels.widenet import WEIGHT_LAWS
+from app.models.story import Story
 
 #: Hidden activations offered by the tab.
 ACTIVATIONS = ("relu", "tanh", "erf", "linear")
+
+# What the user reads for each option (label -> value): the value stays the identifier the
+# code, the URL and the exports use.
+#: Weight laws by their label.
+WEIGHT_LAW_LABELS = {
+    "Gaussian": "gaussian",
+    "Rademacher (±1)": "rademacher",
+    "Uniform": "uniform",
+    "Centred exponential (skewed)": "centred_exp",
+    "Student-t (heavy tails)": "student_t",
+}
+#: Activations by their label.
+ACTIVATION_LABELS = {"ReLU": "relu", "tanh": "tanh", "erf": "erf", "Linear (identity)": "linear"}
+
+#: The preset a fresh model loads (preset names are what the Preset menu shows).
+TEACHING_DEFAULT = "Skewed weights (teaching default)"
+SMOOTH_SYMMETRIC = "Uniform weights: fast 1/n"
+LATTICE = "Rademacher lattice: symmetric yet slow"
+FIRST_LAYER_TRAP = "First-layer trap: a plateau"
+BOUNDS_SANDWICH = "Gaussian weights between two bounds"
+LINDEBERG_SWAP = "Lindeberg exchange, layer by layer"
 
 
 class WidenetControls(SimulationModel):
     """Parameters (restart / live / advanced), their display order and the presets."""
 
     weight_law = param.Selector(
+        label="Weight law",
         default="centred_exp",
-        objects=list(WEIGHT_LAWS),
-        doc="Law of every weight (standardised: mean 0, variance 1). Skewed (centred_exp) or "
-        "lattice (rademacher) laws converge like n^-1/2, smooth symmetric ones like n^-1.",
+        objects=WEIGHT_LAW_LABELS,
+        doc="Law of every weight (standardised: mean 0, variance 1). Skewed (centred "
+        "exponential) or lattice (Rademacher ±1) laws converge like 1/√n, smooth symmetric "
+        "ones like 1/n.",
     )
     t_dof = param.Number(
         label="ν: Student-t degrees of freedom",
@@ -34,8 +57,9 @@ class WidenetControls(SimulationModel):
         doc="ν: degrees of freedom of the Student-t law (ν > 4 for a finite fourth moment).",
     )
     activation = param.Selector(
+        label="σ: activation",
         default="relu",
-        objects=list(ACTIVATIONS),
+        objects=ACTIVATION_LABELS,
         doc="σ: the hidden activation. ReLU is the teaching case; tanh and erf are smooth.",
     )
     n_hidden = param.Integer(
@@ -45,8 +69,8 @@ class WidenetControls(SimulationModel):
         label="n: width shown",
         default=64,
         bounds=(2, 1024),
-        doc="n: the width shown in the output-law and covariance panels (snaps to the nearest "
-        "width of the sweep).",
+        doc="n: the width shown (ringed on the W₂ plot, drawn in the output-law and covariance "
+        "panels; snaps to the nearest width of the sweep). Play doubles it every few seconds.",
     )
     width_min = param.Integer(
         label="Smallest width",
@@ -74,7 +98,9 @@ class WidenetControls(SimulationModel):
         step=0.01,
         doc="C_b: bias variance (0 = no biases).",
     )
-    readout_bias = param.Boolean(default=False, doc="Add a Gaussian readout bias of variance C_b.")
+    readout_bias = param.Boolean(
+        label="Readout bias", default=False, doc="Add a Gaussian readout bias of variance C_b."
+    )
     n_inputs = param.Integer(
         label="k: inputs", default=1, bounds=(1, 3), doc="k: number of inputs x_r on the circle."
     )
@@ -95,33 +121,48 @@ class WidenetControls(SimulationModel):
         label="R: replicates", default=5, bounds=(3, 20), doc="R: replicates for the error bars."
     )
     first_layer_kernel = param.Selector(
+        label="First-layer target",
         default="true_law",
-        objects=["true_law", "gaussian_formula"],
+        objects={"True first-layer law": "true_law", "Gaussian formula": "gaussian_formula"},
         doc="Target of the first layer: its true (non-Gaussian) law, or the Gaussian formula "
-        "C_W⟨x,x'⟩/n0 + C_b, which leaves a width-independent plateau for non-Gaussian weights.",
+        "C_W⟨x, x'⟩/n₀ + C_b, which leaves a width-independent plateau for non-Gaussian "
+        "weights.",
     )
     first_layer_law = param.Selector(
+        label="First-layer weights",
         default="as_chosen",
-        objects=["as_chosen", "force_gaussian"],
+        objects={"As the weight law": "as_chosen", "Gaussian": "force_gaussian"},
         doc="Keep the chosen law in the first layer, or force it Gaussian.",
     )
     estimator = param.Selector(
+        label="W₂ estimator",
         default="auto",
-        objects=["auto", "quantile", "rao_blackwell", "two_sample"],
-        doc="W2 estimator: sorted outputs against Gaussian quantiles, the Rao–Blackwell Gaussian "
+        objects={
+            "Automatic": "auto",
+            "Quantile (sorted outputs)": "quantile",
+            "Rao–Blackwell mixture": "rao_blackwell",
+            "Two-sample": "two_sample",
+        },
+        doc="W₂ estimator: sorted outputs against Gaussian quantiles, the Rao–Blackwell Gaussian "
         "mixture (Gaussian readout only), or against a Gaussian sample. auto: Rao–Blackwell when "
         "the readout is Gaussian, else quantile.",
     )
     floor_correction = param.Boolean(
-        default=False, doc="Plot √max(Ŵ² − F_M², 0): subtract the noise floor."
+        label="Subtract the noise floor",
+        default=False,
+        doc="Plot √max(Ŵ² − F², 0), F the noise floor of the estimator: what is left of the "
+        "distance once its own sampling noise is taken out.",
     )
     hybrid_order = param.Selector(
+        label="Lindeberg swap order",
         default="readout_first",
-        objects=["readout_first", "input_first"],
+        objects={"Readout first": "readout_first", "Input first": "input_first"},
         doc="Order in which the Lindeberg exchange makes layers Gaussian.",
     )
     show_gaussian_baseline = param.Boolean(
-        default=True, doc="Show the all-Gaussian-weights network in grey."
+        label="Gaussian-weights baseline",
+        default=True,
+        doc="Show the all-Gaussian-weights network in grey.",
     )
     gh_degree = param.Integer(
         label="Gauss–Hermite nodes (tanh)",
@@ -189,39 +230,44 @@ class WidenetControls(SimulationModel):
         "hybrid_order",
         "gh_degree",
     )
+    # Each preset starts at its sweep's smallest width (the Lindeberg one at the width of its
+    # exchange): Play then doubles the width shown every frame_interval seconds
+    # (app/models/widenet/model.py), and the preset's story unfolds as it walks up.
     presets: ClassVar[dict[str, dict[str, Any]]] = {
-        "teaching_default": {"n_replicates": 3},
-        "smooth_symmetric": {
+        TEACHING_DEFAULT: {"n_replicates": 3, "width": 2},
+        SMOOTH_SYMMETRIC: {
             "weight_law": "uniform",
             "width_min": 4,
             "width_max": 64,
-            "width": 16,
+            "width": 4,
             "n_nets": 100_000,
             "n_replicates": 3,
         },
-        "lattice": {
+        LATTICE: {
             "weight_law": "rademacher",
             "activation": "linear",
             "c_b": 0.0,
             "width_min": 4,
             "width_max": 1024,
+            "width": 4,
             "n_replicates": 3,
         },
-        "first_layer_trap": {
+        FIRST_LAYER_TRAP: {
             "weight_law": "rademacher",
             "activation": "tanh",
             "first_layer_kernel": "gaussian_formula",
+            "width": 2,
             "n_replicates": 3,
         },
-        "bounds_sandwich": {
+        BOUNDS_SANDWICH: {
             "weight_law": "gaussian",
             "width_min": 16,
             "width_max": 1024,
-            "width": 256,
+            "width": 16,
             "n_replicates": 3,
             "estimator": "rao_blackwell",
         },
-        "lindeberg_swap": {
+        LINDEBERG_SWAP: {
             "n_hidden": 2,
             "width": 8,
             "width_min": 2,
@@ -230,5 +276,56 @@ class WidenetControls(SimulationModel):
             "n_replicates": 3,
         },
     }
-    default_preset = "teaching_default"
+    default_preset = TEACHING_DEFAULT
     divergence_hint = "lower C_W or the depth"
+
+    #: What each preset shows, where, and the model method that says it has happened
+    #: (:class:`app.models.story.Story`; the indicators are in app/models/widenet/model.py).
+    #: Play doubles the width shown once per frame (3 s); the W₂ plot (panel B, the hero) rings
+    #: it, the output law (panel A) draws it.
+    stories: ClassVar[dict[str, Story]] = {
+        TEACHING_DEFAULT: Story(
+            look_for="Play doubles the width n every 3 s: the orange ring walks down the blue "
+            "W₂ curve. Skewed weights halve the distance to the Gaussian limit only when n "
+            "grows fourfold (slope ≈ −1/2), Gaussian weights (grey) at every doubling (slope "
+            "−1): by n = 128 they are ten times apart.",
+            indicator="gap_to_baseline_opened",
+        ),
+        SMOOTH_SYMMETRIC: Story(
+            look_for="Uniform weights are symmetric and light-tailed: W₂ halves at every "
+            "doubling of n (slope −1), faster even than Gaussian weights (grey). By n = 64 the "
+            "orange ring sinks into the grey noise floor: 100,000 networks can no longer tell "
+            "the output from its Gaussian limit.",
+            indicator="reached_floor",
+        ),
+        LATTICE: Story(
+            look_for="±1 weights and linear units: the output takes only n + 1 values (a comb "
+            "in the histogram below). Symmetric, every moment finite, yet W₂ falls only like "
+            "1/√n along the red exact curve: by n = 128 it is ten times the grey "
+            "Gaussian-weights curve.",
+            indicator="gap_to_baseline_opened",
+        ),
+        FIRST_LAYER_TRAP: Story(
+            look_for="The target uses the Gaussian formula for a first layer that is not "
+            "Gaussian (±1 weights, two inputs). Watch W₂ stop falling: from n = 16 on the "
+            "orange ring stays on a plateau near 0.10. Set 'First-layer target' to the true "
+            "law and the decay comes back.",
+            indicator="plateau_held",
+        ),
+        BOUNDS_SANDWICH: Story(
+            look_for="Gaussian weights: the output is a Gaussian mixture, so W₂ (blue) is "
+            "computed almost without noise and falls like 1/n. It stays between the Gelbrich "
+            "lower bound (green, near 0) and the coupling upper bound (purple, 1/√n): by "
+            "n = 256 that bound is ten times too high.",
+            indicator="bounds_gap_opened",
+        ),
+        # the exchange is one study at the width n = 8 (run once the sweep is in), not a moment
+        # of Play's walk through the widths: nothing to pace
+        LINDEBERG_SWAP: Story(
+            look_for="Panel C makes the weight layers Gaussian one at a time, from the readout "
+            "in (width 8, two hidden layers): each swap lowers the distance to the Gaussian "
+            "limit, but the red single-swap increments add up to more than the drop. To repeat "
+            "it at another width, set n and press 'Run exchange at width shown'.",
+            panel="lindeberg",
+        ),
+    }

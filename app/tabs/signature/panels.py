@@ -28,26 +28,48 @@ from app.tabs.plotting import (
 
 SERIES_CAPTION = (
     "**Look for:** the band collapses onto the data as σ_n² → 0 at r = 1 and bulges between "
-    "observations when r > 1. Drag ℓ or σ_n²: the sample paths deform smoothly because they "
-    "keep their random keys z."
+    "observations when r > 1. **Play** draws one more sample path per step (the newest is "
+    "dark). Drag ℓ or σ_n²: the sample paths deform smoothly because they keep their random "
+    "keys z."
 )
 SIGNATURE_CAPTION = (
     "**Look for:** level 1 of the expected signature agrees with the GP-mean signature up to "
     "Monte Carlo noise, while higher levels drift away as σ_n² grows (the samples gain "
-    "roughness). Bars: GP-ES ± 2 s.e.; dots: GP mean; crosses: raw series (NoAug)."
+    "roughness). **Play** adds one sample path per step: the error bars shrink like 1/√m. "
+    "Bars: GP-ES ± 2 s.e. over the m paths drawn; dots: GP mean; crosses: raw series (NoAug)."
 )
 #: At most this many signature coordinates are drawn as bars (whole levels only).
 MAX_BARS = 400
+#: A row that wraps its children onto the next line when they do not fit, and a pane that
+#: takes the room its row leaves.
+WRAP = ":host { flex-wrap: wrap; }"
+GROW = {"flex": "1 1 300px"}
+#: Width of the level-2 matrix (beside the bars even at a projector's 1024 px).
+HEAT_WIDTH = 250
+
+
+def legend_above(fig: Any) -> None:
+    """A one-line legend over the frame (a legend beside it would squeeze a narrow plot)."""
+    legend = fig.legend[0]
+    fig.center.remove(legend)
+    legend.update(
+        orientation="horizontal",
+        location="top_left",
+        label_text_font_size="11px",
+        click_policy="hide",
+        margin=0,
+        padding=4,
+        spacing=10,
+    )
+    fig.add_layout(legend, "above")
 
 
 class SeriesPanel(TabPanel):
-    """Panel 1: observations, posterior mean, ±2σ band and sample paths (it follows a GP
-    slider while it is dragged, so it takes parameter overrides)."""
+    """Panel 1: observations, posterior mean, ±2σ band and the newest sample paths, the
+    hero: Play draws one more path per step (it also follows a GP slider while it is dragged,
+    so it takes parameter overrides)."""
 
-    follows_run = (
-        False  # shows the restart configuration; redrawn by its params and the features job
-    )
-
+    every_frame = True
     model: SignatureModel
 
     def __init__(self, model: SignatureModel) -> None:
@@ -80,6 +102,16 @@ class SeriesPanel(TabPanel):
             line_width=1,
             legend_label="sample paths X⁽ʲ⁾",
         )
+        self._newest = empty_source("x", "y")
+        fig.line(
+            "x",
+            "y",
+            source=self._newest,
+            color="#3f007d",
+            alpha=0.9,
+            line_width=1.8,
+            legend_label="newest path",
+        )
         fig.line(
             "x",
             "y",
@@ -111,18 +143,19 @@ class SeriesPanel(TabPanel):
     def view(self) -> pn.viewable.Viewable:
         return panel_card(
             "Series + GP posterior",
+            self.readout,  # the numbers Play changes, above the plot: in view on a projector
             pn.pane.Bokeh(self.figure, sizing_mode="stretch_width"),
             self.show_class_means,
-            self.readout,
             caption(SERIES_CAPTION),
-            min_width=520,
         )
 
     def update(self, **overrides: Any) -> None:
         view = self.model.series_view(**overrides)
         grid = view["grid"]
         self._band.data = {"x": grid, "lower": view["lower"], "upper": view["upper"]}
-        self._paths.data = {"xs": [grid] * len(view["paths"]), "ys": list(view["paths"])}
+        paths = list(view["paths"])
+        self._paths.data = {"xs": [grid] * len(paths), "ys": paths}
+        self._newest.data = {"x": grid, "y": paths[-1]} if paths else {"x": [], "y": []}
         self._mean.data = {"x": grid, "y": view["mean"]}
         self._obs.data = {"x": view["t"], "y": view["y"]}
         data = self.model.data
@@ -137,14 +170,15 @@ class SeriesPanel(TabPanel):
             }
         else:
             self._class_means.data = {"xs": [], "ys": [], "color": [], "label": []}
+        error = float("nan") if overrides else self.model.mc_error()
         self.readout.object = readout(
             {
                 "series i": f"{self.model.current_index} / {data.n_series - 1}",
                 "class": view["label"][:12],
                 "split": view["split"],
                 "grid G": str(len(grid)),
-                "paths shown": str(len(view["paths"])),
-                "jitter ε": f"{view['jitter']:.0e}" if view["method"] == "cholesky" else "eigh",
+                "paths drawn m": f"{view['drawn']:,}",
+                "MC error": f"{100 * error:.1f} %" if np.isfinite(error) else "n/a",
             }
         )
 
@@ -160,18 +194,15 @@ def word_labels(d: int, depth: int) -> list[str]:
 
 
 class SignaturePanel(TabPanel):
-    """Panel 2: the expected signature by level, with the level-2 matrix and its Lévy area."""
-
-    follows_run = (
-        False  # shows the restart configuration; redrawn by its params and the features job
-    )
+    """Panel 2: the expected signature by level over the paths drawn so far, with the level-2
+    matrix and its Lévy area (it follows the run: Play adds paths)."""
 
     model: SignatureModel
 
     def __init__(self, model: SignatureModel) -> None:
         super().__init__(model)
         fig = labelled_figure(
-            "Expected signature of the highlighted series",
+            "Expected signature of series i",
             "signature coordinate (word)",
             "coefficient",
             height=300,
@@ -194,7 +225,7 @@ class SignaturePanel(TabPanel):
             source=self._bars,
             color=MEASURED,
             alpha=0.6,
-            legend_label="GP-ES (M samples)",
+            legend_label="GP-ES ± 2 s.e.",
         )
         fig.add_layout(
             Whisker(
@@ -219,17 +250,18 @@ class SignaturePanel(TabPanel):
         self._levels = empty_source("x", "y", "text")
         fig.text("x", "y", "text", source=self._levels, text_font_size="11px", text_color="#555555")
         self._separators: list[Span] = []
-        legend_outside(fig)
+        legend_above(fig)
         self.figure = fig
         heat = labelled_figure(
-            "Level 2: S^(i,j)",
+            "Level 2: Sⁱʲ",
             "j",
             "i",
             height=300,
             tooltips=[("(i,j)", "(@i,@j)"), ("S", "@value{0.0000}")],
         )
-        heat.update(sizing_mode="fixed", width=300)
+        heat.update(sizing_mode="fixed", width=HEAT_WIDTH)
         heat.y_range.flipped = True
+        heat.toolbar_location = None  # a small matrix: its title needs the room
         self._ticker = FixedTicker(ticks=[0, 1])
         heat.xaxis.ticker = self._ticker
         heat.yaxis.ticker = self._ticker
@@ -251,15 +283,16 @@ class SignaturePanel(TabPanel):
     def view(self) -> pn.viewable.Viewable:
         return panel_card(
             "Expected signature by level",
+            self.readout,  # the numbers Play changes, above the plot: in view on a projector
             pn.Row(
-                pn.pane.Bokeh(self.figure, sizing_mode="stretch_width"),
-                pn.pane.Bokeh(self.heat, width=310),
+                pn.pane.Bokeh(self.figure, sizing_mode="stretch_width", min_width=300, styles=GROW),
+                pn.pane.Bokeh(self.heat, width=HEAT_WIDTH + 10),
                 sizing_mode="stretch_width",
+                stylesheets=[WRAP],
             ),
-            self.readout,
             caption(
-                SIGNATURE_CAPTION + " Right: level 2 as a d×d matrix; its antisymmetric "
-                "part ½(S^(i,j) − S^(j,i)) is the **Lévy area**."
+                SIGNATURE_CAPTION + " Right: level 2 as a d × d matrix; its antisymmetric "
+                "part ½(Sⁱʲ − Sʲⁱ) is the **Lévy area**."
             ),
         )
 
@@ -289,7 +322,7 @@ class SignaturePanel(TabPanel):
             "x": starts[:-1] - 0.4,
             "y": [top * 1.05] * shown_levels,
             "text": [
-                f"level {k}" if sizes[k - 1] >= 4 else str(k) for k in range(1, shown_levels + 1)
+                f"level {k}" if sizes[k - 1] >= 8 else str(k) for k in range(1, shown_levels + 1)
             ],
         }
         self._set_separators(starts[1:-1] - 0.5)
@@ -302,14 +335,19 @@ class SignaturePanel(TabPanel):
             self._ticker.ticks = list(range(d))
         else:
             self._cells.data = {"i": [], "j": [], "value": []}
-        names = "time, value" if self.model.add_time else "channels 0, 1"
+        error = sig["error"]
         chips = {
+            "paths drawn m": f"{sig['drawn']:,}",
+            "MC error": f"{100 * error:.1f} %" if np.isfinite(error) else "n/a (m = 1)",
             "N shown": f"{shown_levels} of {depth}",
             "d": str(d),
-            "S^(1) first": f"{es[0]:.3f}",
-            f"Lévy area ({names})": f"{area:+.4f}",
-            "max 2 s.e.": f"{np.max(se2):.2g}" if self.model.n_samples > 1 else "n/a (M=1)",
         }
+        if level2 is not None and d > 2:  # many channels: the pair that turns the most
+            i, j, largest = sig["largest_area"]
+            chips[f"largest Lévy area ({i}, {j})"] = f"{largest:+.4f}"
+        else:
+            names = "time, value" if self.model.add_time else "channels 0, 1"
+            chips[f"Lévy area ({names})"] = f"{area:+.4f}"
         self.readout.object = readout(chips)
 
     def _set_separators(self, positions: np.ndarray) -> None:

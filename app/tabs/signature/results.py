@@ -9,6 +9,7 @@ from bokeh.models import FixedTicker, Span
 from bokeh.palettes import Category10_10
 
 from app.models.signature.brownian import BM_DEPTH
+from app.models.signature.data import SHORT_NAMES
 from app.models.signature.model import SignatureModel
 from app.models.signature.summary import MODE_LABELS
 from app.tabs.panel import TabPanel
@@ -37,8 +38,8 @@ EMBEDDING_CAPTION = (
 )
 BROWNIAN_CAPTION = (
     "**Look for:** level 2 → T/2 on the diagonal and odd levels → 0, the error shrinking like "
-    "1/√M_B (dashed slope). Press **Play** to add Brownian paths. Level 4 keeps a small "
-    "discretisation bias on n steps."
+    "1/√M_B (dashed slope). **Play** adds a block of 500 Brownian paths per step. Level 4 "
+    "keeps a small discretisation bias on n steps."
 )
 CURVE_COLORS = {"NoAug": REFERENCE, "GP-mean": THEORY}
 
@@ -157,7 +158,7 @@ class AccuracyPanel(TabPanel):
                 "NoAug": f"{result['ref_noaug']:.3f}",
                 "GP-mean": f"{result['ref_mean']:.3f}",
                 "chance": f"{result['chance']:.3f}",
-                "data": result["data_name"][:18],
+                "data": SHORT_NAMES.get(result["data_name"], result["data_name"])[:18],
                 "computed in": f"{result['seconds']:.2f} s",
             }
         )
@@ -241,10 +242,10 @@ class EmbeddingPanel(TabPanel):
 
 
 class BrownianPanel(TabPanel):
-    """Panel 5: Monte Carlo expected signature of Brownian motion against its closed form; the
-    one panel the animation moves (Play grows its sample), redrawn every frame."""
+    """Panel 5: Monte Carlo expected signature of Brownian motion against its closed form (Play
+    adds a block of paths per step); redrawn on the secondary schedule, which is every step at
+    the Brownian check's pace."""
 
-    every_frame = True
     model: SignatureModel
     LEVEL_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd")
 

@@ -19,11 +19,13 @@ from app.models.signature.data import (
     UPLOAD_EXAMPLE,
 )
 from app.models.signature.model import SignatureModel
+from app.models.signature.summary import MODE_LABELS
 from app.tabs.base import SimulationTab
 from app.tabs.model_card import load_card, model_card
 from app.tabs.plotting import STYLESHEET, panel_card
-from app.tabs.signature.panels import SeriesPanel, SignaturePanel
+from app.tabs.signature.panels import WRAP, SeriesPanel, SignaturePanel
 from app.tabs.signature.results import AccuracyPanel, BrownianPanel, EmbeddingPanel
+from app.text import shorten
 
 UPLOAD_HELP = f"""
 **Upload your own labelled series (CSV, ≤ {MAX_UPLOAD_BYTES // 1_000_000} MB).**
@@ -34,6 +36,34 @@ rows. At most {MAX_SERIES} series of ≤ {MAX_LENGTH} points, two or more classe
 `split` column, 30% of each class becomes the test set (fixed seed). The upload stays in your
 session only. Example:
 """
+
+
+#: Narrowest a panel gets beside another before the pair wraps onto two rows.
+PANEL_BASIS = "480px"
+
+
+def _wrapping(*cards: pn.viewable.Viewable) -> pn.Row:
+    """Cards side by side while each gets :data:`PANEL_BASIS`, else one under the other."""
+    for card in cards:
+        card.styles = {**card.styles, "flex": f"1 1 {PANEL_BASIS}"}
+    return pn.Row(*cards, sizing_mode="stretch_width", stylesheets=[WRAP])
+
+
+def accuracy_status(result: dict[str, Any]) -> str:
+    """One line of test accuracies at the chosen depth (and the chosen feature's, if it is
+    none of the three families)."""
+    depth = result["depth"]
+    curves = result["acc_depth"]
+    es_name = next(k for k in curves if k.startswith("GP-ES"))
+    parts = [
+        f"GP-ES {curves[es_name][depth - 1]:.3f}",
+        f"GP-mean {result['ref_mean']:.3f}",
+        f"NoAug {result['ref_noaug']:.3f}",
+    ]
+    if result["mode"] not in ("expected_signature", "mean_signature", "raw_signature"):
+        parts.insert(0, f"{MODE_LABELS[result['mode']]} {result['accuracy']:.3f}")
+    parts.append(f"chance {result['chance']:.2f}")
+    return f"Test accuracy, depth {depth}: " + " · ".join(parts)
 
 
 class SignatureTab(SimulationTab):
@@ -57,7 +87,7 @@ class SignatureTab(SimulationTab):
         "UCR/UEA data."
     )
     model_class = SignatureModel
-    speed_label = "Brownian blocks per frame"
+    speed_label = "Sample paths per second"
 
     def _build_panels(self) -> pn.viewable.Viewable:
         model = self.model
@@ -77,10 +107,12 @@ class SignatureTab(SimulationTab):
         )
         self.update_on_params(["depth"], self.signature)
         self._wire_live_drag()
+        # pairs side by side on a wide screen, one under the other on a projector: the panels
+        # Play animates (the series and its expected signature) first
         return pn.Column(
-            pn.Row(self.series.view(), self.accuracy.view(), sizing_mode="stretch_width"),
-            pn.Row(self.signature.view(), sizing_mode="stretch_width"),
-            pn.Row(self.embedding.view(), self.brownian.view(), sizing_mode="stretch_width"),
+            _wrapping(self.series.view(), self.signature.view()),
+            _wrapping(self.accuracy.view(), self.embedding.view()),
+            _wrapping(self.brownian.view()),
             self._upload_card(),
             model_card(load_card(self.slug), self.paper_citation, self.paper_url),
             sizing_mode="stretch_width",
@@ -88,12 +120,11 @@ class SignatureTab(SimulationTab):
 
     # ------------------------------------------------------------ updates
     def _report_time(self) -> None:
+        """The accuracies, the punchline of every data-set preset, in the status line."""
         if self.model.features_job.result is not None:
             result = self.model.features_job.result
             notice = result.get("notice", "")
-            self.model.status = f"Features and head updated in {result['seconds']:.2f} s." + (
-                f" {notice}" if notice else ""
-            )
+            self.model.status = accuracy_status(result) + (f" {notice}" if notice else "")
 
     def _wire_live_drag(self) -> None:
         """Panel 1 follows a GP slider while it is dragged (restart params are throttled, so
@@ -134,15 +165,29 @@ class SignatureTab(SimulationTab):
         def on_upload(event: Any) -> None:
             if event.new is None:
                 return
-            model.upload_csv(event.new, upload.filename or "upload.csv")
+            model.start_upload(event.new, upload.filename or "upload.csv")
 
         upload.param.watch(on_upload, ["value"])
         fit = pn.widgets.Button(label="Fit ℓ, σ_f², σ_n² by marginal likelihood", width=300)
-
-        def on_fit(_: Any) -> None:
-            model.upload_message = model.fit_marginal_likelihood()
-
-        fit.on_click(on_fit)
+        fit.on_click(lambda _: model.start_fit())
+        # parsing and fitting run on the job pool; their results are applied on this loop
+        self._jobs.extend([model.upload_job, model.fit_job])
+        for job, apply in (
+            (model.upload_job, model.accept_upload),
+            (model.fit_job, model.apply_fit),
+        ):
+            job.param.watch(
+                lambda event, apply=apply: self.call_on_loop(lambda: apply(event.new)), ["result"]
+            )
+            job.param.watch(
+                lambda event: (
+                    event.new
+                    and self.call_on_loop(
+                        lambda: setattr(model, "upload_message", shorten(f"Failed: {event.new}"))
+                    )
+                ),
+                ["error"],
+            )
         example = pn.pane.Markdown(f"```\n{UPLOAD_EXAMPLE}```", sizing_mode="stretch_width")
         return panel_card(
             "Your data, and hyperparameters by marginal likelihood",

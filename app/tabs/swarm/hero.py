@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 import panel as pn
-from bokeh.models import ColorBar, HoverTool, LinearColorMapper, Range1d
+from bokeh.models import HoverTool, LinearColorMapper, Range1d
 from bokeh.palettes import Plasma256
 
 from app.models.swarm.landscape import Landscape
@@ -28,20 +28,26 @@ from app.tabs.plotting import (
     readout_pane,
 )
 
-HERO_SIZE = 400
+#: Side (px) of a landscape plot at its largest; both plots shrink with the window, keeping
+#: their aspect, so that they sit side by side from a 1024 px projector up.
+HERO_SIZE = 380
+#: Pixels a plot adds to its frame: the y axis across; the title, the x axis and the legend
+#: down (so that the frame stays about square as the plot scales).
+FRAME_EXTRA_WIDTH = 55
+FRAME_EXTRA_HEIGHT = 100
 LOGW_FLOOR = -8.0
-GHOST_STYLE = {  # method -> (marker, colour, label)
-    "langevin": ("circle", "#4d4d4d", "Langevin (same noise)"),
-    "cbo": ("triangle", "#b35806", "CBO (same noise)"),
+GHOST_STYLE = {  # method -> (marker, colour, legend label; the caption says who shares noise)
+    "langevin": ("circle", "#4d4d4d", "Langevin"),
+    "cbo": ("triangle", "#b35806", "CBO"),
     "pso": ("square", "#1b7837", "PSO"),
 }
 
 HERO_CAPTION = """
-**What to look for.** Filled dots descend, hollow dots explore; watch one slip over the saddle
-and the swarm re-weight. The swarm (left) and the grey Langevin ghosts (right) start together
-and feel the *same* noise: explorers above the dashed line {f = J + 1/β} climb out of the
-shallow well, one finds the deep well, becomes the leader and pulls the others after it, while
-the ghosts stay stuck behind the full barrier.
+**How to read it.** Left, the softmin swarm on the landscape (darker grey is lower f): filled
+dots descend (c > 0), hollow dots explore (c < 0); the colour is the weight w (yellow: the
+leader, with nearly all of it; dark purple: 10⁻⁸ or less, see the weights panel); the dashed
+line is the level set f = J + 1/β and the star the best point so far. Right, the
+baselines from the same start; the Langevin and CBO ghosts feel the *same* noise as the swarm.
 """
 
 
@@ -58,6 +64,19 @@ def landscape_rgba(grid: np.ndarray, n_levels: int = 16) -> np.ndarray:
     edge[1:, :] |= index[1:, :] != index[:-1, :]
     grey = np.where(edge, grey * 0.72, grey).astype(np.uint32)
     return (255 << 24) | (grey << 16) | (grey << 8) | grey  # little-endian RGBA bytes
+
+
+def legend_below(fig) -> None:
+    """The figure's legend in one line under the plot, where it hides none of the landscape."""
+    legend = fig.legend[0]
+    fig.center.remove(legend)
+    legend.orientation = "horizontal"
+    legend.label_text_font_size = "12px"
+    legend.spacing = 12
+    legend.margin = 4
+    legend.padding = 2
+    legend.border_line_alpha = 0
+    fig.add_layout(legend, "below")
 
 
 class SwarmHero(TabPanel):
@@ -128,16 +147,12 @@ class SwarmHero(TabPanel):
                 tooltips=[
                     ("role", "@role"),
                     ("f", "@f{0.0000}"),
-                    ("log10 w", "@logw{0.0}"),
+                    ("log₁₀ w", "@logw{0.0}"),
                     ("c", "@c{0.000}"),
                 ],
             )
         )
-        fig.add_layout(ColorBar(color_mapper=self.mapper, width=10, title="log10 w"), "right")
-        fig.width = HERO_SIZE + 70  # room for the colour bar
-        fig.legend.location = "top_left"
-        fig.legend.label_text_font_size = "11px"
-        fig.legend.background_fill_alpha = 0.6
+        legend_below(fig)
         self._ghosts = {}
         for method, (marker, colour, label) in GHOST_STYLE.items():
             source = empty_source("x", "y")
@@ -154,10 +169,14 @@ class SwarmHero(TabPanel):
                 legend_label=label,
             )
             self._ghosts[method] = (source, renderer)
-        self.ghost_figure.legend.location = "top_left"
-        self.ghost_figure.legend.label_text_font_size = "11px"
-        self.ghost_figure.legend.background_fill_alpha = 0.6
-        self.readouts = readout_pane(900, css_classes=["ns-hero-readout"])  # fits 1400 px
+        legend_below(self.ghost_figure)
+        self._ghost_items = {
+            method: next(
+                item for item in self.ghost_figure.legend[0].items if renderer in item.renderers
+            )
+            for method, (_, renderer) in self._ghosts.items()
+        }
+        self.readouts = readout_pane(css_classes=["ns-hero-readout"])
         self._scene: Landscape | None = None
         self._readouts_at = 0.0
         self._level_at = 0.0
@@ -167,8 +186,11 @@ class SwarmHero(TabPanel):
         fig = labelled_figure(
             title, "x₁", "x₂", height=HERO_SIZE, x_range=self.x_range, y_range=self.y_range
         )
-        fig.sizing_mode = "fixed"
-        fig.width = HERO_SIZE
+        # scales with the window at a fixed aspect (a landscape must not look stretched): the
+        # frame is about square with the title, the axes and the legend around it
+        fig.sizing_mode = "scale_width"
+        fig.width = HERO_SIZE + FRAME_EXTRA_WIDTH
+        fig.height = HERO_SIZE + FRAME_EXTRA_HEIGHT
         fig.grid.visible = False
         # one static RGBA image with the contour lines baked in: the figure repaints every
         # frame, and a multi-line of thousands of contour points would be redrawn each time
@@ -177,9 +199,16 @@ class SwarmHero(TabPanel):
         return fig
 
     def view(self) -> pn.viewable.Viewable:
+        side = HERO_SIZE + FRAME_EXTRA_WIDTH
+        plots = pn.Row(
+            pn.pane.Bokeh(self.figure, sizing_mode="scale_width", max_width=side),
+            pn.pane.Bokeh(self.ghost_figure, sizing_mode="scale_width", max_width=side),
+            sizing_mode="stretch_width",
+            max_width=2 * side + 20,
+        )
         return pn.Column(
             self.readouts,
-            pn.Row(pn.pane.Bokeh(self.figure), pn.pane.Bokeh(self.ghost_figure)),
+            plots,
             pn.Column(caption(HERO_CAPTION), max_width=900, sizing_mode="stretch_width"),
             sizing_mode="stretch_width",
         )
@@ -252,6 +281,7 @@ class SwarmHero(TabPanel):
         for method, (source, renderer) in self._ghosts.items():
             shown = getattr(m, "show_" + method)
             renderer.visible = shown
+            self._ghost_items[method].visible = shown  # the legend lists what is drawn
             if shown:
                 gx, gy = self._xy(m.ghosts[method].x)
                 source.data = {"x": gx, "y": gy}
@@ -286,11 +316,11 @@ class SwarmHero(TabPanel):
                 "t": f"{m.t:.2f}",
                 "β(t)": f"{snap['beta']:.3g}",
                 "σ(t)": f"{snap['sigma']:.3g}",
-                "J": f"{snap['J']:.4f}",
                 "best f": f"{m.best_value:.4f}",
                 "explorers": f"{100 * float(np.mean(snap['explorers'])):.0f}%",
                 "swarm reached target": escaped(hits["softmin"]),
                 "Langevin reached target": escaped(hits["langevin"]),
-                "stability hκL(1+(N−1)/e)": badge,
+                # hκL(1 + (N−1)/e), explained under Diagnostics (J is drawn in the time series)
+                "stability": badge,
             }
         )

@@ -24,6 +24,8 @@ from app.tabs.plotting import (
 )
 
 GHOST_COLOURS = {"langevin": "#4d4d4d", "cbo": "#b35806", "pso": "#1b7837"}
+#: What the legends call each baseline.
+GHOST_NAMES = {"langevin": "Langevin", "cbo": "CBO", "pso": "PSO"}
 
 
 class WeightsPanel(TabPanel):
@@ -31,8 +33,8 @@ class WeightsPanel(TabPanel):
 
     def __init__(self, model: SwarmModel) -> None:
         super().__init__(model)
-        self.w_fig = labelled_figure("Sorted weights w_i", "rank", "log10 w_i", height=240)
-        self.c_fig = labelled_figure("Coefficients c_i (same order)", "rank", "c_i", height=240)
+        self.w_fig = labelled_figure("Sorted weights wᵢ", "rank", "log₁₀ wᵢ", height=240)
+        self.c_fig = labelled_figure("Coefficients cᵢ (same order)", "rank", "cᵢ", height=240)
         self._source = empty_source("rank", "logw", "c", "colour")
         self.w_fig.vbar(
             x="rank",
@@ -113,9 +115,13 @@ class TimeSeriesPanel(TabPanel):
                 color=GHOST_COLOURS[m],
                 line_dash="dashed",
                 line_width=2,
-                legend_label=f"best so far ({m})",
+                legend_label=f"best so far ({GHOST_NAMES[m]})",
             )
         legend_outside(fig)
+        self._ghost_items = {
+            m: next(item for item in fig.legend[0].items if line in item.renderers)
+            for m, line in self._ghost_lines.items()
+        }
         self.figure = fig
 
     def view(self) -> pn.Card:
@@ -132,7 +138,9 @@ class TimeSeriesPanel(TabPanel):
         h = self.model.history
         self._source.data = {k: np.asarray(h[k], dtype=float) for k in self._source.data}
         for m, line in self._ghost_lines.items():
-            line.visible = bool(getattr(self.model, "show_" + m))
+            shown = bool(getattr(self.model, "show_" + m))
+            line.visible = shown
+            self._ghost_items[m].visible = shown  # the legend lists what is drawn
 
 
 class SchedulePanel(TabPanel):

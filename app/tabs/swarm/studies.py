@@ -14,6 +14,7 @@ from typing import Any
 import panel as pn
 
 from app.models.swarm.model import SwarmModel
+from app.models.swarm.params import objective_label
 from app.tabs.panel import TabPanel
 from app.tabs.plotting import (
     REFERENCE,
@@ -25,8 +26,11 @@ from app.tabs.plotting import (
     legend_outside,
     panel_card,
 )
+from app.tabs.swarm.layout import PLOT_BASIS, side_by_side
 
 METHOD_COLOURS = {"softmin": "#7b3294", "langevin": "#4d4d4d", "cbo": "#b35806", "pso": "#1b7837"}
+#: What the legends and the table call each method.
+METHOD_NAMES = {"softmin": "softmin swarm", "langevin": "Langevin", "cbo": "CBO", "pso": "PSO"}
 SUMMARY_HEIGHT = 150
 
 
@@ -63,11 +67,17 @@ class StudyPanel(TabPanel):
                 fill_color=colour,
                 fill_alpha=0.35,
                 line_color=colour,
-                legend_label=m,
+                legend_label=METHOD_NAMES[m],
             )
             e = empty_source("x", "y")
             self.ecdf.step(
-                "x", "y", source=e, color=colour, line_width=2, mode="after", legend_label=m
+                "x",
+                "y",
+                source=e,
+                color=colour,
+                line_width=2,
+                mode="after",
+                legend_label=METHOD_NAMES[m],
             )
             self._hist_sources[m], self._ecdf_sources[m] = h, e
         legend_outside(self.hist)
@@ -84,10 +94,10 @@ class StudyPanel(TabPanel):
             "Hitting times over many runs",
             self.controls,
             pn.Row(pn.pane.Markdown("x axis:", margin=(8, 4)), self.axis),
-            pn.Row(
+            side_by_side(
                 pn.pane.Bokeh(self.hist, sizing_mode="stretch_width"),
                 pn.pane.Bokeh(self.ecdf, sizing_mode="stretch_width"),
-                sizing_mode="stretch_width",
+                basis=PLOT_BASIS,
             ),
             self.summary,
             caption(
@@ -119,12 +129,13 @@ def _summary_table(summary: dict[str, Any]) -> str:
         med_t = row["median_time"]
         evals = row["median_evals"]
         rows.append(
-            f"<tr><td>{row['name']}</td><td>{success}</td>"
+            f"<tr><td>{METHOD_NAMES.get(row['name'], row['name'])}</td><td>{success}</td>"
             f"<td>{'—' if math.isnan(med_t) else f'{med_t:.1f}'}</td>"
             f"<td>{'—' if evals is None else evals}</td></tr>"
         )
+    landscape = objective_label(summary["objective"])
     return (
-        f'<div class="ns-caption">{summary["objective"]}, d = {summary["dim"]}, N = '
+        f'<div class="ns-caption">{landscape}, d = {summary["dim"]}, N = '
         f"{summary['n_particles']}, M = {summary['n_runs']} runs, T = {summary['t_max']:g}</div>"
         '<table style="font-size:13px;border-collapse:collapse" cellpadding="3">'
         "<tr><th align=left>method</th><th align=left>success by T</th>"
@@ -153,7 +164,12 @@ class SweepPanel(TabPanel):
             for m in ("softmin", "langevin", "cbo"):
                 src = empty_source("x", "y")
                 fig.line(
-                    "x", "y", source=src, color=METHOD_COLOURS[m], line_width=2, legend_label=m
+                    "x",
+                    "y",
+                    source=src,
+                    color=METHOD_COLOURS[m],
+                    line_width=2,
+                    legend_label=METHOD_NAMES[m],
                 )
                 fig.scatter("x", "y", source=src, color=METHOD_COLOURS[m], size=6)
                 self._sources[(key, m)] = src
@@ -163,10 +179,10 @@ class SweepPanel(TabPanel):
         return panel_card(
             "Success rate against β and σ",
             self.controls,
-            pn.Row(
+            side_by_side(
                 pn.pane.Bokeh(self.beta_fig, sizing_mode="stretch_width"),
                 pn.pane.Bokeh(self.sigma_fig, sizing_mode="stretch_width"),
-                sizing_mode="stretch_width",
+                basis=PLOT_BASIS,
             ),
             caption(
                 "**What to look for.** β = 0 is Langevin; too large a β on Ackley traps the "
@@ -198,7 +214,9 @@ class KramersPanel(TabPanel):
         )
         self._points = {m: empty_source("x", "y") for m in ("softmin", "langevin")}
         for m, src in self._points.items():
-            fig.scatter("x", "y", source=src, color=METHOD_COLOURS[m], size=8, legend_label=m)
+            fig.scatter(
+                "x", "y", source=src, color=METHOD_COLOURS[m], size=8, legend_label=METHOD_NAMES[m]
+            )
             fig.line("x", "y", source=src, color=METHOD_COLOURS[m], line_alpha=0.4)
         self._theory = empty_source("x", "kramers", "heuristic")
         fig.line(

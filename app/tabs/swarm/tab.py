@@ -12,6 +12,7 @@ from app.models.swarm.model import SwarmModel
 from app.tabs.base import SimulationTab
 from app.tabs.model_card import load_card, model_card
 from app.tabs.swarm.hero import SwarmHero
+from app.tabs.swarm.layout import side_by_side
 from app.tabs.swarm.panels import (
     DiagnosticsPanel,
     EffectivePotentialPanel,
@@ -79,10 +80,10 @@ class SwarmTab(SimulationTab):
         )
         return pn.Column(
             self.hero.view(),
-            pn.Row(self.weights.view(), self.series.view(), sizing_mode="stretch_width"),
-            pn.Row(self.potential.view(), self.schedules.view(), sizing_mode="stretch_width"),
+            side_by_side(self.weights.view(), self.series.view()),
+            side_by_side(self.potential.view(), self.schedules.view()),
             self.study.view(),
-            pn.Row(self.sweep.view(), self.kramers.view(), sizing_mode="stretch_width"),
+            side_by_side(self.sweep.view(), self.kramers.view()),
             self.diagnostics.view(),
             model_card(load_card(self.slug), self.paper_citation, self.paper_url),
             sizing_mode="stretch_width",

@@ -30,17 +30,20 @@ from app.tabs.plotting import (
 )
 from app.tabs.widenet.panels import fmt_value, width_ticks
 
+#: What the readouts call each swap order.
+ORDER_NAMES = {"readout_first": "Readout first", "input_first": "Input first"}
+
 
 class LindebergPanel(TabPanel):
-    """C: the Lindeberg exchange: W2 of each hybrid to its limit, and the swap increments;
+    """C: the Lindeberg exchange: W₂ of each hybrid to its limit, and the swap increments;
     ``controls`` are the exchange's job controls."""
 
     def __init__(self, model: WidenetModel, controls: pn.viewable.Viewable) -> None:
         super().__init__(model)
         fig = labelled_figure(
             "Lindeberg exchange: layers made Gaussian one at a time",
-            "Gaussian weight layers j (hybrid H_j)",
-            "W2 at x₁",
+            "weight layers made Gaussian (hybrid j)",
+            "W₂ at x₁",
             height=300,
         )
         self._stairs = empty_source("x", "top", "color")
@@ -54,7 +57,7 @@ class LindebergPanel(TabPanel):
             fill_color="color",
             fill_alpha=0.7,
             line_color=None,
-            legend_label="W2(H_j, own GP limit)",
+            legend_label="W₂(hybrid j, its own Gaussian limit)",
         )
         fig.line(
             "x",
@@ -62,7 +65,7 @@ class LindebergPanel(TabPanel):
             source=self._inc,
             color=THEORY,
             line_width=2,
-            legend_label="increment W2(H_j, H_j+1)",
+            legend_label="increment W₂(hybrid j, hybrid j + 1)",
         )
         fig.scatter("x", "y", source=self._inc, color=THEORY, size=8)
         fig.line(
@@ -76,11 +79,13 @@ class LindebergPanel(TabPanel):
         fig.legend.location = "top_right"
         fig.legend.label_text_font_size = "11px"
         fig.xaxis.ticker = SingleIntervalTicker(interval=1)
+        fig.y_range.start = 0.0
+        fig.y_range.range_padding = 0.4  # room above the bars for the legend
         self.figure = fig
         self.readouts = readout_pane()
 
         self.card = panel_card(
-            "C. Lindeberg exchange at the width shown",
+            "C. Lindeberg exchange, layer by layer",
             controls,
             self.readouts,
             pn.pane.Bokeh(self.figure, sizing_mode="stretch_width"),
@@ -109,9 +114,9 @@ class LindebergPanel(TabPanel):
         self.readouts.object = readout(
             {
                 "width n": str(lin["width"]),
-                "order": lin["order"].replace("_", " "),
-                "W2 H_0": fmt_value(lin["w2"][0]),
-                "drop H_0→H_L": fmt_value(lin["drop"]),
+                "order": ORDER_NAMES.get(lin["order"], lin["order"]),
+                "W₂ before any swap": fmt_value(lin["w2"][0]),
+                "drop": fmt_value(lin["drop"]),
                 "Σ increments": fmt_value(lin["sum_increments"]),
             }
         )
@@ -299,8 +304,8 @@ class CumulantPanel(TabPanel):
             "E. Cumulants against width",
             pn.pane.Bokeh(self.figure, sizing_mode="stretch_width"),
             caption(
-                "**Look for:** E w³ drives the skewness like n^-1/2 and E w⁴ drives the "
-                "kurtosis like n^-1 (dashed: exact formulas for one hidden layer). Values "
+                "**Look for:** E w³ drives the skewness like 1/√n and E w⁴ drives the "
+                "kurtosis like 1/n (dashed: exact formulas for one hidden layer). Values "
                 "below √(6/M) and √(24/M) are Monte Carlo noise."
             ),
         )

@@ -6,9 +6,12 @@ Lindeberg exchange principle*, arXiv:2605.02771. Spec: ``models/widenet.md``.
 
 from __future__ import annotations
 
+from typing import Any
+
 import panel as pn
 
 from app.models.widenet import WidenetModel
+from app.models.widenet.model import warm_shared_sweep
 from app.tabs.base import SimulationTab
 from app.tabs.model_card import load_card, model_card
 from app.tabs.widenet.panels import OutputLawPanel, W2Panel
@@ -16,13 +19,14 @@ from app.tabs.widenet.study_panels import CovariancePanel, CumulantPanel, Lindeb
 
 
 class WidenetTab(SimulationTab):
-    """Output law, W2 against width, Lindeberg exchange, covariance and cumulants (spec §4)."""
+    """W₂ against width (the hero), output law, Lindeberg exchange, covariance, cumulants
+    (spec §4)."""
 
     slug = "widenet"
     title = "Wasserstein convergence"
     claim = (
         "A wide random network with non-Gaussian weights is close to its Gaussian-process "
-        "limit in 2-Wasserstein distance; skewed or lattice weights slow the rate to n^-1/2."
+        "limit in 2-Wasserstein distance; skewed or lattice weights slow the rate to 1/√n."
     )
     paper_citation = (
         "Giovagnini, Kotitsas, Romito: Universality in deep neural networks: an approach via "
@@ -30,12 +34,18 @@ class WidenetTab(SimulationTab):
     )
     paper_url = "https://arxiv.org/abs/2605.02771"
     provenance = (
-        "The W2 universality claim and the Lindeberg exchange are the paper's; the rates, the "
+        "The W₂ universality claim and the Lindeberg exchange are the paper's; the rates, the "
         "true first-layer kernel, the estimators and their floors were derived for this app "
         "or taken from the literature."
     )
     model_class = WidenetModel
-    speed_label = None  # Play steps the width shown, at the model's frame_interval
+    speed_label = None  # Play doubles the width shown, at the model's frame_interval
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # the server builds every tab once at start-up: sample the teaching default's sweep
+        # then (in the background, once per process), so a visitor's first view draws at once
+        warm_shared_sweep()
+        super().__init__(*args, **kwargs)
 
     def _build_panels(self) -> pn.viewable.Viewable:
         model = self.model
