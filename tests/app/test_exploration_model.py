@@ -33,8 +33,9 @@ def run_curves(model: ExplorationModel) -> dict:
 def test_fresh_model_is_the_teaching_default():
     model = ExplorationModel()
     assert model.preset == TEACHING_DEFAULT and model.layout == "four_rooms"
-    assert model.n_iters == 7 and model.k_view == 7  # U_8 = ∅ (spec §5.1)
-    assert "U emptied at k = 8" in model.explorer_notice
+    assert model.n_iters == 7  # U_8 = ∅ (spec §5.1)
+    assert model.k_view == 0 and model.pg_view == 0  # a run opens at π₀, no curve shown
+    assert "U emptied after k = 7: 7 curious policies" in model.explorer_notice
     frame = model.frame_arrays(0)
     assert frame["poorly"].sum() == 22  # |U_1| = 22 of 67
 
@@ -95,12 +96,75 @@ def test_distractor_reward_is_live_and_changes_only_learning():
 def test_player_scrubs_and_loops_over_iterations():
     model = ExplorationModel()
     frame = model.frame
-    model.k_view = 0  # scrubbing redraws
+    model.k_view = 3  # scrubbing redraws
     assert model.frame == frame + 1
+    model.k_view = 0
+    m = model.substeps
+    assert m * model.n_iters >= 60  # the explorer's act: about 64 steps whatever K
+    model.step(1)  # one batch of π₁'s episodes joins the mixture
+    assert model.k_view == 0 and model.episode_share == pytest.approx(1 / m)
+    model.step(m - 1)
+    assert model.k_view == 1 and model.episode_share == 0
+    model.k_view = 0  # a scrub shows whole iterations
+    assert model.episode_share == 0
+
+
+def test_partial_mixture_runs_from_one_iteration_to_the_next():
+    model = ExplorationModel()
+    res, m = model.explorer, model.substeps
+    model.step(2 * m + m // 2)  # half of π₃'s episodes in
+    frame = model.frame_arrays()
+    f = model.episode_share
+    assert model.k_view == 2 and f == pytest.approx((m // 2) / m)
+    expected = (3 * res["mixtures"][2] + f * res["visitations"][3]) / (3 + f)
+    np.testing.assert_allclose(frame["mixture"], expected, rtol=1e-12)
+    assert frame["mixture"].sum() == pytest.approx(1.0)
+    np.testing.assert_array_equal(frame["poorly"], res["poorly_visited"][2])  # π₃'s target
+    np.testing.assert_array_equal(frame["policy"], res["policies"][3])
+    summary = model.frame_summary()
+    assert (summary["k"], summary["policy"], summary["share"]) == (2, 3, pytest.approx(f))
+    # at f = 1 the mixture is D₃ exactly
+    model.step(m - m // 2)
+    np.testing.assert_allclose(model.frame_arrays()["mixture"], res["mixtures"][3], rtol=1e-12)
+
+
+def test_play_builds_mu_then_reveals_the_curves_and_stops():
+    model = ExplorationModel(n_pg_iters=200)
+    explorer_steps = model.substeps * model.n_iters
+    model.playing = True
+    for _ in range(explorer_steps):
+        assert model.step(1)
+    assert model.k_view == model.n_iters and model.has_covered()
+    assert "Building μ" in model.status
+    model.step(1)  # curves not computed yet: the player holds, the run goes on
+    assert model.pg_view == 0 and "waiting" in model.status
+    run_curves(model)
     model.step(1)
-    assert model.k_view == 1
-    model.step(model.n_iters)
-    assert model.k_view == 0  # loops back to π₀
+    assert model.pg_view == 1 and "policy gradient" in model.status
+    assert model.learning_series(steps_view=False)["rho"]["x"].tolist() == [0, 1]
+    while model.step(5):
+        pass
+    assert model.pg_view == 200 and not model.playing
+    assert "End of the run" in model.status
+    model.reset()
+    assert (model.k_view, model.pg_view, model.episode_share) == (0, 0, 0)
+
+
+def test_reveal_is_geometric_and_show_all_shows_everything():
+    model = ExplorationModel()
+    run_curves(model)
+    model.step(model.substeps * model.n_iters)
+    shown = []
+    while model.pg_view < 2000:
+        model.step(1)
+        shown.append(model.pg_view)
+    assert shown[:20] == list(range(1, 21))  # one update at a time at first
+    assert shown[-1] == 2000 and 100 < len(shown) < 140  # then 5 % more per step
+    model.pg_view = 0
+    model.reveal_all()
+    assert model.pg_view == 2000
+    series = model.learning_series(steps_view=False)["mu"]
+    assert series["x"][-1] == 2000 and len(series["x"]) <= 602  # thinned for the browser
 
 
 def test_tiny_delta_gives_a_message_not_an_error():
@@ -184,7 +248,7 @@ def test_params_class_holds_the_declarations_and_the_model_the_behaviour():
     assert ExplorationParams.restart_params == EXPLORER_PARAMS
     assert set(ExplorationParams.display_order) == set(ExplorationParams.scientific_params())
     assert not hasattr(ExplorationParams, "run_learning")
-    assert ExplorationModel.frame_interval == pytest.approx(0.7)  # the k player's pace
+    assert ExplorationModel.frame_interval == pytest.approx(0.25)  # the player's pace
 
 
 def test_learning_reruns_once_live_params_rest():
@@ -218,7 +282,7 @@ def test_frame_summary_and_coverage_series():
     assert (s["k"], s["n_iters"], s["n_poorly"], s["n_valid"]) == (0, 7, 22, 67)
     assert s["delta"] == pytest.approx(0.1 / 67)
     assert s["entropy"] == pytest.approx(model.coverage["entropy"][0])
-    assert model.frame_summary()["k"] == model.k_view == 7
+    assert model.frame_summary()["k"] == model.k_view == 0
     series = model.coverage_series()
     assert len(series["k"]) == 8 and series["min_mass"].min() > 0
     np.testing.assert_array_equal(series["frac"], model.coverage["frac_poorly"])
@@ -249,6 +313,8 @@ def test_learned_policy_maps_and_learning_series():
     run_curves(model)
     maps = model.learned_policy_maps()
     assert maps["mu"]["value"].shape == (68,) and maps["mu"]["value"].min() > 0
+    assert len(model.learning_series(steps_view=False)["rho"]["x"]) == 1  # t = 0 shown
+    model.reveal_all()
     series = model.learning_series(steps_view=False)
     np.testing.assert_array_equal(series["rho"]["x"], np.arange(101))
     steps = model.learning_series(steps_view=True)

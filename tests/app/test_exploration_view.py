@@ -7,7 +7,8 @@ import time
 import numpy as np
 import pytest
 
-from app.tabs.exploration.maps import STRIP_HEIGHT
+from app.models.exploration import ExplorationModel
+from app.tabs.exploration.maps import GRID_SIDE, frame_size, map_size
 from app.tabs.exploration.tab import ExplorationTab
 from app.tabs.panel import TabPanel
 
@@ -49,9 +50,19 @@ def test_layout_change_rebuilds_the_geometry(tab: ExplorationTab):
     tab.model.preset = "Combination lock"
     data = tab.maps.cells["mu"].data
     assert len(data["x"]) == 17 and set(data["row"]) == {0}
-    assert tab.maps.figures["mu"].height == STRIP_HEIGHT  # a 1×(N+1) strip
+    strip = tab.maps.figures["mixture"]
+    assert (strip.width, strip.height) == map_size((1, 17))  # a 1×(N+1) strip
+    assert frame_size((1, 17)) == (17 * 25, 25) and not strip.yaxis[0].visible
+    # the axes fit the cells: no blank margin around the strip
+    assert (strip.x_range.start, strip.x_range.end) == (-0.5, 16.5)
+    assert (strip.y_range.start, strip.y_range.end) == (0.5, -0.5)
     assert len(tab.maps.terminals.data["x"]) == 1  # state N hatched
-    assert tab.maps.k_slider.end == 16 == tab.maps.k_slider.value  # K = N curious policies
+    assert tab.maps.k_slider.end == 16 and tab.maps.k_slider.value == 0  # opens at k = 0
+    tab.model.preset = "FrozenLake"
+    lake = tab.maps.figures["policy"]
+    assert frame_size((8, 8)) == (GRID_SIDE, GRID_SIDE)  # square cells
+    assert (lake.x_range.start, lake.x_range.end) == (-0.5, 7.5)
+    assert (lake.y_range.start, lake.y_range.end) == (7.5, -0.5)
     tab.model.preset = "DeepSea"
     assert len(tab.maps.cells["mu"].data["x"]) == 55  # the terminal is not drawn
 
@@ -65,7 +76,16 @@ def test_coverage_marker_follows_k(tab: ExplorationTab):
 def test_learning_curves_and_table(tab: ExplorationTab):
     sources = tab.learning.sources
     assert set(sources) == {"rho", "mu", "blend", "uniform"}
-    assert len(sources["rho"].data["x"]) == 2001
+    assert len(sources["rho"].data["x"]) == 1  # t = 0 until Play or the slider reveals more
+    # before the curves, the title follows the explorer's act (above the fold in a lesson)
+    assert "First the explorer builds μ: iteration 0 of 7" in tab.learning.figure.title.text
+    tab.model.pg_view = 150
+    tab.learning.update()
+    assert sources["rho"].data["x"][-1] == 150 == tab.learning.figure.x_range.end
+    assert "t = 150 of 2,000" in tab.learning.figure.title.text
+    tab.learning.show_all.clicks += 1
+    tab.learning.update()
+    assert sources["rho"].data["x"][-1] == 2000 and len(sources["rho"].data["x"]) <= 602
     table = tab.learning.table.object
     assert "iters to 0.9 V*" in table and "222" in table  # ρ-restart count (spec ≈220)
     tab.learning.axis.value = "environment steps"
@@ -112,7 +132,7 @@ def test_panels_share_the_panel_interface_and_the_card_is_data(tab: ExplorationT
     assert "tick" not in vars(ExplorationTab) and "_update_plots" not in vars(ExplorationTab)
     card = tab._panels.objects[-1]
     texts = [getattr(pane, "object", "") for pane in card.objects]
-    assert any(r"U\_k = {s ∈ S\_v" in text for text in texts)  # underscores stay literal
+    assert any("Uₖ = {s ∈ Sᵥ" in text for text in texts)  # Unicode, not TeX
     assert sum(text.startswith("$d^{\\pi}_{\\nu}") for text in texts) == 1
 
 
@@ -122,8 +142,26 @@ def test_player_waits_frame_interval_between_steps(tab: ExplorationTab):
     model.playing = True
     tab.tick()
     tab.tick()  # within the model's frame_interval: no second step
-    assert model.k_view == 1
+    assert model.episode_share == pytest.approx(1 / model.substeps)
     tab._stepped_at -= model.frame_interval
     tab.tick()
-    assert model.k_view == 2
+    assert model.episode_share == pytest.approx(2 / model.substeps)
     model.playing = False
+    # between two iterations the maps show the new policy and the mixture filling in
+    assert "π₁" in tab.maps.figures["policy"].title.text
+    assert ">π₁: " in tab.maps.readouts.object
+
+
+def test_sampled_curves_mark_each_seeds_first_reward():
+    tab = ExplorationTab(model=ExplorationModel(preset="DeepSea"))
+    tab.model.run_learning()
+    assert tab.model.learning.wait(60)
+    tab.model.reveal_all()
+    tab.learning.update()
+    marks = tab.learning.marks.data
+    assert len(marks["x"]) == 4 * 3  # four restarts, three seeds each
+    assert tab.learning.marks_item.visible  # listed in the legend only when drawn
+    assert set(marks["colour"]) == {"#d62728", "#1f77b4", "#9467bd", "#7f7f7f"}
+    tab.model.pg_view = 12
+    tab.learning.update()
+    assert len(tab.learning.marks.data["x"]) < 12 and tab.model.mu_found_reward()

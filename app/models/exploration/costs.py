@@ -12,9 +12,10 @@ Two pieces of work run here:
   H steps. Over :data:`~app.models.budget.MAX_JOB_SECONDS`, the seeds are scaled down first,
   then T (both keep the curves' prefix: every run has its own random stream, drawn chunk by chunk).
 
-The animated run only moves the shown iteration k (``_advance`` is O(1) whatever the speed) and
-records nothing: its memory is the explorer's arrays (K+1 maps each), costed with the explorer
-and held to :data:`~app.models.budget.MAX_RUN_BYTES`; its tick is :func:`tick_cost`.
+The animated run only moves the shown iteration k and the PG updates shown (``_advance`` costs
+about the same whatever the speed) and records nothing: its memory is the explorer's arrays (K+1
+maps each; a frame between two iterations mixes one more map of S numbers), costed with the
+explorer and held to :data:`~app.models.budget.MAX_RUN_BYTES`; its tick is :func:`tick_cost`.
 
 Per-operation constants were MEASURED on the 2-core reference machine (load ≈ 5 from the other
 sessions) by timing the real jitted kernels after ``exploration.warmup()``, then doubled
@@ -30,8 +31,9 @@ sessions) by timing the real jitted kernels after ``exploration.warmup()``, then
 * REINFORCE (``core.reinforce_chunk``, B = 64, H = 500, 20 updates): 135 ns per sampled
   environment step on four rooms (solve included; 48 ns on DeepSea) → :data:`SEC_ENV_STEP`;
   ``Generator.random`` 7 ns per uniform → :data:`SEC_UNIFORM`;
-* one player step (``ExplorationModel.step()`` at speed 5, five calls): 0.4 ms, whatever the
-  speed (k jumps by ``speed`` modulo K+1) → :data:`SEC_PLAYER_STEP`.
+* one player step (``ExplorationModel.step()`` at speed 5, a whole run of four rooms): 3.4 ms,
+  whatever the speed (the shown iteration and PG update move by ``speed`` steps; the longest
+  part counts the reveal steps left, at most a few hundred) → :data:`SEC_PLAYER_STEP`.
 """
 
 from __future__ import annotations
@@ -61,8 +63,8 @@ SEC_LU_OP = 0.3e-9
 SEC_ENV_STEP = 135e-9
 #: Seconds per uniform drawn for REINFORCE (measured 7 ns).
 SEC_UNIFORM = 7e-9
-#: Seconds of one player step (``step()``: k moves by ``speed``, O(1); measured 0.4 ms).
-SEC_PLAYER_STEP = 0.4e-3
+#: Seconds of one player step (``step()`` at any speed; measured 3.4 ms).
+SEC_PLAYER_STEP = 3.4e-3
 #: The explorer runs synchronously in ``reset`` (it blocks the session): its own, tighter limit.
 MAX_EXPLORER_SECONDS = 10.0
 
@@ -128,8 +130,8 @@ def explorer_cost(p: dict[str, Any], shape: tuple[int, int, int], acyclic: bool)
 
 
 def tick_cost(speed: int) -> Cost:
-    """One animation tick at ``speed``: the player moves k by ``speed`` in one O(1) step and
-    allocates nothing (the maps it shows are the explorer's arrays)."""
+    """One animation tick at ``speed``: the player moves by ``speed`` steps in about constant
+    time and keeps nothing (the maps it shows are the explorer's arrays)."""
     return Cost(bytes=0.0, seconds=MARGIN * SEC_PLAYER_STEP, what=f"player step (speed {speed})")
 
 

@@ -18,8 +18,8 @@ from kernels.common.progress import ProgressFn
 RESTARTS = {
     "rho": "ρ (start)",
     "mu": "μ (explorer)",
-    "blend": "ν_β (blend)",
-    "uniform": "uniform over S_v",
+    "blend": "νᵦ (blend)",
+    "uniform": "uniform over Sᵥ",
 }
 
 

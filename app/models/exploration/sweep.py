@@ -82,7 +82,7 @@ OUTCOMES = (
         "iterations to target from ρ",
         "iterations",
         "lower",
-        "First t with V^{π_t}(ρ) ≥ x·V*(ρ) for PG restarted from the start distribution ρ "
+        "First t at which the value of πₜ from ρ reaches x·V*(ρ), PG restarted from the start ρ "
         "(T + 1 if not reached within the cap T).",
     ),
     Outcome(
@@ -90,37 +90,37 @@ OUTCOMES = (
         "iterations to target from μ",
         "iterations",
         "lower",
-        "First t with V^{π_t}(ρ) ≥ x·V*(ρ) for PG restarted from the explorer's μ "
-        "(T + 1 if not reached within the cap T).",
+        "First t at which the value of πₜ from ρ reaches x·V*(ρ), PG restarted from the "
+        "explorer's μ (T + 1 if not reached within the cap T).",
     ),
     Outcome(
         "coverage",
         "coverage after K",
         "",
         "higher",
-        "1 − |U_{K+1}|/|S_v|: share of the valid states whose share of the final mixture D_K "
-        "reached the threshold δ = c/|S_v|.",
+        "1 − |U|/|Sᵥ| after the last iteration: share of the valid states whose share of the final "
+        "mixture reached the threshold δ = c/|Sᵥ|.",
     ),
     Outcome(
         "final_value_rho",
         "V/V* at T from ρ",
         "",
         "higher",
-        "V^{π_T}(ρ)/V*(ρ) after the T updates of PG restarted from ρ.",
+        "V/V*, the value from ρ, after the T updates of PG restarted from ρ.",
     ),
     Outcome(
         "final_value_mu",
         "V/V* at T from μ",
         "",
         "higher",
-        "V^{π_T}(ρ)/V*(ρ) after the T updates of PG restarted from μ.",
+        "V/V*, the value from ρ, after the T updates of PG restarted from μ.",
     ),
     Outcome(
         "entropy_mu",
         "entropy of μ",
         "",
         "higher",
-        "H(μ)/log|S_v|: how evenly the restart distribution μ spreads over the valid states "
+        "H(μ)/log|Sᵥ|: how evenly the restart distribution μ spreads over the valid states "
         "(1 = uniform).",
     ),
     Outcome(
@@ -128,8 +128,8 @@ OUTCOMES = (
         "mismatch ‖d*/μ‖∞",
         "",
         "lower",
-        "max over valid states of d^{π*}_ρ(s)/μ(s), the distribution-mismatch coefficient "
-        "PG bounds pay for.",
+        "max over valid states of d*(s)/μ(s), d* the optimal policy's visits from ρ: the "
+        "distribution mismatch PG bounds pay for.",
     ),
 )
 

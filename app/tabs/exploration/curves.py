@@ -22,6 +22,8 @@ from app.tabs.plotting import (
 )
 
 COLOURS = {"rho": "#d62728", "mu": "#1f77b4", "blend": "#9467bd", "uniform": "#7f7f7f"}
+#: Narrowest a coverage plot gets before the two wrap onto two rows (px).
+COVERAGE_MIN_WIDTH = 400
 TABLE_CSS = """
 table.ns-metrics { border-collapse: collapse; font-size: 13px; width: 100%; }
 table.ns-metrics th, table.ns-metrics td { padding: 3px 8px; border-bottom: 1px solid #ddd;
@@ -31,7 +33,7 @@ table.ns-metrics th:first-child, table.ns-metrics td:first-child { text-align: l
 
 
 class CoveragePanel(TabPanel):
-    """|U|/|S_v|, normalised entropy, d*(U) (linear) and min D̄, mismatch (log) against k."""
+    """|U|/|Sᵥ|, normalised entropy, d*(U) (linear) and min D̄, mismatch (log) against k."""
 
     def __init__(self, model: ExplorationModel) -> None:
         super().__init__(model)
@@ -44,9 +46,9 @@ class CoveragePanel(TabPanel):
             y_range=Range1d(-0.02, 1.02),
         )
         for field, colour, label in (
-            ("frac", "#ff2d55", "|U_{k+1}|/|S_v|"),
-            ("entropy", "#1f77b4", "H(D̄_k)/log|S_v|"),
-            ("opt_u", "#2ca02c", "d^{π*}_ρ(U_{k+1})"),
+            ("frac", "#ff2d55", "|Uₖ₊₁| / |Sᵥ|"),
+            ("entropy", "#1f77b4", "H(D̄ₖ) / log|Sᵥ|"),
+            ("opt_u", "#2ca02c", "d*(Uₖ₊₁)"),
         ):
             lin.line("k", field, source=self.source, color=colour, line_width=2, legend_label=label)
             lin.scatter("k", field, source=self.source, color=colour, size=5)
@@ -58,8 +60,8 @@ class CoveragePanel(TabPanel):
             y_axis_type="log",
         )
         for field, colour, label in (
-            ("min_mass", "#ff7f0e", "min D̄_k"),
-            ("mismatch", "#9467bd", "‖d^{π*}_ρ / D̄_k‖∞"),
+            ("min_mass", "#ff7f0e", "min D̄ₖ"),
+            ("mismatch", "#9467bd", "‖d* / D̄ₖ‖∞"),
         ):
             log.line("k", field, source=self.source, color=colour, line_width=2, legend_label=label)
             log.scatter("k", field, source=self.source, color=colour, size=5)
@@ -76,14 +78,18 @@ class CoveragePanel(TabPanel):
         return panel_card(
             "Coverage against explorer iteration",
             pn.Row(
-                *(pn.pane.Bokeh(f, sizing_mode="stretch_width") for f in self.figures),
+                *(
+                    pn.pane.Bokeh(f, sizing_mode="stretch_width", min_width=COVERAGE_MIN_WIDTH)
+                    for f in self.figures
+                ),
+                styles={"flex-wrap": "wrap"},
                 sizing_mode="stretch_width",
             ),
             caption(
                 md(
                     "**What to look for.** Coverage need not rise monotonically; the mismatch "
-                    "coefficient ‖d^{π*}_ρ/D̄_k‖∞ is what PG theory pays for. The dashed line "
-                    "is the iteration shown in the maps."
+                    "coefficient ‖d*/D̄ₖ‖∞ (d*: the optimal policy's visits from the start) is "
+                    "what PG theory pays for. The dashed line is where the maps are."
                 )
             ),
         )
@@ -98,11 +104,12 @@ class CoveragePanel(TabPanel):
 
     def move_marker(self) -> None:
         for marker in self.markers:
-            marker.location = self.model.k_view
+            marker.location = self.model.k_view + self.model.episode_share
 
 
 class LearningPanel(TabPanel):
-    """V^{π_t}(ρ)/V* against t (or environment steps) for the four restarts; metric table.
+    """V^{π_t}(ρ)/V* against t (or environment steps) for the four restarts, revealed up to the
+    updates shown (the model's ``pg_view``: Play reveals them once μ is built); metric table.
 
     ``controls`` are the learning job's controls; ``policies`` the learned-policy maps shown
     underneath (a panel of their own, registered with the tab).
@@ -121,12 +128,20 @@ class LearningPanel(TabPanel):
             margin=(10, 10),
         )
         self.axis.param.watch(lambda *_: self.update(), "value")
+        self.t_slider = pn.widgets.IntSlider.from_param(
+            model.param.pg_view, sizing_mode="stretch_width", margin=(4, 12)
+        )
+        self.show_all = pn.widgets.Button(
+            label="Show all updates", color="light", margin=(14, 10, 4, 4), width=140
+        )
+        self.show_all.on_click(lambda _: model.reveal_all())
         fig = labelled_figure(
             "Policy gradient from four restarts",
-            "PG iteration t",
-            "V^{π_t}(ρ) / V*(ρ)",
+            "PG update t",
+            "V(πₜ) / V* from the start ρ",
             height=330,
-            y_range=Range1d(-0.02, 1.05),
+            x_range=Range1d(0, 1),
+            y_range=Range1d(-0.07, 1.05),
             tooltips=[("t", "$x{0}"), ("V/V*", "$y{0.000}")],
         )
         self.sources: dict[str, Any] = {}
@@ -145,11 +160,26 @@ class LearningPanel(TabPanel):
                 "x", "mean", source=source, color=COLOURS[key], line_width=2, legend_label=label
             )
             self.sources[key] = source
+        self.marks = empty_source("x", "y", "colour")
+        fig.scatter(
+            "x",
+            "y",
+            source=self.marks,
+            marker="triangle",
+            size=11,
+            fill_color="colour",
+            line_color="black",
+            line_width=0.8,
+            legend_label="first reward of a seed",
+        )
         self.target = Span(location=0.9, dimension="width", line_color="black", line_dash="dashed")
         fig.add_layout(self.target)
         fig.add_layout(Span(location=1.0, dimension="width", line_color=REFERENCE))
         fig.xaxis.formatter = NumeralTickFormatter(format="0,0")
         legend_outside(fig)
+        self.marks_item = fig.legend[0].items[-1]
+        self.marks_item.visible = False  # listed only for sampled curves (exact ones have none)
+        fig.toolbar.autohide = True  # the title (with t) stays readable
         self.figure = fig
         self.table = pn.pane.HTML(
             "",
@@ -164,18 +194,20 @@ class LearningPanel(TabPanel):
     def view(self) -> pn.Card:
         return panel_card(
             "Learning curves: where PG restarts matters",
-            self.controls,
-            pn.Row(pn.pane.Markdown("x axis:", margin=(12, 4, 0, 10)), self.axis),
+            pn.Row(self.t_slider, self.show_all, sizing_mode="stretch_width"),
             pn.pane.Bokeh(self.figure, sizing_mode="stretch_width"),
             self.note,
+            pn.Row(pn.pane.Markdown("x axis:", margin=(12, 4, 0, 10)), self.axis),
             caption(
                 md(
                     "**What to look for.** Restarting from μ helps when reward sits where ρ's "
                     "trajectories rarely go (the lock, the distractor), and can cost "
                     "iterations when it doesn't (four rooms). Dashed: the target x·V*; grey: "
-                    "V*. Sampled curves: mean and min–max band over seeds."
+                    "V*. Sampled curves: mean and min–max band over seeds; a triangle marks "
+                    "the update in which a seed first found the reward."
                 )
             ),
+            self.controls,
             self.table,
             self.policies.view(),
         )
@@ -184,32 +216,69 @@ class LearningPanel(TabPanel):
         m = self.model
         result = m.learning.result
         # scrubbing k redraws the tab: resend the curves only when something they show changed
-        key = (id(result), self.axis.value, m.target_frac, id(m.mdp), m.batch, m.horizon)
+        key = (
+            id(result),
+            self.axis.value,
+            m.target_frac,
+            id(m.mdp),
+            m.batch,
+            m.horizon,
+            m.pg_view,
+            # before the curves start, the note follows the explorer's act
+            (m.k_view, m.episode_share) if m.pg_view == 0 else None,
+        )
         if key == self._shown:
             return
         self._shown = key
         self.target.location = m.target_frac
         steps_view = self.axis.value == "environment steps"
         series = m.learning_series(steps_view)
+        end = m.reveal_end()
+        self.t_slider.end = max(end, 1)
         if series is None:
             for source in self.sources.values():
                 source.data = {"x": [], "mean": [], "low": [], "high": []}
+            self.marks.data = {"x": [], "y": [], "colour": []}
             self.table.object = "<p>Run the learning curves to fill this table.</p>"
+            self.note.object = ""
             return
         for restart, data in series.items():
             self.sources[restart].data = data
+        marks = m.first_reward_marks(steps_view)
+        self.marks.data = {
+            "x": marks["x"],
+            "y": marks["y"],
+            "colour": [COLOURS[r] for r in marks["restart"]],
+        }
+        self.marks_item.visible = bool(marks["x"])  # the legend lists what is drawn
+        x_end = max(float(np.max(d["x"])) for d in series.values())
+        x_start = min(float(np.min(d["x"])) for d in series.values()) if steps_view else 0.0
+        self.figure.x_range.start = x_start
+        self.figure.x_range.end = max(x_end, x_start + (10.0 if not steps_view else 1000.0))
         self.figure.xaxis.axis_label = (
-            "environment steps (μ, ν_β offset by the explorer's nominal K·B·H)"
+            "environment steps (μ, νᵦ offset by the explorer's nominal K·B·H)"
             if steps_view
-            else "PG iteration t"
+            else "PG update t"
         )
-        if steps_view and result["method"] != "sampled":
-            self.note.object = "*Exact PG draws no samples: steps are nominal, B·H per iteration.*"
-        else:
+        shown = min(m.pg_view, end)
+        k, n = m.k_view, m.n_iters
+        self.figure.title.text = (
+            f"First the explorer builds μ: iteration {k} of {n}"
+            if shown == 0 and k < n
+            else f"Policy gradient from four restarts: t = {shown:,} of {end:,}"
+        )
+        method = "REINFORCE" if result["method"] == "sampled" else "Exact gradient"
+        if shown == 0:
             self.note.object = (
-                f"*{result['method']} gradient, T = {result['n_iters']}, "
-                f"{result['n_seeds']} seed(s).*"
+                f"*First the explorer builds μ: iteration {k} of {n} (maps below). Then Play "
+                "reveals the curves; or drag t, or show all updates.*"
+                if k < n
+                else "*μ is built: Play reveals the curves; or drag t, or show all updates.*"
             )
+        elif steps_view and result["method"] != "sampled":
+            self.note.object = "*Exact PG draws no samples: steps are nominal, B·H per update.*"
+        else:
+            self.note.object = f"*{method}, T = {result['n_iters']}, {result['n_seeds']} seed(s).*"
         self.table.object = metric_table(m, result)
 
 
@@ -237,8 +306,8 @@ def metric_table(model: ExplorationModel, result: dict[str, Any]) -> str:
     met = model.metrics
     summary = (
         f"<p style='font-size:12px;margin:4px 0'>μ: final poorly visited share "
-        f"{met['final_poorly_frac']:.3f} · H(μ)/log|S_v| {met['entropy_mu']:.3f} · "
+        f"{met['final_poorly_frac']:.3f} · H(μ)/log|Sᵥ| {met['entropy_mu']:.3f} · "
         f"min μ {met['min_mu']:.2e} · terminal mass of D_K {met['terminal_mass']:.3f} · "
-        f"‖d^{{π*}}_ρ/μ‖∞ {met['mismatch']:.3g}</p>"
+        f"‖d*/μ‖∞ {met['mismatch']:.3g}</p>"
     )
     return f"<table class='ns-metrics'>{head}{''.join(rows)}</table>{summary}"

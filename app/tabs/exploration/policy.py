@@ -1,6 +1,6 @@
 """Greedy arrows of the policies PG learned from ρ and from μ (Exploration maps tab, spec §4.3).
 
-Each map colours d^{π_T}_ρ, the final policy's visitation from the start, on a log scale and
+Each map colours the final policy πₜ's visits from the start ρ on a log scale and
 draws the greedy action of π_T as an arrow: in the distractor trap the ρ-restart policy walks
 into the distractor while the μ-restart policy walks to the goal.
 """
@@ -16,13 +16,13 @@ from bokeh.palettes import Viridis256
 
 from app.models.exploration import ExplorationModel
 from app.models.exploration.maps import FLOOR
-from app.tabs.exploration.maps import arrow_glyphs, grid_figure, md, set_geometry
+from app.tabs.exploration.maps import arrow_glyphs, grid_figure, map_width, md, set_geometry
 from app.tabs.panel import TabPanel
 from app.tabs.plotting import caption, empty_source
 
 SHOWN = {
-    "rho": "Policy learned from ρ: d^π_ρ (log), greedy arrows",
-    "mu": "Policy learned from μ: d^π_ρ (log), greedy arrows",
+    "rho": "Policy learned from ρ restarts",
+    "mu": "Policy learned from μ restarts",
 }
 
 
@@ -43,20 +43,18 @@ class LearnedPolicyMaps(TabPanel):
             arrow_glyphs(fig, self.arrows[key])
             self.figures[key] = fig
             self.cells[key] = source
+        self.panes = {key: pn.pane.Bokeh(fig, margin=(0, 4)) for key, fig in self.figures.items()}
         self._mdp: Any = None
         self._shown: tuple[Any, Any] | None = None
 
     def view(self) -> pn.Column:
         return pn.Column(
-            pn.Row(
-                *(pn.pane.Bokeh(f, sizing_mode="stretch_width") for f in self.figures.values()),
-                sizing_mode="stretch_width",
-            ),
+            pn.Row(*self.panes.values(), styles={"flex-wrap": "wrap"}, sizing_mode="stretch_width"),
             caption(
                 md(
-                    "**Greedy arrows after T updates** (first seed). Colour: where the "
-                    "learned policy goes from the start. A ρ-restart policy can settle on a "
-                    "nearby distractor; restarting from μ shows PG the far goal."
+                    "**Greedy arrows after all T updates** (first seed). Colour: where the "
+                    "learned policy goes from the start (log scale). A ρ-restart policy can "
+                    "settle on a nearby distractor; restarting from μ shows PG the far goal."
                 )
             ),
             sizing_mode="stretch_width",
@@ -76,6 +74,8 @@ class LearnedPolicyMaps(TabPanel):
             self.walls.data = geometry["walls"]
             self.terminals.data = geometry["terminals"]
             set_geometry(self.figures.values(), geometry["grid_shape"])
+            for pane in self.panes.values():
+                pane.width = map_width(geometry["grid_shape"])
         base = geometry["cells"]
         for restart, shown in m.learned_policy_maps().items():
             if shown is None:

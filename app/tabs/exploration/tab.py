@@ -41,7 +41,7 @@ class ExplorationTab(SimulationTab):
         "the explorer loop, threshold, layouts and all numbers were derived for this app."
     )
     model_class = ExplorationModel
-    speed_label = "Explorer iterations per step"
+    speed_label = "Steps per frame"
 
     def _build_panels(self) -> pn.viewable.Viewable:
         model = self.model
@@ -55,9 +55,7 @@ class ExplorationTab(SimulationTab):
         # the first tick of a live session fills the curves (throwaway views never start them)
         model.learn_at_next_poll()
         return pn.Column(
-            panel_card(
-                "Explorer iterations: maps of D_k, π_k and μ", self.maps.view(), HERO_CAPTION
-            ),
+            panel_card("Explorer iterations: maps of Dₖ, πₖ and μ", self.maps.view(), HERO_CAPTION),
             self.coverage.view(),
             self.learning.view(),
             panel_card("Why restarting from μ is safe", *_theory_panes(), collapsed=False),
@@ -70,8 +68,9 @@ def _theory_panes() -> list[Any]:
     return [
         pn.pane.Markdown(
             md(
-                "**Curiosity identity.** With the intrinsic reward 1_U, a policy's value is its "
-                "discounted mass on U, so maximising the intrinsic return is maximising visits:"
+                "**Curiosity identity.** With the intrinsic reward 1 on U, a policy's value is "
+                "its discounted mass on U, so maximising the intrinsic return is maximising "
+                "visits:"
             ),
             sizing_mode="stretch_width",
         ),
@@ -84,8 +83,8 @@ def _theory_panes() -> list[Any]:
         pn.pane.Markdown(
             md(
                 "**Split bound** (performance-difference lemma, rewards in [0,1]; W = S∖U). "
-                "A poorly covered μ costs only d^{π*}(U)/(1−γ)², the optimal policy's mass on the "
-                "states μ misses:"
+                "A poorly covered μ costs only d*(U)/(1−γ)², where d*(U) is the optimal policy's "
+                "mass on the states μ misses:"
             ),
             sizing_mode="stretch_width",
         ),
