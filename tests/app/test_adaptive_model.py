@@ -57,7 +57,7 @@ def test_every_preset_applies_and_plays_to_the_end():
 
 def test_live_change_recomputes_and_keeps_the_cursor_restart_resets():
     m = AdaptiveModel()
-    m.step(20)
+    m.time_index = 20  # scrubbed
     before = m.run
     m.sigma = 0.3
     assert m.run is not before and m.time_index == 20 and m.preset == CUSTOM_PRESET
@@ -188,7 +188,7 @@ def test_hyperparameters_and_batch_size_follow_the_regime():
 
 def test_readout_values_are_the_run_at_the_cursor():
     m = AdaptiveModel()
-    m.step(20)
+    m.time_index = 20
     r = m.readout_values()
     assert r["t"] == pytest.approx(m.run["t"][20]) and r["order"] == "sde1"
     assert r["chain_loss"] == pytest.approx(m.run["chain"]["loss"][20].mean())
@@ -211,19 +211,22 @@ def test_landscape_grid_covers_the_paths_and_is_none_in_1d():
     assert m.landscape_grid() is None
 
 
-def test_ellipses_at_the_marks_passed_and_the_cursor():
+def test_cloud_ellipse_is_centred_on_the_cloud_and_scales_with_sigmas():
     m = AdaptiveModel()
-    n = len(m.run["t"])
-    marks = m.ellipse_marks(5)
-    assert len(marks) == 5 and marks[-1] == n - 1 and marks[0] > 0
-    m.time_index = int(marks[1])
-    ellipses = m.ellipses("chain", 5)
-    assert len(ellipses) == 3 and [now for *_, now in ellipses] == [False, True, True]
-    # the 1-σ ellipse is centred on the cloud's mean
-    xs, ys, _ = ellipses[-1]
-    cloud = m.run["chain"]["theta"][m.time_index]
+    m.time_index = 60
+    cloud = m.run["chain"]["theta"][60]
+    xs, ys = m.cloud_ellipse("chain")
+    # the ellipse is centred on the cloud's mean
     np.testing.assert_allclose([xs[:-1].mean(), ys[:-1].mean()], cloud.mean(0), atol=1e-9)
     np.testing.assert_allclose(m.mean_path("chain")[-1], cloud.mean(0))
+    x1, y1 = m.cloud_ellipse("chain", scale=1.0)
+    mx, my = cloud.mean(0)
+    np.testing.assert_allclose(xs - mx, 2 * (x1 - mx), atol=1e-9)
+    np.testing.assert_allclose(ys - my, 2 * (y1 - my), atol=1e-9)
+    # about 86% of a Gaussian-like cloud lies inside its 2σ ellipse
+    d = cloud - cloud.mean(0)
+    inside = np.einsum("ni,ij,nj->n", d, np.linalg.inv(np.cov(cloud.T)), d) <= 4.0
+    assert 0.75 < inside.mean() < 0.95
 
 
 def test_moments_and_final_distribution():

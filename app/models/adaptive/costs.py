@@ -143,8 +143,8 @@ def run_cost(
 
 
 def tick_cost(speed: int) -> Cost:
-    """One animation tick at ``speed`` frames: the cursor moves, nothing is simulated."""
-    return Cost(0.0, TICK_SECONDS, f"animation step of {speed} frames")
+    """One animation tick at play speed ``speed``: the cursor moves, nothing is simulated."""
+    return Cost(0.0, TICK_SECONDS, f"animation step at play speed {speed}")
 
 
 def weak_error_cost(

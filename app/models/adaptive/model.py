@@ -9,6 +9,7 @@ arXiv:2509.21614.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -17,7 +18,7 @@ import param
 
 from app.models import budget
 from app.models.adaptive import costs, studies, summaries
-from app.models.adaptive.params import ORDERS, TEACHING_DEFAULT, AdaptiveParams
+from app.models.adaptive.params import ORDERS, PLAY_UNITS, TEACHING_DEFAULT, AdaptiveParams
 from app.models.jobs import BackgroundJob
 from kernels import adaptive as ad
 from kernels.adaptive.landscapes import DOUBLE_WELL_DEFAULTS, LINREG_C
@@ -28,6 +29,16 @@ __all__ = ["ORDERS", "TEACHING_DEFAULT", "AdaptiveModel"]
 MAX_FRAMES = 200
 #: Path-substeps per leg and redraw above which the redraw is thinned (about 0.3 s).
 WORK_BUDGET = 3 * 10**7
+#: A run has settled (:meth:`AdaptiveModel.has_settled`) once the noise-free ODE's loss stays
+#: below this fraction of the chain's noise floor and the chain's mean second moment stays
+#: within this relative band of its late level.
+SETTLED_ODE_FRACTION = 0.1
+SETTLED_V_BAND = 0.1
+#: Share of the run (its end) whose mean is the "late level" of a settling quantity.
+LATE_SHARE = 0.25
+#: The double well's split is decided (:meth:`AdaptiveModel.has_split`) once the share of
+#: chain paths left of the barrier stays within this many (fractional) points of its final value.
+SPLIT_BAND = 0.02
 
 
 class AdaptiveModel(AdaptiveParams):
@@ -39,7 +50,16 @@ class AdaptiveModel(AdaptiveParams):
         for job in (self.weak_job, self.scaling_job):
             job.param.watch(self._keep_notice, ["result"])
         self.run: dict[str, Any] = {}
+        #: counts the runs computed (a view redraws what it drew for an older one)
+        self.run_serial = 0
         self.notice = ""
+        #: play units of the cursor (PLAY_UNITS per run; see :meth:`_advance`)
+        self._play_units = 0
+        self._moving_cursor = False
+        #: what is derived from the current run once (indicator frames, densities), lazily
+        self._per_run: dict[str, Any] = {}
+        #: start the weak-error study at the next poll (its preset was chosen in a live view)
+        self._weak_on_poll = False
         super().__init__(**params)
         self.param.watch(
             self._recompute, [p for p in self.live_params if p not in self.study_only_params]
@@ -49,6 +69,8 @@ class AdaptiveModel(AdaptiveParams):
         self.scaling_study = self.rerun_when_idle(
             self.scaling_job, self._start_scaling, watch=self.scaling_params
         )
+        self.param.watch(self._on_preset_story, ["preset"])
+        self._on_preset_story()
 
     # ------------------------------------------------------------ parameters
     @property
@@ -136,6 +158,7 @@ class AdaptiveModel(AdaptiveParams):
         with param.edit_constant(self):
             self.t = 0.0
         self.time_index = 0
+        self._play_units = 0
 
     def _compute(self, rng: np.random.Generator | None = None) -> None:
         e = self.effective()
@@ -175,6 +198,8 @@ class AdaptiveModel(AdaptiveParams):
         self.notice = " ".join(e["notes"])
         self.param.time_index.bounds = (0, len(self.run["t"]) - 1)
         self.theory = self._theory(e)
+        self._per_run = {}
+        self.run_serial += 1
 
     def _run_budget(
         self, e: dict[str, Any], orders: tuple[str, ...], n_steps: int, n_sub: int, rec_every: int
@@ -241,6 +266,7 @@ class AdaptiveModel(AdaptiveParams):
         with param.edit_constant(self):
             self.t = float(self.run["t"][index])
         self.time_index = index
+        self._play_units = self._units_at(index)  # the run may have a new number of frames
         self._check_divergence()
         if not self.diverged:
             self.status = self.notice or "Recomputed: chain and continuous ensembles, same noise."
@@ -305,19 +331,129 @@ class AdaptiveModel(AdaptiveParams):
             return float(np.diag(a @ a.T if self.gradient_noise == "shifted" else np.eye(2)).min())
         return 0.16 if self.landscape == "linreg" else 1.0
 
+    # ------------------------------------------------------------- playback
+    # The run is computed whole; playing moves a cursor through its stored frames. The cursor
+    # moves in play units, PLAY_UNITS per run and ``speed`` per animation frame, so every run
+    # plays in PLAY_UNITS / speed frames whatever its number of stored frames (17 to about
+    # 200): a frame is shown for several animation frames when the run has few of them.
     def _advance(self, n_steps: int, rng: np.random.Generator) -> float:
-        index = min(self.time_index + n_steps, len(self.run["t"]) - 1)
-        self.time_index = index
+        self._play_units = min(PLAY_UNITS, self._play_units + n_steps)
+        index = self._index_at(self._play_units)
+        self._moving_cursor = True
+        try:
+            self.time_index = index
+        finally:
+            self._moving_cursor = False
         return float(self.run["t"][index])
 
     def _steps_until_end(self) -> int:
-        return len(self.run["t"]) - 1 - self.time_index
+        return PLAY_UNITS - self._play_units
+
+    def step_frame(self) -> bool:
+        """Show the next stored frame (the tab's Step button: a frame of play may not reach it
+        on a run with few frames); False, with the horizon notice, at the end of the run."""
+        last = len(self.run["t"]) - 1
+        target = self._units_at(min(self.time_index + 1, last))
+        return self.step(max(1, target - self._play_units))
+
+    def _index_at(self, units: int) -> int:
+        """The stored frame shown at ``units`` play units."""
+        last = len(self.run["t"]) - 1
+        return min(last, units * last // PLAY_UNITS)
+
+    def _units_at(self, index: int) -> int:
+        """The fewest play units at which the stored frame ``index`` is shown."""
+        last = len(self.run["t"]) - 1
+        return PLAY_UNITS if index >= last else -(-index * PLAY_UNITS // last)
 
     def _on_time_index(self, event: param.parameterized.Event) -> None:
+        if not self._moving_cursor:  # the scrubber: play on from the frame it shows
+            self._play_units = self._units_at(event.new)
         with param.edit_constant(self):
             self.t = float(self.run["t"][event.new])
         if not self.playing:
             self._bump_frame()
+
+    # ------------------------------------------------------- preset indicators
+    def has_settled(self) -> bool:
+        """The run has reached its stationary state at the cursor: the noise-free ODE has come
+        down, for good, to a tenth of the chain's noise floor (the chain's mean loss over the
+        last quarter of the run), and for RMSprop and Adam the chain's mean second moment stays
+        within 10% of its late level from here on (the story of the teaching default, of both
+        scaling-rule presets and of SGD)."""
+        return self.time_index >= self._mark("settled", self._settled_index)
+
+    def has_reached_valley(self) -> bool:
+        """The chain's mean path has reached the valley floor of the quadratic: the gradient at
+        the mean has no larger component along A's steep axis than along its shallow one (the
+        authors' quadratic: the clouds cut across the contours, then turn along the valley)."""
+        return self.time_index >= self._mark("valley", self._valley_index)
+
+    def has_split(self) -> bool:
+        """The double well's paths have split between the two wells for good: from the cursor
+        on, the share of chain paths left of the barrier stays within 2 points of its final
+        value."""
+        return self.time_index >= self._mark("split", self._split_index)
+
+    def _mark(self, name: str, compute: Any) -> int:
+        if name not in self._per_run:
+            self._per_run[name] = int(compute())
+        return self._per_run[name]
+
+    def _settled_index(self) -> int:
+        run = self.run
+        n = len(run["t"])
+        late = slice(min(n - 1, int((1 - LATE_SHARE) * n)), n)
+        floor = float(np.nanmean(run["chain"]["loss"][late]))
+        index = 0
+        if "ode" in run:
+            ode = run["ode"]["loss"][:, 0]
+            index = max(index, _holds_from(ode <= SETTLED_ODE_FRACTION * floor))
+        v = run["chain"]["v"]
+        if v is not None and run["effective"]["optimizer"] != "sgd":
+            ev = np.nanmean(v, axis=1)  # (frames, d)
+            level = ev[late].mean(0)
+            within = np.all(np.abs(ev - level) <= SETTLED_V_BAND * np.abs(level), axis=1)
+            index = max(index, _holds_from(within))
+        return index
+
+    def _valley_index(self) -> int:
+        theta = self.run["chain"]["theta"]
+        if self.landscape != "quadratic" or theta.shape[2] != 2:
+            return len(theta)
+        _, vecs = np.linalg.eigh(self.hessian())
+        grad = np.nanmean(theta, axis=1) @ self.hessian()  # A is symmetric
+        steep, shallow = np.abs(grad @ vecs[:, -1]), np.abs(grad @ vecs[:, 0])
+        reached = np.nonzero(steep <= shallow)[0]
+        return int(reached[0]) if len(reached) else len(theta)
+
+    def _split_index(self) -> int:
+        theta = self.run["chain"]["theta"]
+        if theta.shape[2] != 1:
+            return len(theta)
+        left = self.well_shares("chain")
+        return _holds_from(np.abs(left - left[-1]) <= SPLIT_BAND)
+
+    def well_shares(self, name: str) -> np.ndarray:
+        """Share of the paths of ``name`` (``"chain"`` or an order) left of the double well's
+        barrier at every stored frame."""
+        barrier = double_well_points()[1]
+        x = self.run[name]["theta"][:, :, 0]
+        ok = np.isfinite(x)
+        return np.sum((x < barrier) & ok, axis=1) / np.maximum(np.sum(ok, axis=1), 1)
+
+    def _on_preset_story(self, *_: param.parameterized.Event) -> None:
+        """A preset whose story is the weak-error study starts it at the next poll (a live
+        view: a throwaway model never starts it)."""
+        story = self.story()
+        if story is not None and story.panel == "weak":
+            self._weak_on_poll = True
+
+    def poll(self) -> None:
+        super().poll()
+        if self._weak_on_poll and not self.weak_job.running:
+            self._weak_on_poll = False
+            self.run_weak_error()
 
     def _state_arrays(self) -> dict[str, np.ndarray]:
         return {"chain": self.run["chain"]["theta"][self.time_index]}
@@ -346,13 +482,14 @@ class AdaptiveModel(AdaptiveParams):
         return 1.0 / self.sigma**2 if e["regime"] == "ballistic" else e["tau"] / self.sigma**2
 
     def readout_values(self, index: int | None = None) -> dict[str, Any]:
-        """The hero's readout at frame ``index`` (default: the cursor): time, η, β1, β2, B and
-        the mean loss of the chain and of the drawn continuous order."""
+        """The hero's readout at frame ``index`` (default: the cursor): time, η, β1, β2, B, the
+        mean loss of the chain and of the drawn continuous order and, on the 1-D double well,
+        the share of each left of the barrier (``chain_left``, ``order_left``)."""
         idx = self.time_index if index is None else index
         run = self.run
         e = run["effective"]
         hp = self.hyperparameters(e)
-        return {
+        out = {
             "t": float(run["t"][idx]),
             "lr": hp["lr"],
             "beta1": hp["beta1"],
@@ -362,6 +499,10 @@ class AdaptiveModel(AdaptiveParams):
             "chain_loss": float(np.nanmean(run["chain"]["loss"][idx])),
             "order_loss": float(np.nanmean(run[e["order"]]["loss"][idx])),
         }
+        if run["chain"]["theta"].shape[2] == 1:
+            out["chain_left"] = float(self.well_shares("chain")[idx])
+            out["order_left"] = float(self.well_shares(e["order"])[idx])
+        return out
 
     def landscape_grid(self, n: int = 90, n_levels: int = 9) -> dict[str, np.ndarray] | None:
         """The loss on an n × n grid around the run's paths (0.5–99.5% of the chain and the
@@ -395,20 +536,22 @@ class AdaptiveModel(AdaptiveParams):
         idx = self.time_index if index is None else index
         return np.nanmean(self.run[name]["theta"][: idx + 1], axis=1)
 
-    def ellipse_marks(self, n_marks: int) -> np.ndarray:
-        """``n_marks`` frames evenly spread over the run (the first excluded)."""
-        n = len(self.run["t"])
-        return np.unique(np.linspace(0, n - 1, n_marks + 1).astype(int)[1:])
-
-    def ellipses(
-        self, name: str, n_marks: int, index: int | None = None
-    ) -> list[tuple[np.ndarray, np.ndarray, bool]]:
-        """1-σ covariance ellipses of the cloud ``name`` at the marks passed and at the cursor:
-        ``[(xs, ys, at_cursor), …]`` (2-D landscapes)."""
+    def cloud_ellipse(
+        self, name: str, index: int | None = None, scale: float = 2.0
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The ``scale``-σ covariance ellipse of the cloud ``name`` at frame ``index`` (default:
+        the cursor; 2σ holds about 86% of a Gaussian cloud), 2-D landscapes."""
         idx = self.time_index if index is None else index
-        th = self.run[name]["theta"]
-        frames = [*[k for k in self.ellipse_marks(n_marks) if k <= idx], idx]
-        return [(*summaries.covariance_ellipse(th[k]), k == idx) for k in frames]
+        return summaries.covariance_ellipse(self.run[name]["theta"][idx], scale=scale)
+
+    def density_over_time(self, name: str, n_bins: int = 60) -> dict[str, Any]:
+        """Where the 1-D paths of ``name`` are at each stored frame
+        (:func:`app.models.adaptive.summaries.density_over_time`), cached per run."""
+        key = f"density:{name}:{n_bins}"
+        if key not in self._per_run:
+            x = self.run[name]["theta"][:, :, 0]
+            self._per_run[key] = summaries.density_over_time(x, n_bins)
+        return self._per_run[key]
 
     def moments(self, key: str) -> dict[str, Any] | None:
         """Loss mean and 10–90% band over time, and E v_t per coordinate (or None), of the
@@ -475,3 +618,23 @@ class AdaptiveModel(AdaptiveParams):
         job, result = event.obj, event.new
         if isinstance(result, dict) and result.get("notice") and job.message == "Done.":
             job.message = f"Done. {result['notice']}"
+
+
+def _holds_from(condition: np.ndarray) -> int:
+    """The first index from which ``condition`` holds to the end (its length if it fails at
+    the end)."""
+    failing = np.nonzero(~np.asarray(condition, dtype=bool))[0]
+    return 0 if len(failing) == 0 else int(failing[-1]) + 1
+
+
+@functools.cache
+def double_well_points() -> tuple[float, float, float]:
+    """The double well's left minimum, barrier and right minimum (the loss f = ½(f1 + f2) does
+    not depend on the noise level α)."""
+    x1, x2, _, _ = DOUBLE_WELL_DEFAULTS
+    xs = np.linspace(x1 - 1.0, x2, 6001)
+    f = ad.loss_values("double_well", xs[:, None])
+    inner = np.nonzero((f[1:-1] < f[:-2]) & (f[1:-1] < f[2:]))[0] + 1
+    left, right = int(inner[0]), int(inner[-1])
+    barrier = left + int(np.argmax(f[left : right + 1]))
+    return float(xs[left]), float(xs[barrier]), float(xs[right])

@@ -9,7 +9,11 @@ run the kernel studies with them off the loop, reporting progress to the job.
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from typing import Any
+
+import numpy as np
 
 from app.models import budget
 from app.models.adaptive import costs
@@ -25,6 +29,12 @@ WEAK_MIN_PATHS = 1000
 #: Fewest paths and records per run a budget leaves the scaling study.
 SCALING_MIN_PATHS = 16
 SCALING_MIN_RECORDS = 400
+#: Weak-error results kept per process, by their arguments: the "Weak order" preset starts the
+#: study when chosen, and a class choosing it together (same seed, same parameters) should pay
+#: for it once.
+WEAK_CACHE_SIZE = 8
+_WEAK_CACHE: OrderedDict[str, dict[str, Any]] = OrderedDict()
+_WEAK_CACHE_LOCK = threading.Lock()
 
 
 def weak_error_args(model: Any) -> dict[str, Any]:
@@ -153,12 +163,36 @@ def fit_scaling(args: dict[str, Any]) -> tuple[dict[str, Any], str]:
 
 
 def weak_error(progress: ProgressFn, args: dict[str, Any], notice: str = "") -> dict[str, Any]:
-    """Weak error vs τ (runs in the job thread); ``notice`` (how the budget scaled it) goes
-    into the result."""
-    result = kernel_studies.weak_error_study(progress=progress, **args)
+    """Weak error vs τ (runs in the job thread), from the cache if these ``args`` ran before;
+    ``notice`` (how the budget scaled it) goes into the result."""
+    key = _cache_key(args)
+    with _WEAK_CACHE_LOCK:
+        cached = _WEAK_CACHE.get(key)
+        if cached is not None:
+            _WEAK_CACHE.move_to_end(key)
+    if cached is None:
+        cached = kernel_studies.weak_error_study(progress=progress, **args)
+        with _WEAK_CACHE_LOCK:
+            _WEAK_CACHE[key] = cached
+            while len(_WEAK_CACHE) > WEAK_CACHE_SIZE:
+                _WEAK_CACHE.popitem(last=False)
+    result = dict(cached)  # a new object: the panel redraws, the cached entry stays as it was
     if notice:
         result["notice"] = notice
     return result
+
+
+def _cache_key(args: dict[str, Any]) -> str:
+    """A text key of a study's arguments (arrays by their values)."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, np.ndarray):
+            return value.tolist()
+        if isinstance(value, (list, tuple)):
+            return [plain(v) for v in value]
+        return value
+
+    return repr(sorted((name, plain(value)) for name, value in args.items()))
 
 
 def scaling(progress: ProgressFn, args: dict[str, Any], notice: str = "") -> dict[str, Any]:

@@ -15,8 +15,11 @@ import numpy as np
 LOG_FLOOR = 1e-12
 
 
-def covariance_ellipse(points: np.ndarray, n: int = 48) -> tuple[np.ndarray, np.ndarray]:
-    """1-σ ellipse of a 2-D cloud ``points`` (n_paths, 2): mean + L·unit circle, n points.
+def covariance_ellipse(
+    points: np.ndarray, n: int = 48, scale: float = 1.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """``scale``-σ ellipse of a 2-D cloud ``points`` (n_paths, 2): mean + scale·L·unit circle,
+    n points (a Gaussian cloud has 1 − exp(−scale²/2) of its mass inside: 39% at 1σ, 86% at 2σ).
 
     Non-finite paths are left out; fewer than three finite paths give ``([nan], [nan])``.
     """
@@ -28,7 +31,7 @@ def covariance_ellipse(points: np.ndarray, n: int = 48) -> tuple[np.ndarray, np.
     cov = np.cov(pts.T) + 1e-14 * np.eye(2)
     w, v = np.linalg.eigh(cov)
     s = np.linspace(0, 2 * np.pi, n)
-    circ = np.stack([np.cos(s), np.sin(s)])
+    circ = scale * np.stack([np.cos(s), np.sin(s)])
     xy = mean[:, None] + v @ (np.sqrt(np.maximum(w, 0))[:, None] * circ)
     return xy[0], xy[1]
 
@@ -54,6 +57,28 @@ def densities(samples: dict[str, np.ndarray], n_bins: int = 40) -> dict[str, Any
         top = max(top, float(dens.max()))
         out[key] = dens
     return {"centers": centers, "density": out, "top": top}
+
+
+def density_over_time(x: np.ndarray, n_bins: int = 60) -> dict[str, Any]:
+    """Where 1-D paths ``x`` (frames, n_paths) are at each frame: a histogram per frame on
+    common bins (0.5–99.5% of all finite values, padded), each scaled to its own maximum 1.
+
+    Returns ``{"image": (n_bins, frames), "lo", "hi"}``: row i covers [lo, hi] split in n_bins.
+    """
+    finite = x[np.isfinite(x)]
+    if finite.size == 0:
+        lo, hi = -1.0, 1.0
+    else:
+        lo, hi = np.percentile(finite, [0.5, 99.5])
+        pad = 0.08 * (hi - lo) + 0.05
+        lo, hi = lo - pad, hi + pad
+    edges = np.linspace(lo, hi, n_bins + 1)
+    image = np.zeros((n_bins, x.shape[0]))
+    for j, row in enumerate(x):
+        hist, _ = np.histogram(row[np.isfinite(row)], bins=edges)
+        top = hist.max()
+        image[:, j] = hist / top if top > 0 else 0.0
+    return {"image": image, "lo": float(lo), "hi": float(hi)}
 
 
 def loss_band(loss: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

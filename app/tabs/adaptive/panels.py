@@ -1,8 +1,14 @@
 """Panels 2–4 and 6 of the Adaptive SGD tab: moments over time, scaling collapse, weak error,
 final distributions. Each owns its Bokeh sources and refreshes them in place in ``update()``.
+
+The curves over time (moments, scaling collapse) are drawn solid up to the time cursor and
+faint after it, so Play unfolds them; the panel a preset's story names (moved to the top of the
+tab) redraws on every frame, like the hero.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import panel as pn
@@ -33,33 +39,105 @@ LABELS = {
     "chain": "chain",
     "ode": "ODE",
     "sde1": "SDE1",
-    "sme2": "SME2 (W2 on)",
-    "sme2_no_w2": "SME2, W2 off",
+    "sme2": "SME2",
+    "sme2_no_w2": "SME2 without W2",
 }
+#: The weak-error study compares SME2 with and without the independent noise W2.
+WEAK_LABELS = {**LABELS, "sme2": "SME2 with W2"}
+#: The scaling rules as the user reads them.
+RULE_LABELS = {
+    "srsr": "square-root rule",
+    "no_beta_eps": "square-root rule, β and ε kept",
+    "linear": "linear rule",
+}
+#: Opacity of a curve's part after the time cursor.
+FUTURE_ALPHA = 0.18
 
 
-class MomentsPanel(TabPanel):
-    """Panel 2: E f(θ_t) with a 10–90% band per model; E v_t (and E m_t) small multiples."""
+class _FollowsCursor(TabPanel):
+    """A panel of curves over time, drawn up to the cursor; it redraws on every frame while a
+    preset's story names it (``story_panel``: its attribute on the tab)."""
+
+    story_panel = ""
+
+    @property
+    def every_frame(self) -> bool:
+        story = self.model.story()
+        return story is not None and story.panel == self.story_panel
+
+    def cursor_time(self) -> float:
+        return float(self.model.run["t"][self.model.time_index])
+
+
+def _legend_bottom_left(fig: Any) -> None:
+    """The legend inside the frame's bottom left corner, over a translucent background (it
+    leaves the plot its width on a projector). Losses on a log axis start high and fall:
+    early times at small losses stay empty."""
+    legend = fig.legend[0]
+    legend.location = "bottom_left"
+    legend.spacing = 0
+    legend.padding = 6
+    legend.label_text_font_size = "12px"
+    legend.background_fill_alpha = 0.75
+    legend.click_policy = "hide"
+
+
+def show_drawn_in_legend(fig: Any) -> None:
+    """Legends list only what is drawn: an item whose renderers have no data is hidden."""
+
+    def drawn(renderer: Any) -> bool:
+        data = renderer.data_source.data
+        return any(len(column) for column in data.values())  # hidden by a click: still drawn
+
+    for legend in fig.legend:
+        for item in legend.items:
+            item.visible = any(drawn(r) for r in item.renderers)
+
+
+def _split_at(x: np.ndarray, y: np.ndarray, cut: float) -> tuple[dict, dict]:
+    """``(played, future)`` line data of the curve (x, y) cut at ``x = cut`` (both keep the
+    point at the cut, so the two parts join)."""
+    x, y = np.asarray(x), np.asarray(y)
+    k = int(np.searchsorted(x, cut, side="right"))
+    return {"x": x[:k], "y": y[:k]}, {"x": x[max(k - 1, 0) :], "y": y[max(k - 1, 0) :]}
+
+
+class MomentsPanel(_FollowsCursor):
+    """Panel 2: E f(θₜ) with a 10–90% band per model; E vₜ small multiples; up to the cursor."""
+
+    story_panel = "moments"
 
     def __init__(self, model: AdaptiveModel) -> None:
         super().__init__(model)
+        self._drawn: tuple | None = None
         fig = labelled_figure(
             "Loss over time: mean and 10–90% band",
             "SDE time t",
-            "f(θ_t)",
+            "f(θₜ)",
             height=320,
             y_axis_type="log",
         )
-        self._bands, self._lines = {}, {}
+        self._bands, self._lines, self._future = {}, {}, {}
         for key in ("chain", "ode", "sde1", "sme2"):
             band = empty_source("x", "lo", "hi")
             fig.varea("x", "lo", "hi", source=band, fill_color=COLORS[key], fill_alpha=0.12)
+            future = empty_source("x", "y")
+            fig.line("x", "y", source=future, color=COLORS[key], line_alpha=FUTURE_ALPHA)
             line = empty_source("x", "y")
             fig.line(
                 "x", "y", source=line, color=COLORS[key], line_width=2, legend_label=LABELS[key]
             )
-            self._bands[key], self._lines[key] = band, line
+            self._bands[key], self._lines[key], self._future[key] = band, line, future
         self._theory = empty_source("x", "y")
+        self._theory_future = empty_source("x", "y")
+        fig.line(
+            "x",
+            "y",
+            source=self._theory_future,
+            color=THEORY,
+            line_dash="dashed",
+            line_alpha=FUTURE_ALPHA,
+        )
         fig.line(
             "x",
             "y",
@@ -67,18 +145,18 @@ class MomentsPanel(TabPanel):
             color=THEORY,
             line_dash="dashed",
             line_width=2,
-            legend_label="exact moments (SGD)",
+            legend_label="chain, exact (SGD)",
         )
         self._cursor = Span(
             location=0, dimension="height", line_color="#555555", line_dash="dotted"
         )
         fig.add_layout(self._cursor)
-        legend_outside(fig)
+        _legend_bottom_left(fig)
         self.figure = fig
         vfig = labelled_figure(
-            "Second moment E v_t (u_t batch-equivalent)",
+            "Second moment E vₜ (uₜ when batch-equivalent)",
             "SDE time t",
-            "E v_t per coordinate",
+            "E vₜ per coordinate",
             height=230,
         )
         self._v = {key: empty_source("xs", "ys") for key in ("chain", "ode", "sde1", "sme2")}
@@ -97,69 +175,97 @@ class MomentsPanel(TabPanel):
         )
         legend_outside(vfig)
         self.vfigure = vfig
+        self._vpane = pn.pane.Bokeh(self.vfigure, sizing_mode="stretch_width")
 
     def view(self) -> pn.Card:
         return panel_card(
             "Moments over time",
             pn.pane.Bokeh(self.figure, sizing_mode="stretch_width"),
-            pn.pane.Bokeh(self.vfigure, sizing_mode="stretch_width"),
+            self._vpane,
             caption(
                 "**What to look for.** On SDE time the chain's curve should sit on its "
-                "continuous equation; the ODE misses the noise floor. v settles at "
-                "∇f² + Σ_d, not at ∇f²: the noise variance enters the v-drift. For SGD the "
-                "dashed line is the exact moment recursion of the chain."
+                "continuous equation; the noise-free ODE falls below the noise floor. v "
+                "settles at ∇f² + diag Σ, not at ∇f²: the noise variance enters the v-drift. "
+                "For SGD the dashed line is the chain's exact mean loss (its moment recursion)."
             ),
         )
 
     def update(self) -> None:
         m = self.model
+        if (m.run_serial, m.time_index) == self._drawn:
+            return
+        self._drawn = (m.run_serial, m.time_index)
         run = m.run
         t = run["t"]
-        self._cursor.location = float(t[m.time_index])
+        now = self.cursor_time()
+        self._cursor.location = now
         for key in ("chain", "ode", "sde1", "sme2"):
             moments = m.moments(key)
             if moments is None:
-                self._lines[key].data = {"x": [], "y": []}
+                self._lines[key].data = self._future[key].data = {"x": [], "y": []}
                 self._bands[key].data = {"x": [], "lo": [], "hi": []}
                 self._v[key].data = {"xs": [], "ys": []}
                 continue
-            self._lines[key].data = {"x": t, "y": moments["mean"]}
-            self._bands[key].data = {"x": t, "lo": moments["lo"], "hi": moments["hi"]}
+            self._lines[key].data, self._future[key].data = _split_at(t, moments["mean"], now)
+            k = int(np.searchsorted(t, now, side="right"))
+            self._bands[key].data = {"x": t[:k], "lo": moments["lo"][:k], "hi": moments["hi"][:k]}
             v = moments["v"]
             self._v[key].data = (
                 {"xs": [t] * v.shape[1], "ys": list(v.T)} if v is not None else {"xs": [], "ys": []}
             )
-        th = m.theory
-        self._theory.data = (
-            {"x": t, "y": np.maximum(th["chain_loss"], LOG_FLOOR)}
-            if "chain_loss" in th
-            else {"x": [], "y": []}
+        self._vpane.visible = run["chain"]["v"] is not None and run["effective"]["optimizer"] != (
+            "sgd"
         )
+        th = m.theory
+        if "chain_loss" in th:
+            exact = np.maximum(th["chain_loss"], LOG_FLOOR)
+            self._theory.data, self._theory_future.data = _split_at(t, exact, now)
+        else:
+            self._theory.data = self._theory_future.data = {"x": [], "y": []}
         self._u.data = (
             {"xs": [t] * th["u"].shape[1], "ys": list(th["u"].T)}
             if "u" in th
             else {"xs": [], "ys": []}
         )
+        show_drawn_in_legend(self.figure)
+        show_drawn_in_legend(self.vfigure)
 
 
-class ScalingPanel(TabPanel):
-    """Panel 3: the chain's E f(θ_t) per κ under a scaling rule, over SDE1; ``controls`` are
-    the study's job controls. Redraws only when the study's result changes."""
+class ScalingPanel(_FollowsCursor):
+    """Panel 3: the chain's E f(θₜ) per κ under a scaling rule, over SDE1, up to the time
+    cursor; ``controls`` are the study's job controls. Redraws when the study's result or the
+    cursor changes."""
+
+    story_panel = "scaling"
 
     def __init__(self, model: AdaptiveModel, controls: pn.viewable.Viewable) -> None:
         super().__init__(model)
         self.controls = controls
-        self._shown: object = False  # the result drawn (False: nothing drawn yet)
+        self._shown: tuple | None = None  # the (result, cursor time) drawn
         fig = labelled_figure(
-            "Scaling-rule collapse: batch sizes κB",
+            "Scaling rules: batch sizes κ·B on SDE time",
             "SDE time t",
-            "E f(θ_t)",
+            "E f(θₜ)",
             height=320,
             y_axis_type="log",
         )
+        self._future = empty_source("xs", "ys", "color")
+        fig.multi_line(
+            "xs", "ys", source=self._future, color="color", line_width=1.5, line_alpha=FUTURE_ALPHA
+        )
         self._curves = empty_source("xs", "ys", "color", "label")
         fig.multi_line(
-            "xs", "ys", source=self._curves, color="color", line_width=2, legend_field="label"
+            "xs", "ys", source=self._curves, color="color", line_width=2.5, legend_field="label"
+        )
+        self._sde_future = empty_source("x", "y")
+        fig.line(
+            "x",
+            "y",
+            source=self._sde_future,
+            color=THEORY,
+            line_dash="dashed",
+            line_width=1.5,
+            line_alpha=FUTURE_ALPHA,
         )
         self._sde = empty_source("x", "y")
         fig.line(
@@ -182,33 +288,46 @@ class ScalingPanel(TabPanel):
             pn.pane.Bokeh(self.figure, sizing_mode="stretch_width"),
             self.message,
             caption(
-                "**What to look for.** Under the square-root rule (srsr: η→√κη, "
-                "1−β→κ(1−β), ε→ε/√κ) the curves for κ = 1, 2, 4, … collapse onto one SDE; "
-                "the naive rules (β, ε unchanged, or η→κη) fan them out. κ is clamped "
-                "where 1−β would exceed 1."
+                "**What to look for.** Under the square-root rule (η→√κη, 1−β→κ(1−β), "
+                "ε→ε/√κ) the curves for κ = 1, 2, 4, … collapse onto one SDE; the naive rules "
+                "(β, ε unchanged, or η→κη) fan them out. κ is clamped where 1−β would exceed 1."
             ),
         )
 
     def update(self) -> None:
         res = self.model.scaling_job.result
-        if res is self._shown:
+        now = self.cursor_time()
+        if self._shown is not None and self._shown[0] is res and self._shown[1] == now:
             return
-        self._shown = res
+        self._shown = (res, now)
         if res is None:
             self._curves.data = {"xs": [], "ys": [], "color": [], "label": []}
-            self._sde.data = {"x": [], "y": []}
+            self._future.data = {"xs": [], "ys": [], "color": []}
+            self._sde.data = self._sde_future.data = {"x": [], "y": []}
             self.message.object = "Press “Run scaling study” (or switch the rule) to draw it."
+            show_drawn_in_legend(self.figure)
             return
         n = len(res["kappas"])
         colors = [Viridis6[min(i, 5)] for i in range(n)]
+        parts = [_split_at(res["t"], np.maximum(c, LOG_FLOOR), now) for c in res["curves"]]
         self._curves.data = {
-            "xs": [res["t"]] * n,
-            "ys": [np.maximum(c, LOG_FLOOR) for c in res["curves"]],
+            "xs": [played["x"] for played, _ in parts],
+            "ys": [played["y"] for played, _ in parts],
             "color": colors,
-            "label": [f"κ = {k:g} ({res['rule']})" for k in res["kappas"]],
+            "label": [f"κ = {k:g}" for k in res["kappas"]],
         }
-        self._sde.data = {"x": res["t"], "y": np.maximum(res["sde"], LOG_FLOOR)}
-        self.message.object = " ".join(res["messages"]) or f"Rule: {res['rule']}."
+        self._future.data = {
+            "xs": [future["x"] for _, future in parts],
+            "ys": [future["y"] for _, future in parts],
+            "color": colors,
+        }
+        self._sde.data, self._sde_future.data = _split_at(
+            res["t"], np.maximum(res["sde"], LOG_FLOOR), now
+        )
+        rule = RULE_LABELS.get(res["rule"], res["rule"])
+        self.figure.title.text = f"Scaling rules: batch sizes κ·B on SDE time ({rule})"
+        self.message.object = " ".join(res["messages"]) or f"Rule: {rule}."
+        show_drawn_in_legend(self.figure)
 
 
 class WeakErrorPanel(TabPanel):
@@ -236,7 +355,12 @@ class WeakErrorPanel(TabPanel):
         for key in ("ode", "sde1", "sme2", "sme2_no_w2"):
             src = empty_source("x", "y", "lo", "hi")
             fig.line(
-                "x", "y", source=src, color=COLORS[key], line_width=2, legend_label=LABELS[key]
+                "x",
+                "y",
+                source=src,
+                color=COLORS[key],
+                line_width=2,
+                legend_label=WEAK_LABELS[key],
             )
             fig.scatter("x", "y", source=src, color=COLORS[key], size=7)
             fig.add_layout(
@@ -283,6 +407,7 @@ class WeakErrorPanel(TabPanel):
                 src.data = {"x": [], "y": [], "lo": [], "hi": []}
             self._guides.data = {"xs": [], "ys": [], "label": [], "dash": []}
             self.summary.object = "Press “Run weak-error study”: τ = 2⁻²…2⁻⁶, h = 2⁻¹¹, T = 1."
+            show_drawn_in_legend(self.figure)
             return
         taus = curves["taus"]
         parts = []
@@ -292,7 +417,7 @@ class WeakErrorPanel(TabPanel):
                 continue
             c = curves["orders"][key]
             src.data = {"x": taus, "y": c["error"], "lo": c["lo"], "hi": c["hi"]}
-            parts.append(f"{LABELS[key]} slope {c['slope']:.2f}")
+            parts.append(f"{WEAK_LABELS[key]}: slope {c['slope']:.2f}")
         self._guides.data = {
             "xs": [taus, taus],
             "ys": [curves["guides"][1], curves["guides"][2]],
@@ -300,6 +425,7 @@ class WeakErrorPanel(TabPanel):
             "dash": ["dashed", "dashed"],
         }
         self.summary.object = f"{res['n_paths']} coupled paths per τ. " + "; ".join(parts)
+        show_drawn_in_legend(self.figure)
 
 
 class FinalPanel(TabPanel):
@@ -356,7 +482,12 @@ class FinalPanel(TabPanel):
             dens = dist["density"].get(key)
             src.data = {"x": [], "y": []} if dens is None else {"x": dist["centers"], "y": dens}
         x_ode, top = dist["ode"], dist["top"]
-        self._ode.data = {"x0": [x_ode], "y0": [0.0], "x1": [x_ode], "y1": [top or 1.0]}
+        self._ode.data = (
+            {"x0": [x_ode], "y0": [0.0], "x1": [x_ode], "y1": [top or 1.0]}
+            if np.isfinite(x_ode)
+            else {"x0": [], "y0": [], "x1": [], "y1": []}
+        )
+        show_drawn_in_legend(self.figure)
 
 
 __all__ = ["FinalPanel", "MomentsPanel", "ScalingPanel", "WeakErrorPanel"]

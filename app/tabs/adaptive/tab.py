@@ -6,6 +6,9 @@ analysis view*, arXiv:2509.21614. Spec: ``models/adaptive.md``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import panel as pn
 
 from app.models.adaptive.model import AdaptiveModel
@@ -35,6 +38,14 @@ class AdaptiveTab(SimulationTab):
         "sign fixes and the landscapes' noise models were derived for this app."
     )
     model_class = AdaptiveModel
+    #: Play moves a cursor through the computed run: the slider sets how fast (the model's
+    #: ``speed`` doc: the run plays in PLAY_UNITS / speed frames).
+    speed_label = "Play speed"
+
+    def _build_controls(self) -> pn.Column:
+        controls = super()._build_controls()
+        _retarget_step_button(controls, self.model.step_frame)
+        return controls
 
     def _build_panels(self) -> pn.viewable.Viewable:
         model = self.model
@@ -51,10 +62,33 @@ class AdaptiveTab(SimulationTab):
         self.weak = self.add_panel(WeakErrorPanel(model, weak_controls))
         self.update_on(model.scaling_job, self.scaling)
         self.update_on(model.weak_job, self.weak)
+        # one panel under the other: two cards with their legends do not fit side by side in
+        # a projector's 1024 px (a wrapping flex row of Bokeh cards hung the browser's layout)
         return pn.Column(
             self.hero.view(),
-            pn.Row(self.moments.view(), self.final.view(), sizing_mode="stretch_width"),
-            pn.Row(self.scaling.view(), self.weak.view(), sizing_mode="stretch_width"),
+            self.moments.view(),
+            self.final.view(),
+            self.scaling.view(),
+            self.weak.view(),
             model_card(load_card(self.slug), self.paper_citation, self.paper_url),
             sizing_mode="stretch_width",
         )
+
+
+def _retarget_step_button(layout: Any, action: Callable[[], object]) -> bool:
+    """Make the shared Step button show the next stored frame of the run (``action``): the
+    shared one advances one animation frame of play, ``speed`` play units, which on a run of a
+    few dozen stored frames takes many presses to show a new one. True if found."""
+    for index, child in enumerate(getattr(layout, "objects", [])):
+        if isinstance(child, pn.widgets.Button) and child.label == "Step":
+            step = pn.widgets.Button(
+                label="Step", width=child.width, description="Show the next frame of the run"
+            )
+            step.on_click(lambda _: action())
+            objects = list(layout.objects)
+            objects[index] = step
+            layout.objects = objects
+            return True
+        if _retarget_step_button(child, action):
+            return True
+    return False
