@@ -28,6 +28,8 @@ from app.models.jobs import BackgroundJob
 from app.models.rerun import RerunningStudy
 from app.models.story import Story
 
+#: The status of a fresh run, replaced once playing starts.
+READY = "Ready: press play, or step through the run."
 #: Name of the preset selector entry that means "the user moved something".
 CUSTOM_PRESET = "Custom"
 
@@ -90,6 +92,7 @@ class SimulationModel(param.Parameterized):
         self.param.watch(self._on_restart_param, [*self.restart_params, "seed"])
         self.param.watch(self._on_scientific_change, list(self.scientific_params()))
         self.param.watch(self._on_preset, ["preset"])
+        self.param.watch(self._on_playing, ["playing"])
         chosen = preset if preset is not None else self.default_preset
         if chosen is not None and chosen != CUSTOM_PRESET:
             # the preset first, then explicit arguments on top (which makes it Custom)
@@ -126,8 +129,15 @@ class SimulationModel(param.Parameterized):
             self.diverged = False
         self.divergence_message = ""
         self._initialize(self._rng)
-        self.status = "Ready: press play, or step through the run."
+        self.status = READY
         self._bump_frame()
+
+    def _on_playing(self, event: param.parameterized.Event) -> None:
+        # the "press play" hint is out of date once playing starts (a tab's own status wins)
+        if event.new and self.status == READY:
+            self.status = "Playing: Space or Pause stops."
+        elif not event.new and self.status == "Playing: Space or Pause stops.":
+            self.status = "Paused: Space or Play goes on."
 
     def rerun_when_idle(
         self,
