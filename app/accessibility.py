@@ -46,6 +46,7 @@ class AccessibleNames(ReactiveHTML):
           }
           for (const button of root.querySelectorAll('.bk-spin-btn-up')) name(button, 'increase');
           for (const button of root.querySelectorAll('.bk-spin-btn-down')) name(button, 'decrease');
+          for (const button of root.querySelectorAll('.copybtn')) name(button, 'copy the example');
           for (const box of root.querySelectorAll('input[type="checkbox"]')) {
             const label = box.closest('label') || box.parentElement;
             name(box, text(label) || 'checkbox');

@@ -124,7 +124,7 @@ def create_app() -> pn.template.FastListTemplate:
         sizing_mode="stretch_width",
         css_classes=["ns-tabs"],
         # the tab titles wrap onto a second line in a narrow window, none hidden off-screen
-        stylesheets=[".bk-header { flex-wrap: wrap; }"],
+        stylesheets=[".bk-headers-wrapper { flex-wrap: wrap; overflow: visible; }"],
     )
     tabs.append(("About", _landing_page(tabs)))
     holders: dict[str, pn.Column] = {}

@@ -25,7 +25,7 @@ def test_fresh_model_is_the_teaching_default():
     assert model.preset == TEACHING_DEFAULT
     assert model.x.shape == (32, 3)
     np.testing.assert_allclose(np.linalg.norm(model.x, axis=1), 1.0, atol=1e-12)
-    assert model.speed == 100
+    assert model.speed == 1  # the teaching pace: one layer per frame (issue 12)
 
 
 def test_teaching_default_synchronizes_by_the_horizon():

@@ -113,7 +113,7 @@ def test_model_card_comes_from_the_card_file(tab: TokensTab):
 
     sections = load_card("tokens")
     assert [kind for kind, _ in sections].count("tex") == 3
-    texts = [getattr(obj, "object", "") for obj in tab._layout.select(lambda o: True)]
+    texts = [getattr(obj, "object", "") for obj in tab.__panel__().select(lambda o: True)]
     assert any(isinstance(t, str) and "Synchronization rate" in t for t in texts)
 
 

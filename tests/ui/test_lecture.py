@@ -60,7 +60,7 @@ def _fits(page: Page) -> None:
 
 @pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
 def test_every_tab_fits_the_window(size, open_app: Callable[..., Page], screenshot) -> None:
-    page = open_app()
+    page = open_app(plot=None)  # the About page has no plot
     page.set_viewport_size({"width": size[0], "height": size[1]})
     for tab in TABS:
         page.locator(".bk-tab", has_text=tab.title).first.click()
@@ -107,7 +107,7 @@ def test_space_plays_r_resets_and_question_mark_lists_the_keys(
 
 
 def test_no_tex_syntax_in_plain_text(open_app: Callable[..., Page]) -> None:
-    page = open_app()
+    page = open_app(plot=None)
     for tab in TABS:
         page.locator(".bk-tab", has_text=tab.title).first.click()
         page.wait_for_timeout(1500)

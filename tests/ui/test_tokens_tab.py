@@ -28,9 +28,10 @@ def click(page: Page, name: str) -> None:
 
 
 def step_to(page: Page, layers: int) -> None:
-    """Click Step until the layer counter reads ``layers`` (100 layers per click)."""
+    """Click Step until the layer counter reads ``layers`` (the teaching pace: one layer per
+    click)."""
     counter = page.locator(".ns-chip:has(.ns-chip-label:text-is('layer k')) .ns-chip-value")
-    for k in range(100, layers + 1, 100):
+    for k in range(1, layers + 1):
         page.locator("button:has-text('Step')").first.click()
         expect(counter.first).to_have_text(str(k), timeout=15_000)
 
@@ -54,7 +55,8 @@ def test_landing_page_has_a_card_per_tab_that_opens_it(
     screenshot(page, "landing")
     click(page, "Open Token synchronization")
     expect(page.locator(".bk-tab.bk-active")).to_have_text("Token synchronization")
-    expect(page.locator(".bk-Canvas >> visible=true").first).to_be_visible()
+    # the tab is built when first opened: allow for a busy machine
+    expect(page.locator(".bk-Canvas >> visible=true").first).to_be_visible(timeout=60_000)
 
 
 def test_slider_moves_theory_and_plots(open_app: Callable[..., Page]) -> None:
@@ -74,14 +76,16 @@ def test_step_play_and_pause(open_app: Callable[..., Page], screenshot) -> None:
     page = open_app(TAB + "&t_max=40")
     assert chip(page, "layer k") == "0"
     click(page, "Step")
-    assert wait_chip_change(page, "layer k", "0") == "100"
+    assert wait_chip_change(page, "layer k", "0") == "1"  # one layer per frame (the pace)
     click(page, "Play")
     page.wait_for_timeout(600)
     click(page, "Pause")
-    page.wait_for_timeout(300)
+    # the button says Play once the server has stopped; frames already sent may still land
+    expect(page.locator("button:has-text('Play')").first).to_be_visible(timeout=15_000)
+    page.wait_for_timeout(1000)
     paused_at = chip(page, "layer k")
-    assert int(paused_at) > 100
-    page.wait_for_timeout(600)
+    assert int(paused_at) > 1
+    page.wait_for_timeout(1000)
     assert chip(page, "layer k") == paused_at  # paused: nothing moves
     screenshot(page, "tokens-after-play")
 
@@ -92,7 +96,7 @@ def test_copied_link_reproduces_the_numbers(
     page = open_app(TAB + "&activation=tanh&seed=3")
     drag_slider(page, slider_handle("σ_n noise strength"), dx=-40)
     page.wait_for_function("() => window.location.search.includes('sigma_noise')")
-    step_to(page, 300)
+    step_to(page, 10)
     numbers = {label: chip(page, label) for label in ("diameter", "|x̄|", "λ_dist")}
     link = page.url
     query = parse_qs(urlparse(link).query)
@@ -103,7 +107,7 @@ def test_copied_link_reproduces_the_numbers(
     try:
         other.goto(link)
         other.locator(".bk-Canvas >> visible=true").first.wait_for()
-        step_to(other, 300)
+        step_to(other, 10)
         assert {label: chip(other, label) for label in numbers} == numbers
     finally:
         other.close()
@@ -121,14 +125,16 @@ def test_garbage_link_shows_a_notice_not_an_error(
     # the app still works with the clamped value
     expect(page.locator(".bk-slider-title:has-text('N tokens')").first).to_contain_text("256")
     click(page, "Step")
-    assert wait_chip_change(page, "layer k", "0") == "100"
+    assert wait_chip_change(page, "layer k", "0") == "1"
     screenshot(page, "tokens-garbage-link")
 
 
 def test_lesson_mode_hides_advanced_controls(open_app: Callable[..., Page]) -> None:
     page = open_app(TAB + "&lesson=1")
-    expect(page.locator(".bk-slider-title:has-text('σ_n noise strength')").first).to_be_visible()
-    expect(page.get_by_text("σ_b bias scale")).to_have_count(0)
+    # presenter mode may hide the controls' column; the key control is still there
+    expect(page.locator(".bk-slider-title:has-text('σ_n noise strength')").first).to_be_attached()
+    # no σ_b slider (the sweep panel may still offer σ_b as a parameter to sweep)
+    expect(page.locator(".bk-slider-title:has-text('σ_b bias scale')")).to_have_count(0)
     expect(page.get_by_text("Advanced", exact=True)).to_have_count(0)
     expect(page.get_by_text("Advanced: convergence", exact=False)).to_have_count(0)
     # the link the app writes keeps lesson mode, so a shared lesson link stays a lesson
@@ -156,6 +162,8 @@ DIVERGING = (
 
 def test_divergence_pauses_with_a_banner(open_app: Callable[..., Page], screenshot) -> None:
     page = open_app(TAB + DIVERGING)
+    # 500 layers to the blow-up: faster than the teaching pace of one layer per frame
+    drag_slider(page, slider_handle("Layers per frame"), dx=200)
     click(page, "Play")
     banner = page.locator(".ns-divergence").first
     expect(banner).to_be_visible(timeout=30_000)
@@ -177,7 +185,7 @@ def test_sessions_are_isolated(open_app: Callable[..., Page], browser, app_url: 
         drag_slider(page, slider_handle("σ_n noise strength"), dx=-80)
         wait_chip_change(page, "λ_dist", before)
         click(page, "Step")
-        wait_chip_change(page, "layer k", "0")
+        wait_chip_change(page, "layer k", "0", timeout_ms=60_000)
         other.wait_for_timeout(500)
         assert chip(other, "λ_dist") == before
         assert chip(other, "layer k") == "0"

@@ -75,6 +75,10 @@ PHASE_ALPHA_RANGE = (-2.0, 2.0)
 PHASE_GRID = (160, 120)
 #: Overlaps at which the kernel curves are drawn.
 KERNEL_RHO = np.linspace(-1.0, 1.0, 201)
+#: Overlap above which a pair counts as synchronized (the hero's "pairs > 0.999" chip).
+SYNC_OVERLAP = 0.999
+#: A cloud at least this wide (some pair at overlap ≤ 0.5) is far from one cluster.
+SPREAD_DIAMETER = 1.0
 
 _T = TypeVar("_T")
 
@@ -102,6 +106,9 @@ class TokensModel(TokensParams):
         #: notice of the animated run's budget (shown in the status)
         self.run_notice = ""
         self._max_records = MAX_RECORDS
+        #: the run's energies so far (:meth:`run_energy`) and what they were computed for
+        self._run_energy_key: tuple | None = None
+        self._run_energies = np.empty(0)
         super().__init__(**params)
         #: the ensemble, kept in step with every param that changes its numbers
         self.ensemble_study = self.rerun_when_idle(
@@ -320,9 +327,66 @@ class TokensModel(TokensParams):
     def _state_arrays(self) -> dict[str, np.ndarray]:
         return {"tokens": self.x}
 
+    def run_energy(self) -> tuple[np.ndarray, np.ndarray]:
+        """The selected energy of the animated run at its recorded depths: ``(t, energy)``,
+        each (snapshots,), for the ensemble panel. Only snapshots added since the last call
+        are evaluated (all of them after a reset or a change of the energy), so a panel
+        redrawn every few frames costs one snapshot's energy, not the whole history's."""
+        h = self.history
+        key = (_Same(h["tokens"]), self.energy_kind, self.energy_q, self.beta)
+        if self._run_energy_key != key:
+            self._run_energy_key, self._run_energies = key, np.empty(0)
+        done = len(self._run_energies)
+        if done < len(h["tokens"]):
+            new = self.energy(np.asarray(h["tokens"][done:]))
+            self._run_energies = np.concatenate([self._run_energies, new])
+        return self.history_array("t"), self._run_energies
+
     def energy(self, xs: np.ndarray) -> np.ndarray:
         """The selected interaction energy of token sets ``xs`` (..., N, d)."""
         return tokens.energy(xs, self.energy_kind, beta=self.beta, q=self.energy_q)
+
+    # ------------------------------------------------------ story indicators
+    # Each returns True once its preset's phenomenon has happened in the current run (the
+    # preset's Story names it; tests/app/test_tokens_stories.py times it in frames). They read
+    # the current tokens, not the strided history, so they fire on the layer it happens.
+    def has_synchronized(self) -> bool:
+        """Every pair of tokens has overlap ⟨xᵢ, xⱼ⟩ > :data:`SYNC_OVERLAP` (the GLPR
+        statistic of the hero's chip at 100 %): one cluster."""
+        return bool(np.all(self._pair_overlaps() > SYNC_OVERLAP))
+
+    def has_antipodal_clusters(self) -> bool:
+        """Every pair is synchronized or antipodal (|⟨xᵢ, xⱼ⟩| > :data:`SYNC_OVERLAP`) and
+        some pair is antipodal: two clusters on opposite sides of the sphere."""
+        rho = self._pair_overlaps()
+        return bool(np.all(np.abs(rho) > SYNC_OVERLAP) and np.any(rho < -SYNC_OVERLAP))
+
+    def has_stayed_spread(self) -> bool:
+        """Half the depth is behind and the cloud is still wide (diameter ≥
+        :data:`SPREAD_DIAMETER`, some pair at overlap ≤ 0.5): the preset's synchronizing
+        twin has collapsed well before that depth."""
+        return self.t >= 0.5 * self.t_max - 0.5 * self.dt and bool(
+            tokens.diameter(self.x) >= SPREAD_DIAMETER
+        )
+
+    def has_mean_median_split(self) -> bool:
+        """The ensemble is up to date and, at a depth the run has reached, its mean energy
+        has risen by a factor e above its start while its median has fallen by a factor e:
+        the heavy tail shows (spec §6.3)."""
+        if self.ensemble.running or self.ensemble_study.stale:
+            return False
+        summary = self.ensemble_summary()
+        if summary is None:
+            return False
+        mean, median = summary.stats["mean"], summary.stats["median"]
+        reached = summary.t <= self.t + 0.5 * self.dt
+        split = (mean >= math.e * mean[0]) & (median <= median[0] / math.e)
+        return bool(np.any(split & reached))
+
+    def _pair_overlaps(self) -> np.ndarray:
+        """⟨xᵢ, xⱼ⟩ for the pairs i < j of the current tokens."""
+        g = self.gram()
+        return g[np.triu_indices(len(g), 1)]
 
     # ---------------------------------------------------------- diagnostics
     def gram(self) -> np.ndarray:

@@ -1,7 +1,7 @@
 """Panel 7 of the Token synchronization tab (collapsed): convergence and the random limit.
 
-Left: the strong error of the scheme against the layer step h with fixed hidden weights, coarse
-steps built from summed fine Brownian increments; the slope is 1/2 (spec §6.9). Right: the
+Top: the strong error of the scheme against the layer step h with fixed hidden weights, coarse
+steps built from summed fine Brownian increments; the slope is 1/2 (spec §6.9). Bottom: the
 variance of a token statistic over token samples (falls like 1/N) against its variance over the
 noise W (stays O(1)): the mean-field limit is a random measure (spec §4 panel 7).
 """
@@ -44,7 +44,7 @@ class AdvancedPanel(TabPanel):
         strong = labelled_figure(
             "Strong error vs layer step (fixed B)",
             "layer step h",
-            "E max_i |X_i^h(T) − X_i^ref(T)|",
+            "E maxᵢ |Xᵢʰ(T) − Xᵢʳᵉᶠ(T)|",
             x_axis_type="log",
             y_axis_type="log",
             x_range=(1e-3, 0.1),
@@ -105,7 +105,7 @@ class AdvancedPanel(TabPanel):
             source=self._var_ref,
             color=REFERENCE,
             line_dash="dashed",
-            legend_label="∝ N^(-1/2)",
+            legend_label="∝ 1/√N",
         )
         variance.legend.location = "bottom_left"
         self.variance_figure = variance
@@ -114,25 +114,18 @@ class AdvancedPanel(TabPanel):
     def view(self) -> pn.Card:
         return panel_card(
             "Advanced: convergence and the random mean-field limit",
-            pn.Row(
-                pn.Column(
-                    self.strong_controls,
-                    self.strong_readout,
-                    pn.pane.Bokeh(self.strong_figure, sizing_mode="stretch_width"),
-                    sizing_mode="stretch_width",
-                ),
-                pn.Column(
-                    self.variance_controls,
-                    self.variance_readout,
-                    pn.pane.Bokeh(self.variance_figure, sizing_mode="stretch_width"),
-                    sizing_mode="stretch_width",
-                ),
-                sizing_mode="stretch_width",
-            ),
+            # one study above the other: side by side their run buttons and progress bars
+            # do not fit a 1024 px projector beside the controls
+            self.strong_controls,
+            self.strong_readout,
+            pn.pane.Bokeh(self.strong_figure, sizing_mode="stretch_width"),
+            self.variance_controls,
+            self.variance_readout,
+            pn.pane.Bokeh(self.variance_figure, sizing_mode="stretch_width"),
             caption(
-                "**What to look for.** Left: with the hidden weights B fixed, refining the "
+                "**What to look for.** Top: with the hidden weights B fixed, refining the "
                 "layer step on the *same* Brownian path converges at strong order 1/2. "
-                "Right: the mean of the first token coordinate fluctuates like N^{−1/2} "
+                "Bottom: the mean of the first token coordinate fluctuates like 1/√N "
                 "over which tokens you sample, but not over the noise W: the limit of the "
                 "token cloud is a random measure, one for each draw of the common noise."
             ),

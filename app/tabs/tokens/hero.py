@@ -15,18 +15,35 @@ import param
 from bokeh.models import ColorBar, LinearColorMapper
 from bokeh.palettes import RdBu11, Turbo256
 
-from app.models.tokens.model import TokensModel
+from app.models.tokens.model import SYNC_OVERLAP, TokensModel
 from app.tabs.panel import TabPanel
 from app.tabs.plotting import caption, empty_source, labelled_figure, readout, readout_pane
 
-HERO_SIZE = 470
+#: Side of the square hero (px): with the readouts and the preset's caption above it, the
+#: whole sphere fits a 1024 × 768 projector screen.
+HERO_SIZE = 360
 
+#: Half-width of the hero's view of a random projection in d > 3, in units of 1/√d (the
+#: size of a projected coordinate of a spread cloud).
+PROJECTION_EXTENT = 3.5
+
+#: What the picture shows, for every preset (each preset's own "what to look for" is its
+#: story, shown above the hero).
 HERO_CAPTION = """
-**What to look for.** Every token feels the *same* random MLP at each layer: shared random
-weights push nearby tokens the same way, so pairs drift together and the cloud collapses to one
-point, with no attractive force at all (α = 0). Odd activations (tanh, erf, sin) can also leave
-two antipodal clusters; independent noise (one MLP per token) never synchronizes.
+**The picture.** One dot per token, its colour kept along the run; trails show the last
+layers. On the sphere, faded dots lie on the far side. Above three dimensions: a fixed random
+projection, and every overlap ⟨xᵢ, xⱼ⟩ in the Gram matrix.
 """
+
+#: Label of the chip with the fraction of synchronized pairs (a preset's story names it).
+SYNC_CHIP = f"pairs ⟨xᵢ, xⱼ⟩ > {SYNC_OVERLAP:g}"
+
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def superscript(n: int) -> str:
+    """``n`` in Unicode superscript digits (S³¹ rather than S^{31})."""
+    return str(n).translate(_SUPERSCRIPT)
 
 
 def _rotation(azimuth_deg: float, elevation_deg: float) -> np.ndarray:
@@ -141,13 +158,13 @@ class TokenHero(TabPanel):
         self._scene: tuple | None = None  # (d, euclidean, azimuth, elevation) last drawn
 
         gram = labelled_figure(
-            "Gram matrix ⟨x_i, x_j⟩",
+            "Gram matrix ⟨xᵢ, xⱼ⟩",
             "token j",
             "token i",
-            height=300,
+            height=280,
             x_range=(0, 1),
             y_range=(0, 1),
-            tooltips=[("⟨x_i,x_j⟩", "@image{0.000}")],
+            tooltips=[("⟨xᵢ, xⱼ⟩", "@image{0.000}")],
         )
         mapper = LinearColorMapper(palette=list(reversed(RdBu11)), low=-1.0, high=1.0)
         self._gram = {"image": [np.zeros((1, 1))], "x": [0], "y": [0], "dw": [1], "dh": [1]}
@@ -156,6 +173,9 @@ class TokenHero(TabPanel):
             "image", x="x", y="y", dw="dw", dh="dh", source=self._gram_source, color_mapper=mapper
         )
         gram.add_layout(ColorBar(color_mapper=mapper, width=10), "right")
+        # the tokens' order carries no meaning: no tick numbers (they crowd a narrow column)
+        gram.axis.major_label_text_font_size = "0px"
+        gram.axis.major_tick_line_color = gram.axis.minor_tick_line_color = None
         self.gram_figure = gram
         self.gram_pane = pn.pane.Bokeh(gram, sizing_mode="stretch_width", visible=False)
         self.readouts = readout_pane(css_classes=["ns-hero-readout"])
@@ -171,9 +191,12 @@ class TokenHero(TabPanel):
     def view(self) -> pn.viewable.Viewable:
         return pn.Column(
             self.readouts,
+            # the side column takes what the square hero leaves (no fixed width: nothing may
+            # be cut off on the right at 1024 px)
             pn.Row(
                 pn.pane.Bokeh(self.figure),
-                pn.Column(caption(HERO_CAPTION), self.gram_pane, width=360),
+                # the Gram matrix (d > 3) first: it shows the collapse there, above the fold
+                pn.Column(self.gram_pane, caption(HERO_CAPTION), sizing_mode="stretch_width"),
                 sizing_mode="stretch_width",
             ),
             self.view_controls,
@@ -212,7 +235,14 @@ class TokenHero(TabPanel):
         }
         self._update_trails(hue)
         euclidean = model.manifold == "euclidean"
-        extent = 1.12 if not euclidean else max(1.12, 1.1 * float(np.max(np.abs([px, py]))))
+        if euclidean:
+            extent = max(1.12, 1.1 * float(np.max(np.abs([px, py]))))
+        elif d > 3:
+            # a random projection of a spread cloud in d dimensions has coordinates of size
+            # 1/√d: zoom to them (fixed per d, so a collapse still shows as one dot)
+            extent = min(1.12, PROJECTION_EXTENT / np.sqrt(d))
+        else:
+            extent = 1.12
         self.figure.x_range.update(start=-extent, end=extent)
         self.figure.y_range.update(start=-extent, end=extent)
         scene = (d, euclidean, self.look.view_azimuth, self.look.view_elevation)
@@ -241,12 +271,12 @@ class TokenHero(TabPanel):
             self._grid_front.data = {"x": [], "y": []}
             self._grid_back.data = {"x": [], "y": []}
         if euclidean:
-            self.figure.title.text = f"Tokens in R^{d} (euclidean: no normalization)"
+            self.figure.title.text = f"Tokens in ℝ{superscript(d)} (euclidean: no normalization)"
         else:
             self.figure.title.text = {
                 2: "Tokens on the circle S¹",
                 3: "Tokens on the sphere S²",
-            }.get(d, f"Tokens on S^{d - 1}: fixed random 2-D projection")
+            }.get(d, f"Tokens on S{superscript(d - 1)} (random 2-D view)")
         labels = {2: ("x₁", "x₂"), 3: ("", "")}.get(
             d, ("random projection 1", "random projection 2")
         )
@@ -266,7 +296,7 @@ class TokenHero(TabPanel):
                 "diameter": f"{h['diameter'][-1]:.3g}",
                 "|x̄|": f"{h['mean_norm'][-1]:.3g}",
                 "clusters": f"{h['clusters'][-1]}",
-                "pairs ⟨x_i,x_j⟩>0.999": f"{100 * h['sync_fraction'][-1]:.0f}%",
+                SYNC_CHIP: f"{100 * h['sync_fraction'][-1]:.0f}%",
             }
         )
 

@@ -40,7 +40,7 @@ class SimilarityDepthPanel(TabPanel):
         fig = labelled_figure(
             "Pair similarities over depth",
             "depth t",
-            "similarity ρ = ⟨x_i, x_j⟩",
+            "similarity ρ = ⟨xᵢ, xⱼ⟩",
             tooltips=[("t", "$x{0.00}"), ("ρ", "$y{0.00}"), ("log10 fraction", "@image{0.0}")],
         )
         self._mapper = LinearColorMapper(
@@ -93,7 +93,7 @@ class DiameterPanel(TabPanel):
         fig = labelled_figure(
             "Diameter of the token cloud",
             "depth t",
-            "diameter max|x_i − x_j|",
+            "diameter max |xᵢ − xⱼ|",
             y_axis_type="log",
             y_range=(DIAMETER_FLOOR, 3.0),
         )
@@ -161,6 +161,10 @@ class DiameterPanel(TabPanel):
         self.readouts.object = readout(items)
 
 
+#: Colour of the animated run drawn among its ensemble.
+RUN = "#8c564b"
+
+
 class EnsemblePanel(TabPanel):
     """Panel 4: the energy over R noise realizations: mean, median, geometric mean, band."""
 
@@ -198,10 +202,23 @@ class EnsemblePanel(TabPanel):
         }
         labels = {
             "mean theory": "predicted mean rate g(p)",
-            "median theory": "predicted median rate p·λ_r",
+            "median theory": "predicted median rate p·λᵣ",
         }
         for name, source in self._lines.items():
             fig.line("t", "y", source=source, legend_label=labels.get(name, name), **style[name])
+        # the animated run beside its ensemble, and its depth: Play moves something here too
+        self._run = empty_source("t", "y")
+        fig.line(
+            "t", "y", source=self._run, color=RUN, line_width=1.5, legend_label="this run (hero)"
+        )
+        self.depth = Span(
+            location=0.0,
+            dimension="height",
+            line_color=REFERENCE,
+            line_dash="dashed",
+            line_width=2,
+        )
+        fig.add_layout(self.depth)
         legend_outside(fig)
         self.figure = fig
         self.readouts = readout_pane()
@@ -215,15 +232,19 @@ class EnsemblePanel(TabPanel):
             caption(
                 "**What to look for.** The energy is a heavy-tailed random variable: "
                 "its *mean* can rise while almost every path synchronizes (the median and "
-                "geometric mean fall). Near synchronization E[r^p] grows at rate "
-                "g(p) = pλ_r + p²s_r²/2 while the median decays at pλ_r (red). "
+                "geometric mean fall). Near synchronization E[rᵖ] grows at rate "
+                "g(p) = pλᵣ + p²sᵣ²/2 while the median decays at pλᵣ (red). "
                 "Energies (a) and (b) are first order in r = 1 − ρ (p = 1); energy (c) "
-                "has p = q/2."
+                "has p = q/2. The grey dashed line is the depth of the run in the hero."
             ),
         )
 
     def update(self) -> None:
-        summary = self.model.ensemble_summary()
+        m = self.model
+        self.depth.location = float(m.t)
+        t_run, e_run = m.run_energy()
+        self._run.data = {"t": t_run, "y": np.where(e_run > 0, e_run, np.nan)}
+        summary = m.ensemble_summary()
         if summary is self._drawn:
             return  # the same numbers are on screen
         self._drawn = summary
@@ -231,6 +252,7 @@ class EnsemblePanel(TabPanel):
             for source in (self._band, *self._lines.values()):
                 source.data = {k: [] for k in source.data}
             self.readouts.object = readout({"status": "press Run to simulate R realizations"})
+            self.figure.x_range.update(start=0.0, end=m.t_max)
             return
         t = summary.t
         self._band.data = {"t": t, "low": summary.low, "high": summary.high}
@@ -250,7 +272,7 @@ class EnsemblePanel(TabPanel):
                 "mean slope (2nd half)": f"{slopes['mean']:+.2f}",
                 "median slope": f"{slopes['median']:+.2f}",
                 "predicted g(p)": f"{summary.mean_rate:+.2f}",
-                "predicted p·λ_r": f"{summary.median_rate:+.2f}",
+                "predicted p·λᵣ": f"{summary.median_rate:+.2f}",
             }
         )
 

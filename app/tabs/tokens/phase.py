@@ -14,6 +14,7 @@ from bokeh.models import ColorBar, LinearColorMapper
 from bokeh.palettes import RdBu11
 
 from app.models.tokens.model import PHASE_ALPHA_RANGE, PHASE_SIGMA2_MAX, TokensModel
+from app.models.tokens.params import ACTIVATION_LABELS
 from app.tabs.panel import TabPanel
 from app.tabs.plotting import THEORY, caption, empty_source, labelled_figure, panel_card
 
@@ -62,7 +63,7 @@ class PhasePanel(TabPanel):
         plane.legend.location = "top_right"
         self.plane = plane
 
-        names = list(model.sign_map_activations)
+        names = [ACTIVATION_LABELS[a] for a in model.sign_map_activations]
         sign = labelled_figure(
             "Activation × dimension (σ_n = 1, α = 0)",
             "dimension d",
@@ -109,11 +110,9 @@ class PhasePanel(TabPanel):
     def view(self) -> pn.Card:
         return panel_card(
             "Analytic phase diagrams",
-            pn.Row(
-                pn.pane.Bokeh(self.plane, sizing_mode="stretch_width"),
-                pn.pane.Bokeh(self.sign, sizing_mode="stretch_width"),
-                sizing_mode="stretch_width",
-            ),
+            # one above the other: side by side they do not fit a 1024 px projector
+            pn.pane.Bokeh(self.plane, sizing_mode="stretch_width"),
+            pn.pane.Bokeh(self.sign, sizing_mode="stretch_width"),
             caption(
                 "**What to look for.** Blue = the pair synchronizes (λ_dist < 0), red = it "
                 "spreads. Strong common noise beats repulsive attention: the black line is "
@@ -142,7 +141,10 @@ class PhasePanel(TabPanel):
         if marks != self._marks_drawn:
             self._marks_drawn = marks
             self._here.data = {"x": [m.sigma_noise**2], "y": [m.attn_strength]}
-            self._current.data = {"dim": [str(m.dim)], "activation": [m.activation]}
+            self._current.data = {
+                "dim": [str(m.dim)],
+                "activation": [ACTIVATION_LABELS[m.activation]],
+            }
 
     def _update_sign_map(self) -> None:
         m = self.model
@@ -153,7 +155,7 @@ class PhasePanel(TabPanel):
             values = table.ravel()  # row-major: activation-major, like the cells below
             self._cells.data = {
                 "dim": [str(d) for _ in acts for d in dims],
-                "activation": [act for act in acts for _ in dims],
+                "activation": [ACTIVATION_LABELS[act] for act in acts for _ in dims],
                 "value": np.clip(values, -LAMBDA_CLIP, LAMBDA_CLIP),
                 "label": [f"{v:+.2f}" for v in values],
                 # white text on the saturated ends of the palette, black in the pale middle

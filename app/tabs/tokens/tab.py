@@ -38,6 +38,7 @@ class TokensTab(SimulationTab):
         "were derived for this app from the abstract and related literature."
     )
     model_class = TokensModel
+    speed_label = "Layers per frame"
 
     def _build_panels(self) -> pn.viewable.Viewable:
         model = self.model
@@ -67,10 +68,15 @@ class TokensTab(SimulationTab):
             self.update_on(model.strong_error, self.advanced)
             self.update_on(model.variance, self.advanced)
             advanced.append(self.advanced.view())
+        # one panel under the other: two cards side by side (420 px each at least) do not
+        # fit a 1024 px projector beside the controls (and a wrapping FlexBox of Bokeh
+        # figures broke the browser's layout, freezing every plot)
         return pn.Column(
             self.hero.view(),
-            pn.Row(self.diameter.view(), self.depth.view(), sizing_mode="stretch_width"),
-            pn.Row(self.ensemble.view(), self.kernel.view(), sizing_mode="stretch_width"),
+            self.diameter.view(),
+            self.depth.view(),
+            self.ensemble.view(),
+            self.kernel.view(),
             self.phase.view(),
             *advanced,
             model_card(load_card(self.slug), self.paper_citation, self.paper_url),
