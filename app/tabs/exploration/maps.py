@@ -255,14 +255,8 @@ class ExplorerMaps(TabPanel):
         self.start.data = geometry["start"]
         shape = geometry["grid_shape"]
         set_geometry(self.figures.values(), shape, colour_bars=(self.figures["mu"],))
-        strip = shape[0] == 1
-        # a strip is too flat for a colour bar beside it: below it
-        self.figures["mu"].right = []
-        self.figures["mu"].below = [a for a in self.figures["mu"].below if a is not self.colour_bar]
-        self.colour_bar.orientation = "horizontal" if strip else "vertical"
-        self.colour_bar.width = "auto" if strip else 10
-        self.colour_bar.height = 10 if strip else "auto"
-        self.figures["mu"].add_layout(self.colour_bar, "below" if strip else "right")
+        # the colour bar stays where it was added: moving a ColorBar between a figure's sides
+        # while the page shows it makes BokehJS throw "cannot find a view for ColorBar"
         for key, column in self.columns.items():
             width, height = map_size(shape, colour_bar=key == "mu")
             self.panes[key].param.update(width=width, height=height)
