@@ -123,8 +123,6 @@ def create_app() -> pn.template.FastListTemplate:
         dynamic=True,
         sizing_mode="stretch_width",
         css_classes=["ns-tabs"],
-        # the tab titles wrap onto a second line in a narrow window, none hidden off-screen
-        stylesheets=[".bk-headers-wrapper { flex-wrap: wrap; overflow: visible; }"],
     )
     tabs.append(("About", _landing_page(tabs)))
     holders: dict[str, pn.Column] = {}
