@@ -32,6 +32,7 @@ from app.models.widenet.params import ACTIVATIONS, WidenetControls
 from app.models.widenet.studies import (
     lindeberg_job,
     lindeberg_weights,
+    nngp_target,
     powers_of_two,
     sweep_job,
     sweep_weights,
@@ -435,18 +436,7 @@ class WidenetModel(WidenetControls):
         if key not in self._targets:
             gh = self.gh_degree if cfg.activation == "tanh" else None
             first = "gaussian_formula" if cfg.layer_laws[0] == "gaussian" else mode
-            self._targets[key] = W.nngp_kernel(
-                cfg.inputs,
-                activation=cfg.activation,
-                n_hidden=cfg.n_hidden,
-                c_w=cfg.c_w,
-                c_b=cfg.c_b,
-                readout_bias=cfg.readout_bias,
-                first_layer=first,
-                weight_law=cfg.layer_laws[0],
-                t_dof=cfg.t_dof,
-                gh_degree=gh,
-            )
+            self._targets[key] = nngp_target(cfg, first, gh)
         return self._targets[key]
 
     def model_floor(self, m: int | None = None, variance: float | None = None) -> dict[str, float]:
@@ -553,21 +543,7 @@ class WidenetModel(WidenetControls):
         formula's, where W₂ against the latter levels off (spec §3a, §6.3) [derived]."""
         cfg = self.config
         gh = self.gh_degree if cfg.activation == "tanh" else None
-        k = {
-            mode: W.nngp_kernel(
-                cfg.inputs,
-                activation=cfg.activation,
-                n_hidden=cfg.n_hidden,
-                c_w=cfg.c_w,
-                c_b=cfg.c_b,
-                readout_bias=cfg.readout_bias,
-                first_layer=mode,
-                weight_law=cfg.layer_laws[0],
-                t_dof=cfg.t_dof,
-                gh_degree=gh,
-            )[0, 0]
-            for mode in ("true_law", "gaussian_formula")
-        }
+        k = {mode: nngp_target(cfg, mode, gh)[0, 0] for mode in ("true_law", "gaussian_formula")}
         return abs(math.sqrt(k["true_law"]) - math.sqrt(k["gaussian_formula"]))
 
     def plateau_held(self) -> bool:

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from app.models.jobs import ProgressFn
+from kernels import widenet as W
 from kernels.widenet.studies import SweepConfig, lindeberg_study, width_sweep
 
 
@@ -63,4 +64,21 @@ def lindeberg_job(
         order=order,
         first_layer=first_layer,
         progress=progress,
+    )
+
+
+def nngp_target(cfg: SweepConfig, first_layer: str, gh_degree: int | None) -> np.ndarray:
+    """The NNGP kernel of the inputs under ``cfg`` with first-layer kernel ``first_layer``
+    ("true_law" or "gaussian_formula"): the target W₂ is measured against [derived]."""
+    return W.nngp_kernel(
+        cfg.inputs,
+        activation=cfg.activation,
+        n_hidden=cfg.n_hidden,
+        c_w=cfg.c_w,
+        c_b=cfg.c_b,
+        readout_bias=cfg.readout_bias,
+        first_layer=first_layer,
+        weight_law=cfg.layer_laws[0],
+        t_dof=cfg.t_dof,
+        gh_degree=gh_degree,
     )

@@ -62,7 +62,7 @@ import numpy as np
 
 from app.models.widenet.costs import ACTIVATION_NS, SHALLOW_DRAW_NS, net_seconds
 from app.models.widenet.params import WidenetControls
-from app.models.widenet.studies import powers_of_two
+from app.models.widenet.studies import nngp_target, powers_of_two
 from app.sweeps.spec import ModelSweep, Outcome
 from kernels import widenet as W
 from kernels.widenet.studies import SweepConfig, w2_table, width_sweep
@@ -215,18 +215,7 @@ def _target_variance(cfg: SweepConfig, values: Mapping[str, Any]) -> float:
     first = (
         "gaussian_formula" if cfg.layer_laws[0] == "gaussian" else str(values["first_layer_kernel"])
     )
-    k = W.nngp_kernel(
-        cfg.inputs,
-        activation=cfg.activation,
-        n_hidden=cfg.n_hidden,
-        c_w=cfg.c_w,
-        c_b=cfg.c_b,
-        readout_bias=cfg.readout_bias,
-        first_layer=first,
-        weight_law=cfg.layer_laws[0],
-        t_dof=cfg.t_dof,
-        gh_degree=gh,
-    )
+    k = nngp_target(cfg, first, gh)
     return float(k[0, 0])
 
 
