@@ -253,6 +253,18 @@ def _start_clock(
 
     tabs.param.watch(on_active, ["active"])
 
+    def browser_reported(event: Any) -> None:
+        """The browser's Location view reports ``window.location`` when it starts. A link
+        written before that report is overwritten by it (the written link never reaches the
+        address bar), so a report that differs from the last link written asks for it again.
+        Back and Forward do not report here (Panel's Location ignores popstate)."""
+        if event.new != state["query"]:
+            state["query"] = None
+            mark_dirty()
+
+    if pn.state.location is not None:
+        pn.state.location.param.watch(browser_reported, ["search"])
+
     def went_back(*_: Any) -> None:
         """Back or Forward: show the tab and the numbers of the link the browser moved to
         (without writing that link again, which would cut the forward history)."""

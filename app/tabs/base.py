@@ -380,7 +380,11 @@ class SimulationTab(pn.viewable.Viewer):
 
     def _header(self) -> pn.Column:
         status = pn.pane.Markdown(
-            self.model.param.status, css_classes=["ns-status"], margin=(0, 10), min_height=36
+            self.model.param.status,
+            css_classes=["ns-status"],
+            stylesheets=[STYLESHEET],
+            margin=(0, 10),
+            min_height=30,
         )
         banner = pn.pane.Alert(
             self.model.param.divergence_message,

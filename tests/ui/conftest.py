@@ -45,7 +45,22 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     """Keep each phase's report on the item, so ``page`` can screenshot failed tests."""
     report = yield
     setattr(item, f"report_{report.when}", report)
+    if report.failed:
+        # what the server said while the test ran: a traceback there explains a timeout here
+        lines = _server_problems()
+        if lines:
+            report.sections.append(("server log: warnings and errors", "\n".join(lines)))
     return report
+
+
+def _server_problems(limit: int = 15) -> list[str]:
+    """The last ``limit`` warning, error and traceback lines of the served app's log."""
+    log = ARTIFACTS / "ui-server.log"
+    if not log.exists():
+        return []
+    marks = ("WARNING", "ERROR", "Traceback", "Error:", "Exception")
+    text = log.read_text(errors="replace").splitlines()
+    return [line for line in text if any(mark in line for mark in marks)][-limit:]
 
 
 @pytest.fixture(scope="session")
