@@ -137,3 +137,21 @@ def test_tabs_table_lists_every_registered_tab() -> None:
     table = section("Tabs")
     for tab in TABS:
         assert f"| {tab.title} | `?tab={tab.slug}` |" in table, tab.slug
+
+
+def test_the_seventh_tab_recipe_names_files_every_tab_has() -> None:
+    """Each file the recipe names in a model's three packages exists for every registered tab
+    (issue 11 item 7), and so does its model card."""
+    from app.main import TABS
+
+    recipe = section("Layout").split("### A seventh tab", 1)[1]
+    items = re.split(r"^\d\. ", recipe, flags=re.M)[1:4]  # kernels, app/models, app/tabs
+    folders = ("kernels/{}", "app/models/{}", "app/tabs/{}")
+    named = [set(re.findall(r"`(\w+\.py)`", item)) for item in items]
+    assert all(named), named
+    for tab in TABS:
+        for folder, files in zip(folders, named, strict=True):
+            for name in files:
+                path = REPO_ROOT / folder.format(tab.slug) / name
+                assert path.exists(), f"README recipe names {name}; missing: {path}"
+        assert (REPO_ROOT / "assets" / "cards" / f"{tab.slug}.md").exists()

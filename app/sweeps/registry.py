@@ -3,14 +3,31 @@
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from functools import cache
+from pathlib import Path
 
 from app.sweeps.spec import ModelSweep
 
 __all__ = ["SWEEP_SLUGS", "model_sweep"]
 
-#: Every tab with a sweep, in the app's tab order (tests check this against ``app.main.TABS``).
-SWEEP_SLUGS = ("tokens", "swarm", "widenet", "adaptive", "signature", "exploration")
+
+def _sweep_packages() -> tuple[str, ...]:
+    """Model packages under ``app/models/`` that declare a sweep (a ``sweep.py``), by name:
+    derived from the tree, so a new tab adds no line here (``app.main.TABS`` stays the one
+    list a tab edits; tests check that every registered tab is found)."""
+    models = Path(__file__).resolve().parents[1] / "models"
+    return tuple(
+        sorted(
+            info.name
+            for info in pkgutil.iter_modules([str(models)])
+            if info.ispkg and (models / info.name / "sweep.py").exists()
+        )
+    )
+
+
+#: Every tab with a sweep (model packages with a ``sweep.py``), in name order.
+SWEEP_SLUGS = _sweep_packages()
 
 
 @cache

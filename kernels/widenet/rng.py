@@ -40,7 +40,6 @@ _S12 = np.uint64(12)
 _EXP_ONE = np.uint64(0x3FF0000000000000)
 _S63 = np.uint64(63)
 _ONE = np.uint64(1)
-_INV_2_52 = 1.0 / 4503599627370496.0
 _SQRT3 = math.sqrt(3.0)
 
 
@@ -94,33 +93,6 @@ def fill_law(
             for e in range(n):
                 chi2 = 2.0 * rng.standard_gamma(0.5 * t_dof)
                 out[e] *= math.sqrt((t_dof - 2.0) / chi2)
-
-
-def fill_law_numpy(lid: int, key: int, start: int, n: int) -> np.ndarray:
-    """Plain-numpy twin of :func:`fill_law` (laws 0–3), for oracles and tests."""
-    with np.errstate(over="ignore"):
-
-        def words(idx: np.ndarray) -> np.ndarray:
-            z = np.uint64(key) + (idx.astype(np.uint64) + np.uint64(1)) * GOLDEN
-            z = (z ^ (z >> np.uint64(30))) * _M1
-            z = (z ^ (z >> np.uint64(27))) * _M2
-            return z ^ (z >> np.uint64(31))
-
-        e = np.arange(start, start + n, dtype=np.uint64)
-        if lid == 1:
-            return np.where(words(e) >> np.uint64(63), 1.0, -1.0)
-
-        def units(w: np.ndarray) -> np.ndarray:
-            return (w >> np.uint64(12)).astype(float) * _INV_2_52
-
-        if lid == 2:
-            return _SQRT3 * (2.0 * units(words(e)) - 1.0)
-        if lid == 3:
-            return -np.log1p(-units(words(e))) - 1.0
-        c = np.uint64(start) + np.uint64(2) * (e - np.uint64(start))
-        u1 = units(words(c))
-        u2 = units(words(c + np.uint64(1)))
-        return np.sqrt(-2.0 * np.log1p(-u1)) * np.cos(2.0 * np.pi * u2)
 
 
 @njit(cache=True, nogil=True, inline="always")

@@ -434,17 +434,3 @@ def test_deep_sea_mapping_is_public_and_validated():
     assert ex.deep_sea_mapping(6, 4).shape == (6, 6)
     with pytest.raises(ValueError, match="size"):
         ex.deep_sea_mapping(2, 0)
-
-
-def test_facade_functions_have_numpydoc_with_equation_and_provenance():
-    import inspect
-
-    for name in ex.__all__:
-        obj = getattr(ex, name)
-        if not inspect.isfunction(obj):
-            continue
-        doc = inspect.getdoc(obj) or ""
-        assert "Parameters\n----------" in doc and "Returns\n-------" in doc, name
-        assert any(tag in doc for tag in ("[paper", "[literature", "[derived")), name
-        if name != "warmup":
-            assert ".. math::" in doc, name

@@ -222,16 +222,3 @@ def test_brownian_paths_and_closed_form() -> None:
     exact = S.brownian_expected_signature_exact(2, 1.0, 4)
     assert np.array_equal(exact[2:6], [0.5, 0.0, 0.0, 0.5])  # level 2 = (T/2) δ_ij
     assert np.all(exact[:2] == 0.0) and np.all(exact[6:14] == 0.0)  # odd levels vanish
-
-
-def test_every_public_function_has_a_numpydoc_docstring() -> None:
-    import inspect
-
-    for name in S.__all__:
-        obj = getattr(S, name)
-        if not inspect.isfunction(obj) or name == "warmup":
-            continue
-        doc = inspect.getdoc(obj) or ""
-        assert "Parameters\n---" in doc and "Returns\n---" in doc, name
-        assert any(tag in doc for tag in ("[paper]", "[literature]", "[derived]")), name
-        assert ":math:" in doc or ".. math::" in doc, name

@@ -259,17 +259,6 @@ def test_schedules_match_the_jitted_ones_and_their_laws() -> None:
 
 
 # ------------------------------------------------------------------ the facade (issue 11)
-PUBLIC_FUNCTIONS = [
-    name for name in swarm.__all__ if callable(getattr(swarm, name)) and not name[0].isupper()
-]
-
-
-@pytest.mark.parametrize("name", PUBLIC_FUNCTIONS)
-def test_public_function_has_a_numpydoc_with_equation_and_provenance(name: str) -> None:
-    doc = getattr(swarm, name).__doc__ or ""
-    assert "Parameters\n    ----------" in doc and "Returns\n    -------" in doc, name
-    assert ".. math::" in doc or ":math:" in doc, f"{name}: no equation"
-    assert any(tag in doc for tag in ("[paper]", "[literature]", "[derived]")), name
 
 
 def test_facade_warmup_runs_only_the_public_api() -> None:

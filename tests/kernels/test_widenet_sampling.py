@@ -12,8 +12,9 @@ import pytest
 from kernels import widenet as W
 from kernels.common.activations import apply_activation
 from kernels.common.progress import Cancelled
-from kernels.widenet.rng import GOLDEN, fill_law_numpy
+from kernels.widenet.rng import GOLDEN
 from kernels.widenet.studies import SweepConfig, hybrid_laws, lindeberg_study, w2_table, width_sweep
+from tests.oracles.widenet_reference import fill_law as fill_law_numpy
 
 LAW_IDS = {"gaussian": 0, "rademacher": 1, "uniform": 2, "centred_exp": 3}
 
