@@ -27,7 +27,7 @@ from kernels.common.normals import standard_normals
 from kernels.common.progress import Cancelled, ProgressFn, Reporter, throttled_progress
 from kernels.common.validation import choice, integer, resolve_rng
 from kernels.tokens.core import advance_core
-from kernels.tokens.params import NOISE_SHARINGS, LayerParams, block_size
+from kernels.tokens.params import NOISE_SHARINGS, LayerParams, block_size, layer_params
 
 __all__ = [
     "CHUNK_NORMALS",
@@ -365,3 +365,260 @@ def advance_normals(
     if nz.shape[0] > 0:
         advance_with_noise(xs, np.ascontiguousarray(nz), p, fixed, frames)
     return frames[-1]
+
+
+def simulate_ensemble(
+    x0s: np.ndarray,
+    *,
+    n_steps: int,
+    dt: float,
+    sigma_noise: float,
+    activation: str,
+    width: int,
+    attn_kind: str,
+    attn_strength: float,
+    beta: float,
+    rng: np.random.Generator | int,
+    sigma_w: float = 1.0,
+    sigma_b: float = 0.0,
+    noise_sharing: str = "common",
+    hidden_weights: str = "fresh",
+    stride: int = 1,
+    splitting: str = "lie_trotter",
+    manifold: str = "sphere",
+    fixed_weights: FixedWeights | None = None,
+    progress: ProgressFn | None = None,
+) -> np.ndarray:
+    r"""Run R independent realizations of the discrete transformer (spec §2–§3).
+
+    Each realization has its own noise (its own MLP weights every layer); all share the jitted
+    core of :func:`simulate`, which is this function with ``R = 1``.
+
+    .. math::
+
+        y_i = x_i + h\alpha\sum_j w_{ij}x_j,\quad
+        z_i = y_i + \sigma_n\sqrt{h/m}\,A_k s(\sigma_w B_k y_i + \sigma_b b_k),\quad
+        x_i^{k+1} = z_i/|z_i|
+
+    Parameters
+    ----------
+    x0s : ndarray, shape (R, N, d)
+        Initial tokens (unit vectors for ``manifold="sphere"``).
+    n_steps : int
+        Number of layers :math:`L`; the horizon is ``n_steps * dt``.
+    dt : float
+        Layer step :math:`h > 0`.
+    sigma_noise, sigma_w, sigma_b : float
+        :math:`\sigma_n \ge 0` (0 skips the MLP and draws nothing), :math:`\sigma_w, \sigma_b
+        \ge 0`.
+    activation : str
+        One of :data:`kernels.common.activations.ACTIVATIONS`.
+    width : int
+        MLP width :math:`m \ge 1`.
+    attn_kind : {"sa", "usa", "off"}
+        Softmax or unnormalized self-attention, or none.
+    attn_strength : float
+        :math:`\alpha` (negative: repulsive).
+    beta : float
+        Inverse temperature :math:`\beta \ge 0`.
+    rng : numpy.random.Generator or int
+        The only source of randomness.
+    noise_sharing : {"common", "independent"}
+        Weights shared by all tokens (default) or drawn per token.
+    hidden_weights : {"fresh", "fixed"}
+        Fresh B, b every layer, or fixed per realization (A stays fresh).
+    stride : int
+        Record every ``stride``-th layer.
+    splitting : {"lie_trotter", "strang"}
+        Attention then MLP then Norm, or MLP(h/2)·Norm, attention(h)·Norm, MLP(h/2)·Norm.
+    manifold : {"sphere", "euclidean"}
+        With or without the Norm step (euclidean: exploratory, spec §3).
+    fixed_weights : FixedWeights, optional
+        For ``hidden_weights="fixed"``: B (S, m, d) shared by all realizations or (R, S, m, d),
+        b likewise. None draws them from ``rng`` (B then b, before any layer).
+    progress : callable, optional
+        ``progress(done_fraction) -> bool``, called at most every 50 ms and once at the end
+        with 1.0. Returning False cancels: the run stops at the next chunk boundary and
+        :class:`Cancelled` is raised, carrying the frames recorded so far in ``partial``.
+
+    Returns
+    -------
+    ndarray, shape (n_steps // stride + 1, R, N, d)
+        Frame 0 is ``x0s``; frame f is the state after layer ``f * stride``.
+
+    Notes
+    -----
+    Provenance: discrete model [literature] (spec §2), common-noise limit SDE [derived].
+    Paper: arXiv:2604.26898. Bit-identical for the same seed; chunked calls continuing from the
+    last frame with the same Generator (and, for fixed weights, the same ``fixed_weights``)
+    reproduce one long call exactly.
+    """
+    p = layer_params(
+        dt=dt,
+        sigma_noise=sigma_noise,
+        activation=activation,
+        width=width,
+        attn_kind=attn_kind,
+        attn_strength=attn_strength,
+        beta=beta,
+        sigma_w=sigma_w,
+        sigma_b=sigma_b,
+        noise_sharing=noise_sharing,
+        hidden_weights=hidden_weights,
+        splitting=splitting,
+        manifold=manifold,
+    )
+    return simulate_frames(
+        x0s, p, n_steps, rng, stride=stride, fixed_weights=fixed_weights, progress=progress
+    )
+
+
+def simulate(
+    x0: np.ndarray,
+    *,
+    n_steps: int,
+    dt: float,
+    sigma_noise: float,
+    activation: str,
+    width: int,
+    attn_kind: str,
+    attn_strength: float,
+    beta: float,
+    rng: np.random.Generator | int,
+    sigma_w: float = 1.0,
+    sigma_b: float = 0.0,
+    noise_sharing: str = "common",
+    hidden_weights: str = "fresh",
+    stride: int = 1,
+    splitting: str = "lie_trotter",
+    manifold: str = "sphere",
+    fixed_weights: FixedWeights | None = None,
+    progress: ProgressFn | None = None,
+) -> np.ndarray:
+    r"""Token trajectory of one realization of the discrete transformer (spec §2).
+
+    :func:`simulate_ensemble` with ``R = 1``:
+
+    .. math::
+
+        x_i^{k+1} = \frac{z_i}{|z_i|},\quad
+        z_i = y_i + \sigma_n\sqrt{h/m}\,A_k s(\sigma_w B_k y_i + \sigma_b b_k),\quad
+        y_i = x_i + h\alpha\sum_j w_{ij}x_j
+
+    Parameters
+    ----------
+    x0 : ndarray, shape (N, d)
+        Initial tokens (unit vectors for ``manifold="sphere"``).
+    n_steps, dt, sigma_noise, activation, width, attn_kind, attn_strength, beta, rng
+        As in :func:`simulate_ensemble`.
+    sigma_w, sigma_b, noise_sharing, hidden_weights, stride, splitting, manifold, progress
+        As in :func:`simulate_ensemble`.
+    fixed_weights : FixedWeights, optional
+        From :func:`draw_fixed_weights`: B (S, m, d), b (S, m).
+
+    Returns
+    -------
+    ndarray, shape (n_steps // stride + 1, N, d)
+        Frame 0 is ``x0``; the last frame is the final state when ``stride`` divides
+        ``n_steps``. Calling again from the last frame with the same Generator continues the
+        same run bit for bit (pass the same ``fixed_weights`` for fixed hidden weights).
+
+    Notes
+    -----
+    [literature] model, [derived] limit; arXiv:2604.26898.
+    """
+    x = np.asarray(x0, dtype=np.float64)
+    if x.ndim != 2:
+        raise ValueError(f"x0 must have shape (N, d); got shape {x.shape}")
+    if fixed_weights is not None and np.ndim(fixed_weights[0]) != 3:
+        raise ValueError(
+            "fixed_weights.B must have shape (S, m, d) for simulate; "
+            f"got {np.shape(fixed_weights[0])}"
+        )
+    p = layer_params(
+        dt=dt,
+        sigma_noise=sigma_noise,
+        activation=activation,
+        width=width,
+        attn_kind=attn_kind,
+        attn_strength=attn_strength,
+        beta=beta,
+        sigma_w=sigma_w,
+        sigma_b=sigma_b,
+        noise_sharing=noise_sharing,
+        hidden_weights=hidden_weights,
+        splitting=splitting,
+        manifold=manifold,
+    )
+    frames = simulate_frames(
+        x[None], p, n_steps, rng, stride=stride, fixed_weights=fixed_weights, progress=progress
+    )
+    return frames[:, 0]
+
+
+def advance_with_normals(
+    x0s: np.ndarray,
+    normals: np.ndarray,
+    *,
+    dt: float,
+    sigma_noise: float,
+    activation: str,
+    width: int,
+    attn_kind: str,
+    attn_strength: float,
+    beta: float,
+    sigma_w: float = 1.0,
+    sigma_b: float = 0.0,
+    noise_sharing: str = "common",
+    hidden_weights: str = "fresh",
+    splitting: str = "lie_trotter",
+    manifold: str = "sphere",
+    fixed_weights: FixedWeights | None = None,
+) -> np.ndarray:
+    r"""Advance R realizations through pre-drawn normals; the core behind every simulation.
+
+    Layer k applies the map of :func:`simulate_ensemble` with the weights read from
+    ``normals[k, r]``:
+
+    .. math::
+        x_i^{k+1} = \frac{z_i}{|z_i|},\quad
+        z_i = y_i + \sigma_n\sqrt{h/m}\,A_k s(\sigma_w B_k y_i + \sigma_b b_k)
+
+    Parameters
+    ----------
+    x0s : ndarray, shape (R, N, d)
+    normals : ndarray, shape (L, R, Q)
+        Layer ``k`` of realization ``r`` uses ``normals[k, r]``, laid out as described in
+        :mod:`kernels.tokens.core`; ``Q = noise_block_size(N, d, width, ...)``.
+        :func:`simulate_ensemble` draws exactly these blocks from its Generator
+        (:func:`standard_normals`, layer-major).
+    fixed_weights : FixedWeights
+        Required for ``hidden_weights="fixed"``: B (S, m, d) or (R, S, m, d), b likewise.
+    Other parameters as in :func:`simulate_ensemble`.
+
+    Returns
+    -------
+    ndarray, shape (R, N, d)
+        The state after the L layers.
+
+    Notes
+    -----
+    Used for strong convergence (coarse increments summed from fine ones, spec §6.9), for
+    oracles and for symmetry tests. [literature] model; arXiv:2604.26898.
+    """
+    p = layer_params(
+        dt=dt,
+        sigma_noise=sigma_noise,
+        activation=activation,
+        width=width,
+        attn_kind=attn_kind,
+        attn_strength=attn_strength,
+        beta=beta,
+        sigma_w=sigma_w,
+        sigma_b=sigma_b,
+        noise_sharing=noise_sharing,
+        hidden_weights=hidden_weights,
+        splitting=splitting,
+        manifold=manifold,
+    )
+    return advance_normals(x0s, normals, p, fixed_weights)
