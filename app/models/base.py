@@ -30,6 +30,9 @@ from app.models.story import Story
 
 #: The status of a fresh run, replaced once playing starts.
 READY = "Ready: press play, or step through the run."
+#: The status while playing, and once paused (a tab's own status message wins over both).
+PLAYING = "Playing: Space or Pause stops."
+PAUSED = "Paused: Space or Play goes on."
 #: Name of the preset selector entry that means "the user moved something".
 CUSTOM_PRESET = "Custom"
 
@@ -129,15 +132,16 @@ class SimulationModel(param.Parameterized):
             self.diverged = False
         self.divergence_message = ""
         self._initialize(self._rng)
-        self.status = READY
+        # a restart while playing (a preset, a restart parameter) goes on playing
+        self.status = PLAYING if self.playing else READY
         self._bump_frame()
 
     def _on_playing(self, event: param.parameterized.Event) -> None:
         # the "press play" hint is out of date once playing starts (a tab's own status wins)
         if event.new and self.status == READY:
-            self.status = "Playing: Space or Pause stops."
-        elif not event.new and self.status == "Playing: Space or Pause stops.":
-            self.status = "Paused: Space or Play goes on."
+            self.status = PLAYING
+        elif not event.new and self.status == PLAYING:
+            self.status = PAUSED
 
     def rerun_when_idle(
         self,
@@ -269,7 +273,9 @@ class SimulationModel(param.Parameterized):
                 self.preset = CUSTOM_PRESET
             finally:
                 self._applying_preset = False
-        if any(e.name in self.live_params for e in events) and not self._applying_preset:
+        live = any(e.name in self.live_params for e in events)
+        # before the first step a change covers the whole run: the run is still "ready"
+        if live and not self._applying_preset and self.n_steps_done > 0:
             self.status = "Updated: the change applies from the next step on."
 
     def _on_preset(self, event: param.parameterized.Event) -> None:

@@ -160,6 +160,8 @@ class SwarmModel(SwarmControls):
         self._pso_rng = np.random.default_rng([self.seed, 3])
         self.trail: list[np.ndarray] = [self.x0.copy()]
         self.history: dict[str, list[float]] = {k: [] for k in HISTORY_FIELDS}
+        #: method -> time its first hit of the target happened (the step h may move live)
+        self._hit_t: dict[str, float] = {}
         self._record()
 
     def tick_steps(self) -> tuple[int, str]:
@@ -192,12 +194,20 @@ class SwarmModel(SwarmControls):
 
     def _advance(self, n_steps: int, rng: np.random.Generator) -> float:
         params = self.params_for(self.dim, self.n_particles)
+        states = {"softmin": self.swarm, **self.ghosts}
+        before = {m: (s.steps, s.t) for m, s in states.items()}
         normals = swarm.draw_noise(rng, "softmin", n_steps, self.n_particles, self.dim)
         swarm.advance(self.swarm, params, "softmin", normals)
         swarm.advance(self.ghosts["langevin"], params, "langevin", normals)
         swarm.advance(self.ghosts["cbo"], params, "cbo", normals)
         uniforms = swarm.draw_noise(self._pso_rng, "pso", n_steps, self.n_particles, self.dim)
         swarm.advance(self.ghosts["pso"], params, "pso", uniforms)
+        for m, s in states.items():
+            # this chunk ran at the current h: the hit's time counts from the chunk's start
+            # (hit_step · h would date a hit after a live change of h with the new h)
+            if m not in self._hit_t and s.hit_step >= 0:
+                steps, t = before[m]
+                self._hit_t[m] = t + (s.hit_step - steps) * self.dt
         # ghosts keep their own clocks; the swarm's is the run's
         self.trail.append(self.swarm.x.copy())
         del self.trail[:-TRAIL_FRAMES]
@@ -331,8 +341,7 @@ class SwarmModel(SwarmControls):
 
     def hit_times(self) -> dict[str, float]:
         """Time at which the swarm and each ghost first reached the target (NaN: not yet)."""
-        states = {"softmin": self.swarm, **self.ghosts}
-        return {m: s.hit_step * self.dt if s.hit_step >= 0 else math.nan for m, s in states.items()}
+        return {m: self._hit_t.get(m, math.nan) for m in ("softmin", *self.ghosts)}
 
     # ------------------------------------------------- story indicators (issue 12)
     def has_escaped(self) -> bool:

@@ -52,7 +52,9 @@ class TokensTab(SimulationTab):
         self.kernel = self.add_panel(KernelPanel(model))
         self.phase = self.add_panel(PhasePanel(model))
         self.update_on(model.ensemble, self.ensemble)
-        self.update_on_params(list(model.theory_params), self.kernel, self.phase)
+        # the diameter panel draws the predicted λ_dist beside the run: a theory parameter
+        # moved while paused must redraw it too, not only the next frame
+        self.update_on_params(list(model.theory_params), self.kernel, self.phase, self.diameter)
         self.update_on_params(["energy_kind", "energy_q", "beta"], self.ensemble)
         advanced: list[pn.viewable.Viewable] = []
         if not self.lesson:
