@@ -217,7 +217,7 @@ class SwarmModel(SwarmControls):
     # ------------------------------------------------------------ snapshot
     def snapshot(self) -> dict[str, Any]:
         """The current swarm: positions, f, weights w, coefficients c, J, β(t), σ(t), the
-        explorer mask (c < 0) and the J + 1/β level."""
+        explorer mask (c < 0) and its share, and the J + 1/β level."""
         x = self.swarm.x
         finite = bool(np.all(np.isfinite(x)))
         f = self.values(x) if finite else np.full(len(x), np.nan)
@@ -239,6 +239,7 @@ class SwarmModel(SwarmControls):
             "beta": b,
             "sigma": float(sigma[0]),
             "explorers": c < 0,
+            "explorer_share": float(np.mean(c < 0)),  # the fraction with cᵢ < 0
             "level": j + 1.0 / b if b > 0 else math.inf,
         }
 
@@ -310,7 +311,7 @@ class SwarmModel(SwarmControls):
         h["J"].append(snap["J"])
         h["min_f"].append(float(np.min(snap["f"])))
         h["mean_f"].append(float(np.mean(snap["f"])))
-        h["explorers"].append(float(np.mean(snap["explorers"])))
+        h["explorers"].append(snap["explorer_share"])
         h["at_wall"].append(self.at_wall_fraction(snap["x"]))
         steps = max(1, self.swarm.steps * self.n_particles)
         h["clipped"].append(self.swarm.n_clipped / steps)

@@ -317,7 +317,7 @@ class SwarmHero(TabPanel):
                 "β(t)": f"{snap['beta']:.3g}",
                 "σ(t)": f"{snap['sigma']:.3g}",
                 "best f": f"{m.best_value:.4f}",
-                "explorers": f"{100 * float(np.mean(snap['explorers'])):.0f}%",
+                "explorers": f"{100 * snap['explorer_share']:.0f}%",
                 "swarm reached target": escaped(hits["softmin"]),
                 "Langevin reached target": escaped(hits["langevin"]),
                 # hκL(1 + (N−1)/e), explained under Diagnostics (J is drawn in the time series)
