@@ -1,10 +1,12 @@
-"""What a preset is for: its caption, the panel that shows its effect, and its pace (issue 12).
+"""What a preset is for: its caption, the panel that shows its effect, its pace and its key
+controls (issue 12).
 
 A tab's presets are its lessons. Each one names a phenomenon; its :class:`Story` says in plain
 words what to look for, which panel shows it (placed at the top of the tab while the preset is
-on), and how to tell from the model that it has happened, so a test can check the pace: at the
+on), how to tell from the model that it has happened, so a test can check the pace (at the
 preset's own speed the phenomenon unfolds over :data:`PACE_SECONDS` of play, narratable in
-front of a class, not in one second and not in minutes.
+front of a class, not in one second and not in minutes), and which two or three controls a
+lecturer drags during it (presenter mode shows only those).
 """
 
 from __future__ import annotations
@@ -35,11 +37,16 @@ class Story:
         Name of a model method ``() -> bool`` that turns True once the phenomenon has happened
         in the current run (``"has_synchronized"``); ``""`` for a preset whose point is not a
         moment in the run (its test then checks nothing about pace).
+    controls : tuple of str
+        Names of the model's params (two or three, live or restart ones) that a lecturer
+        drags during the preset, in the order shown: presenter mode (``?lesson=1``) shows
+        only these, beside Play and the preset buttons, while the sidebar is hidden.
     """
 
     look_for: str
     panel: str = ""
     indicator: str = ""
+    controls: tuple[str, ...] = ()
 
 
 def pace_frames(frame_interval: float = 0.0) -> tuple[int, int]:

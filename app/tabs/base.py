@@ -30,6 +30,9 @@ from app.tabs.plotting import STYLESHEET
 from app.tabs.sweep import SweepPanel
 
 CONTROL_WIDTH = 320
+#: Room in pixels for the key controls beside the presenter bar's buttons at 1024 × 768 with
+#: the sidebar hidden (the tab is 962 px wide there; the buttons with their margins take 440).
+KEY_CONTROLS_WIDTH = 520
 #: Fewest seconds between two redraws of a secondary panel while playing.
 SECONDARY_PERIOD_S = 0.25
 
@@ -109,19 +112,57 @@ class SimulationTab(pn.viewable.Viewer):
         raise NotImplementedError
 
     def _presenter_bar(self) -> pn.Row:
-        """Presenter mode (``?lesson=1``): Play, the preset sequence and Reset above the story,
-        so the sidebar can stay hidden and the hero and its caption fill the projector."""
+        """Presenter mode (``?lesson=1``): Play, the preset sequence, Reset and the current
+        preset's key controls (:attr:`app.models.story.Story.controls`) in one row above the
+        story, so the sidebar can stay hidden and the hero and its caption fill the projector.
+
+        The key controls follow the preset (→, Next, the Preset box); on Custom (a control
+        moved, or a link without a preset) the last preset's stay, so that dragging one does
+        not take it away. They are kept in :attr:`key_controls`."""
         model = self.model
+        # 5 px margins (Panel's are 10 on each side): everything fits one row at 1024 px
         play = pn.widgets.Toggle.from_param(
-            model.param.playing, label="▶ Play / ❚❚ Pause (Space)", color="primary", width=220
+            model.param.playing, label="▶ Play / ❚❚ Pause", color="primary", width=150, margin=5
         )
-        previous = pn.widgets.Button(label="◀ Previous preset", width=150)
+        previous = pn.widgets.Button(
+            label="◀ Previous", width=100, margin=5, description="The previous preset (key ←)"
+        )
         previous.on_click(lambda _: self.step_preset(-1))
-        following = pn.widgets.Button(label="Next preset ▶", width=150)
+        following = pn.widgets.Button(
+            label="Next ▶", width=80, margin=5, description="The next preset (key →)"
+        )
         following.on_click(lambda _: self.step_preset(1))
-        reset = pn.widgets.Button(label="Reset (R)", width=100)
+        reset = pn.widgets.Button(
+            label="Reset", width=70, margin=5, description="Restart from t = 0 (key R)"
+        )
         reset.on_click(lambda _: model.reset())
-        return pn.Row(play, previous, following, reset, css_classes=["ns-presenter-bar"])
+        #: the key controls shown, one pn.Param per distinct set (built once, kept: presets
+        #: come back as the lecturer steps through them)
+        self.key_controls = pn.Row(margin=0, css_classes=["ns-key-controls"])
+        built: dict[tuple[str, ...], pn.Param] = {}
+
+        def show_key_controls() -> None:
+            story = model.story()
+            if story is None or not story.controls:
+                return  # Custom: the last preset's controls stay
+            if story.controls not in built:
+                width = KEY_CONTROLS_WIDTH // len(story.controls) - 10  # 10: its margins
+                built[story.controls] = self._param_widgets(list(story.controls), width=width)
+            shown = built[story.controls]
+            if list(self.key_controls.objects) != [shown]:
+                self.key_controls.objects = [shown]
+
+        show_key_controls()
+        model.param.watch(lambda *_: self.call_on_loop(show_key_controls), ["preset"])
+        return pn.Row(
+            play,
+            previous,
+            following,
+            reset,
+            self.key_controls,
+            css_classes=["ns-presenter-bar"],
+            sizing_mode="stretch_width",
+        )
 
     def shortcut(self, action: str) -> None:
         """Apply a keyboard shortcut (:mod:`app.shortcuts`): play/pause, next or previous
@@ -336,28 +377,49 @@ class SimulationTab(pn.viewable.Viewer):
             lines.append(f"- **{p.label}**: {p.doc} *({when})*")
         return "\n".join(lines)
 
-    def _param_widgets(self, names: list[str]) -> pn.Param:
-        """Widgets generated from the params (bounds, labels, tooltips come from the model)."""
+    def _param_widgets(self, names: list[str], width: int | None = None) -> pn.Param:
+        """Widgets generated from the params (bounds, labels, tooltips come from the model).
+
+        Parameters
+        ----------
+        names : list of str
+            The model's params to show, in this order.
+        width : int, optional
+            None (the default): a column of widgets filling the sidebar. A number: a compact
+            row of widgets this many pixels wide, 10 px apart (the presenter bar's key
+            controls).
+
+        Returns
+        -------
+        pn.Param
+            The widgets, linked both ways to the model's params: sliders show as many
+            decimals as their step needs, and a restart param changes once on release.
+        """
         restart = set(self.model.restart_params)
         widgets: dict[str, dict[str, Any]] = {}
         for name in names:
             p = self.model.param[name]
-            if not isinstance(p, param.Number):
-                continue
-            options: dict[str, Any] = {}
-            if not isinstance(p, param.Integer):
-                options["format"] = _number_format(p.step)
-            if name in restart:
-                options["throttled"] = True  # restart once on release, not on every drag step
-            widgets[name] = options
+            options: dict[str, Any] = {} if width is None else {"width": width, "margin": 5}
+            if isinstance(p, param.Number):
+                if not isinstance(p, param.Integer):
+                    options["format"] = _number_format(p.step)
+                if name in restart:
+                    options["throttled"] = True  # restart once on release, not every drag step
+            if options:
+                widgets[name] = options
+        # the sidebar's column is as wide as the sidebar; a row is as wide as its widgets
+        if width is None:
+            size: dict[str, Any] = {"width": CONTROL_WIDTH - 20}
+        else:
+            size = {"default_layout": pn.Row, "margin": 0}
         return pn.Param(
             self.model,
             parameters=names,
             widgets=widgets,
             show_name=False,
-            width=CONTROL_WIDTH - 20,
             # in the order given (pn.Param's default is declaration order)
             sort=lambda item: names.index(item[0]) if item[0] in names else -1,
+            **size,
         )
 
     def _downloads(self) -> pn.Row:

@@ -27,7 +27,7 @@ def wait_for(job, timeout: float = 60.0) -> None:
 def test_fresh_model_is_the_teaching_default() -> None:
     model = SwarmModel()
     assert model.preset == TEACHING_DEFAULT
-    # 15 steps per frame: the escape takes ~20 s of play (issue 12; test_swarm_stories.py)
+    # 15 steps per frame: the escape takes ~20 s of play (issue 12; tests/app/test_stories.py)
     assert model.seed == 0 and model.speed == 15
     assert model.swarm.x.shape == (10, 2)
     # spec §5 P1: the start is the shallow well at (0.945649, 0) with spread 0.05

@@ -224,7 +224,7 @@ def test_sweep_is_a_rerunning_study_started_by_the_first_poll():
 
 
 def test_play_pace_is_the_models_frame_interval():
-    # one doubling of the width per 3 s (the stories pace: tests/app/test_widenet_stories.py)
+    # one doubling of the width per 3 s (the stories pace: tests/app/test_stories.py)
     assert WidenetModel.frame_interval == 3.0 and WidenetModel.sweep_debounce_s == 0.0
 
 

@@ -332,7 +332,7 @@ class AdaptiveParams(SimulationModel):
     )
     # Each preset plays at its own speed (PLAY_UNITS / speed frames per run), chosen so that
     # its story's indicator turns True after 10–60 s of play at 30 frames/s (issue 12; the
-    # frames are measured in tests/app/test_adaptive_stories.py).
+    # frames are measured in tests/app/test_stories.py).
     presets = {
         TEACHING_DEFAULT: dict(speed=SPEEDS[TEACHING_DEFAULT]),
         AUTHORS_QUADRATIC: dict(
@@ -424,6 +424,7 @@ class AdaptiveParams(SimulationModel):
             "good around t ≈ 3, once RMSprop's running average of squared gradients has come "
             "down to the noise variance (lower plot of “Moments over time”).",
             indicator="has_settled",
+            controls=("sigma", "log2_tau"),
         ),
         AUTHORS_QUADRATIC: Story(
             "Ballistic regime: the noise is weak, so each cloud is a small dot and what matters "
@@ -432,6 +433,7 @@ class AdaptiveParams(SimulationModel):
             "rather than down the steepest slope, reach the valley floor around t ≈ 7 and turn "
             "towards the minimum. SME2 stays closer to the chain than the ODE does.",
             indicator="has_reached_valley",
+            controls=("sde_order", "sigma", "log2_tau"),
         ),
         # the point is a comparison across five step sizes (the weak-error study, which starts
         # by itself when the preset is chosen), not a moment of one run: no pace indicator
@@ -442,6 +444,7 @@ class AdaptiveParams(SimulationModel):
             "slope-2 guide, the ODE and SDE1 only along slope 1; switch φ to ‖v‖² and SME2 "
             "without the independent noise W2 (orange) drops back to slope 1.",
             panel="weak",
+            controls=("w2", "sde_order"),
         ),
         SQUARE_ROOT_RULE: Story(
             "The scaling panel at the top runs Adam with batches κ = 1, 2, 4 and 8 times "
@@ -451,6 +454,7 @@ class AdaptiveParams(SimulationModel):
             "longer matters.",
             panel="scaling",
             indicator="has_settled",
+            controls=("scaling_rule", "kappa_max", "log2_tau"),
         ),
         LINEAR_RULE: Story(
             "The same four batch sizes, now scaled by the naive linear rule: learning rate ×κ, "
@@ -458,6 +462,7 @@ class AdaptiveParams(SimulationModel):
             "comes down and the longer it rings, while κ = 1 stays on the dashed SDE.",
             panel="scaling",
             indicator="has_settled",
+            controls=("scaling_rule", "kappa_max"),
         ),
         DOUBLE_WELL: Story(
             "Every path starts at θ = −0.3, just left of the barrier between two wells (dotted "
@@ -466,6 +471,7 @@ class AdaptiveParams(SimulationModel):
             "crosses back. The readout compares the split: the chain and SME2 put the same "
             "share in each well.",
             indicator="has_split",
+            controls=("noise_level", "theta0_x"),
         ),
         SGD_SME: Story(
             "Plain SGD next to its stochastic modified equation, in the loss panel at the top "
@@ -475,6 +481,7 @@ class AdaptiveParams(SimulationModel):
             "moment recursion.",
             panel="moments",
             indicator="has_settled",
+            controls=("sigma", "log2_tau"),
         ),
     }
     #: Live params that feed only the studies: their change does not recompute the run.

@@ -67,7 +67,7 @@ EXPLORER_PARAMS = (
 TEACHING_DEFAULT = "Four rooms: curiosity spreads"
 
 #: Presets (their pace: :data:`EXPLORER_ACT_STEPS`; frames measured in
-#: tests/app/test_exploration_stories.py).
+#: tests/app/test_stories.py).
 PRESETS: dict[str, dict[str, Any]] = {
     TEACHING_DEFAULT: {"layout": "four_rooms"},
     "Combination lock": {
@@ -135,6 +135,7 @@ STORIES: dict[str, Story] = {
         "is paid only for reaching outlined cells: watch its episodes light them up, room by "
         "room, until none is outlined (k = 7).",
         indicator="has_covered",
+        controls=("coverage_c", "n_explore"),
     ),
     "Combination lock": Story(
         look_for="A 16-state lock: one action moves on, the other sends you back to the start; "
@@ -143,6 +144,7 @@ STORIES: dict[str, Story] = {
         "from the start ρ) only after about 270.",
         panel="learning",
         indicator="mu_reached_target",
+        controls=("size", "restart_beta"),
     ),
     "Distractor trap": Story(
         look_for="A reward of 0.1 (hatched, row 3, column 3) lies four steps from the start; the "
@@ -151,6 +153,7 @@ STORIES: dict[str, Story] = {
         "to the target 0.9 after about 260 updates.",
         panel="learning",
         indicator="mu_reached_target",
+        controls=("distractor_reward", "restart_beta"),
     ),
     "DeepSea": Story(
         look_for="A 10 × 10 staircase: each step goes one row down, and only ten right moves in "
@@ -160,6 +163,7 @@ STORIES: dict[str, Story] = {
         "after about 145.",
         panel="learning",
         indicator="all_seeds_found_reward",
+        controls=("size", "lr"),
     ),
     "FrozenLake": Story(
         look_for="The 8 × 8 FrozenLake: a move goes where you meant one time in three, and the "
@@ -168,6 +172,7 @@ STORIES: dict[str, Story] = {
         "(red), after about 810.",
         panel="learning",
         indicator="mu_reached_target",
+        controls=("slip", "target_frac"),
     ),
     "Lock with REINFORCE": Story(
         look_for="The 10-state lock learned from samples: REINFORCE, 8 episodes of 30 steps per "
@@ -176,6 +181,7 @@ STORIES: dict[str, Story] = {
         "updates, red (ρ) after about 65.",
         panel="learning",
         indicator="mu_reached_target",
+        controls=("batch", "horizon"),
     ),
 }
 

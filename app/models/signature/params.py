@@ -98,7 +98,7 @@ ADVANCED_PARAMS = (
     "bm_dim",
 )
 # "speed" is steps per second of play (one sample path of the highlighted series per step): each
-# preset's pace puts its indicator 10–60 s after Play (tests/app/test_signature_stories.py)
+# preset's pace puts its indicator 10–60 s after Play (tests/app/test_stories.py)
 PRESETS: dict[str, dict[str, Any]] = {
     TEACHING_DEFAULT: {"speed": 30},
     "Noise hurts (GunPoint)": {"dataset": "gunpoint", "length_scale": 0.05, "speed": 6},
@@ -147,6 +147,7 @@ STORIES: dict[str, Story] = {
         "these noisy power-demand curves better than the raw series (NoAug).",
         panel="",
         indicator="expected_signature_settled",
+        controls=("noise_var", "length_scale"),
     ),
     "Noise hurts (GunPoint)": Story(
         "GunPoint's curves are smooth, so at σ_n² = 0.1 the posterior band is wider than the "
@@ -155,6 +156,7 @@ STORIES: dict[str, Story] = {
         "and GP-ES classifies worse than NoAug and GP-mean (status line).",
         panel="",
         indicator="expected_signature_settled",
+        controls=("noise_var", "length_scale"),
     ),
     # the point is a coincidence visible from the first frame (GP-ES bars on the GP-mean
     # dots, the MC error already below 5 %), not a moment of the run
@@ -165,6 +167,7 @@ STORIES: dict[str, Story] = {
         "and GP-mean classify alike.",
         panel="signature",
         indicator="",
+        controls=("noise_var", "length_scale"),
     ),
     "Shape-driven failure (ArrowHead)": Story(
         "ArrowHead's three classes differ only in the fine shape of an outline, and the rough "
@@ -173,6 +176,7 @@ STORIES: dict[str, Story] = {
         "feature gets clearly above chance here (status line).",
         panel="",
         indicator="expected_signature_settled",
+        controls=("length_scale", "noise_var"),
     ),
     "Multichannel areas (BasicMotions)": Story(
         "Six motion-sensor channels plus time: level 2 of the expected signature is the 7 × 7 "
@@ -181,6 +185,7 @@ STORIES: dict[str, Story] = {
         "averaged, until the MC error is below 5 %.",
         panel="signature",
         indicator="expected_signature_settled",
+        controls=("channel", "noise_var"),
     ),
     "Law, not shape (synthetic OU)": Story(
         "Two classes of Ornstein–Uhlenbeck paths with the same mean and variance that revert "
@@ -190,6 +195,7 @@ STORIES: dict[str, Story] = {
         "classes apart, with or without the GP.",
         panel="",
         indicator="expected_signature_precise",
+        controls=("depth", "n_samples"),
     ),
     "Brownian check": Story(
         "A check of the method on Brownian motion, whose expected signature is known exactly: "
@@ -198,6 +204,7 @@ STORIES: dict[str, Story] = {
         "1/√M_B line until M_B = 20,000 confirms the closed form.",
         panel="brownian",
         indicator="brownian_confirmed",
+        controls=("bm_horizon", "bm_samples"),
     ),
 }
 

@@ -282,7 +282,7 @@ class SwarmControls(SimulationModel):
         "pso_c2",
     )
     # "speed" (steps per frame) paces each preset so that its phenomenon unfolds over 10-60 s
-    # of play at 30 frames/s (issue 12; measured in tests/app/test_swarm_stories.py).
+    # of play at 30 frames/s (issue 12; measured in tests/app/test_stories.py).
     presets = {
         # escape at t ≈ 18 of 60: frame ~600 at 15 steps of h = 2e-3 per frame
         TEACHING_DEFAULT: {"seed": 0},
@@ -329,6 +329,7 @@ class SwarmControls(SimulationModel):
                 "behind the full barrier."
             ),
             indicator="has_escaped",
+            controls=("beta0", "sigma0"),
         ),
         "Small-noise gap": Story(
             look_for=(
@@ -338,6 +339,7 @@ class SwarmControls(SimulationModel):
                 "same noise, stay in the shallow well for the whole run."
             ),
             indicator="escaped_ahead_of_langevin",
+            controls=("sigma0", "beta0"),
         ),
         "Weak coupling": Story(
             look_for=(
@@ -353,6 +355,7 @@ class SwarmControls(SimulationModel):
             # a lone particle's Kramers time is ≈ 760, the first of ten crosses after ≈ 76 on
             # average, later than T = 60 (with seed 0 none does)
             indicator="",
+            controls=("beta0", "n_particles"),
         ),
         "Leaders and explorers": Story(
             look_for=(
@@ -361,6 +364,7 @@ class SwarmControls(SimulationModel):
                 "and stop against the walls. Meanwhile J only goes down."
             ),
             indicator="has_split",
+            controls=("beta0", "n_particles"),
         ),
         "Ackley, small noise": Story(
             look_for=(
@@ -371,6 +375,7 @@ class SwarmControls(SimulationModel):
                 "the seeds do by t = 20 (try New seed)."
             ),
             indicator="has_escaped",
+            controls=("beta0", "sigma0"),
         ),
     }
     default_preset = TEACHING_DEFAULT

@@ -348,7 +348,7 @@ class TokensModel(TokensParams):
 
     # ------------------------------------------------------ story indicators
     # Each returns True once its preset's phenomenon has happened in the current run (the
-    # preset's Story names it; tests/app/test_tokens_stories.py times it in frames). They read
+    # preset's Story names it; tests/app/test_stories.py times it in frames). They read
     # the current tokens, not the strided history, so they fire on the layer it happens.
     def has_synchronized(self) -> bool:
         """Every pair of tokens has overlap ⟨xᵢ, xⱼ⟩ > :data:`SYNC_OVERLAP` (the GLPR

@@ -244,7 +244,7 @@ class TokensParams(SimulationModel):
     )
     # Each preset's "speed" (layers per frame) and, where one layer per frame is still too
     # fast, its layer step h set the pace: the phenomenon unfolds over 10–60 s of play (at 30
-    # frames per second; frames measured in tests/app/test_tokens_stories.py). Every preset
+    # frames per second; frames measured in tests/app/test_stories.py). Every preset
     # runs seed 1, so the pace and the picture a lecturer rehearsed are the ones shown.
     presets = {
         TEACHING_DEFAULT: {"speed": 1, "seed": 1},
@@ -321,12 +321,14 @@ class TokensParams(SimulationModel):
             "all (α = 0) the cloud on the sphere shrinks to a single dot around depth t ≈ 3, "
             "when the chip “pairs ⟨xᵢ, xⱼ⟩ > 0.999” reaches 100 %.",
             indicator="has_synchronized",
+            controls=("sigma_noise", "attn_strength"),
         ),
         "Independent noise": Story(
             look_for="The same network, except that every token now gets its own random MLP. "
             "Without a shared push nothing pulls the tokens together: at half the depth "
             "(t = 5) they still cover the whole sphere, and |x̄| stays near 1/√32 ≈ 0.18.",
             indicator="has_stayed_spread",
+            controls=("noise_sharing", "sigma_noise"),
         ),
         "Odd activation: two antipodal clusters": Story(
             look_for="The activation tanh is odd, s(−x) = −s(x): a token and its mirror image "
@@ -334,6 +336,7 @@ class TokensParams(SimulationModel):
             "tokens gather into two clusters on opposite sides of the sphere (the far one is "
             "drawn faded), complete around t ≈ 3.",
             indicator="has_antipodal_clusters",
+            controls=("activation", "sigma_noise"),
         ),
         "Odd activation plus bias: one cluster": Story(
             look_for="A bias σ_b = 1 inside the MLP breaks the mirror symmetry of tanh, so "
@@ -341,6 +344,7 @@ class TokensParams(SimulationModel):
             "now all tokens end in a single cluster, more slowly than with ReLU (around "
             "t ≈ 5).",
             indicator="has_synchronized",
+            controls=("sigma_b", "activation"),
         ),
         "Dimension decides: tanh never collapses": Story(
             look_for="In d = 32 the hero shows a fixed random 2-D projection of the tokens and "
@@ -349,6 +353,7 @@ class TokensParams(SimulationModel):
             "(λ_dist = +0.62 > 0): pairs meet and part again, and at t = 2, when sigmoid has "
             "long collapsed, the matrix is still a patchwork of red and blue.",
             indicator="has_stayed_spread",
+            controls=("activation", "dim"),
         ),
         "Dimension decides: sigmoid collapses": Story(
             look_for="Same dimension d = 32, now with sigmoid, whose kernel gives "
@@ -356,6 +361,7 @@ class TokensParams(SimulationModel):
             "blue within seconds, then the projected dots merge and the chip “pairs ⟨xᵢ, xⱼ⟩ > "
             "0.999” reaches 100 % around t ≈ 1; tanh in the same dimension never collapses.",
             indicator="has_synchronized",
+            controls=("activation", "dim"),
         ),
         "Repulsive attention beats weak noise": Story(
             look_for="Attention now pushes tokens apart (α = −0.5) and the common noise is weak: "
@@ -363,12 +369,14 @@ class TokensParams(SimulationModel):
             "tokens keep spreading over the sphere and at half the depth (t = 10) the cloud is "
             "still wide, where the strong-noise preset has already collapsed.",
             indicator="has_stayed_spread",
+            controls=("sigma_noise", "attn_strength"),
         ),
         "Strong noise beats repulsive attention": Story(
             look_for="The same repulsive attention (α = −0.5), but common noise σ_n = 2, above "
             "the threshold σ_n = 1: λ_dist = −1.5. The shared random push beats the repulsion "
             "and all 16 tokens merge into one cluster around t ≈ 6.",
             indicator="has_synchronized",
+            controls=("sigma_noise", "attn_strength"),
         ),
         MEAN_VS_MEDIAN: Story(
             look_for="Two tokens start almost together; the ensemble panel, moved to the top, "
@@ -378,6 +386,7 @@ class TokensParams(SimulationModel):
             "t ≈ 1 mean and median have each moved by a factor e, in opposite directions.",
             panel="ensemble",
             indicator="has_mean_median_split",
+            controls=("sigma_noise", "width"),
         ),
     }
     default_preset = TEACHING_DEFAULT

@@ -290,6 +290,7 @@ class WidenetControls(SimulationModel):
             "grows fourfold (slope ≈ −1/2), Gaussian weights (grey) at every doubling (slope "
             "−1): by n = 128 they are ten times apart.",
             indicator="gap_to_baseline_opened",
+            controls=("weight_law", "width"),
         ),
         SMOOTH_SYMMETRIC: Story(
             look_for="Uniform weights are symmetric and light-tailed: W₂ halves at every "
@@ -297,6 +298,7 @@ class WidenetControls(SimulationModel):
             "orange ring sinks into the grey noise floor: 100,000 networks can no longer tell "
             "the output from its Gaussian limit.",
             indicator="reached_floor",
+            controls=("weight_law", "n_nets"),
         ),
         LATTICE: Story(
             look_for="±1 weights and linear units: the output takes only n + 1 values (a comb "
@@ -304,6 +306,7 @@ class WidenetControls(SimulationModel):
             "1/√n along the red exact curve: by n = 128 it is ten times the grey "
             "Gaussian-weights curve.",
             indicator="gap_to_baseline_opened",
+            controls=("weight_law", "activation", "width"),
         ),
         FIRST_LAYER_TRAP: Story(
             look_for="The target uses the Gaussian formula for a first layer that is not "
@@ -311,6 +314,7 @@ class WidenetControls(SimulationModel):
             "orange ring stays on a plateau near 0.10. Set 'First-layer target' to the true "
             "law and the decay comes back.",
             indicator="plateau_held",
+            controls=("first_layer_kernel", "width"),
         ),
         BOUNDS_SANDWICH: Story(
             look_for="Gaussian weights: the output is a Gaussian mixture, so W₂ (blue) is "
@@ -318,6 +322,7 @@ class WidenetControls(SimulationModel):
             "lower bound (green, near 0) and the coupling upper bound (purple, 1/√n): by "
             "n = 256 that bound is ten times too high.",
             indicator="bounds_gap_opened",
+            controls=("estimator", "width"),
         ),
         # the exchange is one study at the width n = 8 (run once the sweep is in), not a moment
         # of Play's walk through the widths: nothing to pace
@@ -327,5 +332,6 @@ class WidenetControls(SimulationModel):
             "limit, but the red single-swap increments add up to more than the drop. To repeat "
             "it at another width, set n and press 'Run exchange at width shown'.",
             panel="lindeberg",
+            controls=("width", "n_hidden"),
         ),
     }
