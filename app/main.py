@@ -13,12 +13,16 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import panel as pn
+import panel.io.resources as panel_resources
+import panel.reactive as panel_reactive
+from bokeh.document import Document
 from panel.io.callbacks import PeriodicCallback
 from panel.theme.base import Inherit
 from panel.theme.fast import Fast
 
 from app import memory
 from app.accessibility import FOCUS_RING, AccessibleNames
+from app.models.base import CUSTOM_PRESET, SimulationModel
 from app.shortcuts import HELP, Shortcuts
 from app.tabs.adaptive.tab import AdaptiveTab
 from app.tabs.base import SimulationTab
@@ -78,6 +82,15 @@ ROW_WRAP = ":host { flex-wrap: wrap; }"
 NO_SUMMED_MIN_WIDTH = ":host { min-width: 0 !important; }"
 #: A panel card's minimum width (plotting.panel_card's 420 px, or the whole row if narrower).
 CARD_MIN_WIDTH = ":host { min-width: min(420px, 100%) !important; }"
+#: The tab titles need about 980 px; a projector at 1024 px with the sidebar open leaves about
+#: 600. Bokeh's strip of titles scrolls sideways, but as a flex item it never shrank below its
+#: content, so the bar cut the last titles off instead. Shrinkable, it scrolls (a thin bar only
+#: when the titles overflow; app/shortcuts.py keeps the open tab's title in view). One line, not
+#: two: a wrapped bar pushed the swarm tab's hero below the fold at 1024 × 768.
+TAB_STRIP = ".bk-headers-wrapper { flex: 1 1 auto; min-width: 0; scrollbar-width: thin; }"
+#: The sidebar follows the main area in the document, so the keyboard reaches the tab bar
+#: first (app/shortcuts.py moves it there); it is still drawn on the left.
+SIDEBAR_FIRST = "#sidebar { order: -1; }"
 
 
 class OfflineFast(Fast):
@@ -103,7 +116,60 @@ class OfflineFast(Fast):
 OfflineFast.__name__ = "Fast"
 
 
+def _never_to_the_cdn(patch: Callable[[Any, str], None]) -> Callable[[Any, str], None]:
+    """Panel's ``patch_stylesheet`` that never points a stylesheet at Panel's CDN.
+
+    When the design re-applies its modifiers to a component whose Bokeh model is not attached
+    to a document (a hidden tab's content, a swapped sidebar, a page built under
+    ``SessionTemplate``'s freeze), ``Design._apply_params`` (Panel 1.9.4,
+    ``panel/theme/base.py``; ``Reactive._update_model`` likewise) falls back to the CDN as the
+    "dist" URL and rewrites the session's shared ``loading.css`` stylesheet to
+    ``cdn.holoviz.org``: every component of the page then asks that host for it (an offline
+    lecture hall gets errors, an online one sends each visitor's address there). The app
+    serves Panel's files itself, so a rewrite to the CDN is dropped and the stylesheet keeps
+    its server URL."""
+
+    def patched(stylesheet: Any, dist_url: str) -> None:
+        if dist_url == panel_resources.CDN_DIST:
+            return
+        patch(stylesheet, dist_url)
+
+    return patched
+
+
+# both names: panel.reactive imported the function at its own import (its model updates patch
+# with the same fallback), the design looks it up in panel.io.resources at call time
+panel_resources.patch_stylesheet = _never_to_the_cdn(panel_resources.patch_stylesheet)
+panel_reactive.patch_stylesheet = panel_resources.patch_stylesheet
+
+
 pn.extension("katex", notifications=True, design=OfflineFast)
+
+
+class SessionTemplate(pn.template.FastListTemplate):
+    """Panel's FastListTemplate adding its roots to the session's document in one step.
+
+    Bokeh recomputes a document's whole model graph after each root it adds; the template adds
+    about a dozen (header, sidebar, main, modal, location, ...) to a page of about a thousand
+    models, a third of a page's build time. Frozen, the graph is computed once, after the
+    last root, and every model gets the design's Bokeh theme once, as it is attached. (While
+    frozen, no model is attached: :func:`_never_to_the_cdn` keeps Panel's design from pointing
+    their stylesheets at its CDN meanwhile.)
+    """
+
+    def _init_doc(
+        self,
+        doc: Document | None = None,
+        comm: Any = None,
+        title: str | None = None,
+        notebook: bool = False,
+        location: Any = True,
+    ) -> Document:
+        document = doc or pn.state.curdoc
+        if document is None:  # Panel makes a fresh document itself
+            return super()._init_doc(doc, comm, title, notebook, location)
+        with document.models.freeze():
+            return super()._init_doc(document, comm, title, notebook, location)
 
 
 def create_app() -> pn.template.FastListTemplate:
@@ -123,6 +189,7 @@ def create_app() -> pn.template.FastListTemplate:
         dynamic=True,
         sizing_mode="stretch_width",
         css_classes=["ns-tabs"],
+        stylesheets=[TAB_STRIP],
     )
     tabs.append(("About", _landing_page(tabs)))
     holders: dict[str, pn.Column] = {}
@@ -165,7 +232,7 @@ def create_app() -> pn.template.FastListTemplate:
         sidebar.objects = [view.controls] if view is not None else [about]
 
     shortcuts = Shortcuts(height=0, width=0, margin=0)
-    template = pn.template.FastListTemplate(
+    template = SessionTemplate(
         title="noisescope",
         design=OfflineFast,
         sidebar=[sidebar],
@@ -190,6 +257,7 @@ def create_app() -> pn.template.FastListTemplate:
     )
     template.config.css_files = [KATEX_FONTS]
     template.config.raw_css.append(FOCUS_RING)  # the header's own controls (theme switch)
+    template.config.raw_css.append(SIDEBAR_FIRST)
     template.modal.append(pn.pane.Markdown(HELP, width=420))
     help_button = pn.widgets.Button(
         name="?",
@@ -276,7 +344,7 @@ def _start_clock(
             return
         if slug in views:
             model_keys = {k: v for k, v in query.items() if not k.startswith(SWEEP_PREFIX)}
-            apply_query(views[slug].model, model_keys)
+            restore_link(views[slug].model, model_keys)
         else:
             watch(build_view(slug, query))
         tabs.active = 1 + slugs.index(slug)
@@ -320,6 +388,36 @@ def _start_clock(
             memory.note_session_closed()
 
         pn.state.on_session_destroyed(close_views)
+
+
+def restore_link(model: SimulationModel, query: dict[str, str]) -> list[str]:
+    """Give ``model`` exactly the numbers of a link it showed before (Back or Forward).
+
+    A link leaves out every parameter at its default (:func:`app.url_state.build_query`), so
+    a parameter the link does not name returns to its default before the link is applied (a
+    preset does that itself).
+
+    Parameters
+    ----------
+    model : SimulationModel
+        The open tab's model, which may hold numbers of a later link.
+    query : dict of str to str
+        The link's query string (without the sweep keys).
+
+    Returns
+    -------
+    list of str
+        Notices about values that were adjusted (see :func:`app.url_state.apply_query`).
+    """
+    if query.get("preset", CUSTOM_PRESET) == CUSTOM_PRESET:
+        model.param.update(
+            {
+                name: model.param[name].default
+                for name in model.scientific_params()
+                if name not in query
+            }
+        )
+    return apply_query(model, query)
 
 
 def _page_title(tabs: pn.Tabs) -> pn.widgets.TextInput:

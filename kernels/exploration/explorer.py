@@ -73,7 +73,13 @@ class ExplorerParams(NamedTuple):
 
 
 def visitation(mdp: TabularMDP, pi: np.ndarray, nu: np.ndarray, gamma: float) -> np.ndarray:
-    """d^π_ν (S,) by an exact solve (one LU, or one sweep on acyclic layouts)."""
+    """d^π_ν (S,) by an exact solve (one LU, or one sweep on acyclic layouts).
+
+    d^π_ν ≥ 0 exactly; the LU solve leaves rounding residues of either sign (|d| ≲ 1e-17,
+    measured on FrozenLake and the rooms with ε = 0) where π never goes. They are set to 0: a
+    negative share would make the smooth bonus √(δ/D̄) NaN, and the NaN reward an all-NaN Q
+    whose greedy policy divides 0 by 0 (found by tests/app/test_exploration_hostile.py).
+    """
     S = mdp.n_states
     V, d = np.empty(S), np.empty(S)
     solve_values_and_visitation(
@@ -91,7 +97,7 @@ def visitation(mdp: TabularMDP, pi: np.ndarray, nu: np.ndarray, gamma: float) ->
         V,
         d,
     )
-    return d
+    return np.maximum(d, 0.0, out=d)
 
 
 def greedy_policy(Q: np.ndarray, eps: float = 0.0, tie_tol: float = TIE_TOL) -> np.ndarray:

@@ -10,11 +10,12 @@ import pytest
 from app.tabs.adaptive.hero import TRAIL_FRAMES
 from app.tabs.adaptive.tab import AdaptiveTab
 from kernels.adaptive import studies as studies
+from tests.app.adaptive_live import settled
 
 
 @pytest.fixture
 def tab() -> AdaptiveTab:
-    view = AdaptiveTab()
+    view = settled(AdaptiveTab())
     yield view
     view.close()
 
@@ -44,7 +45,7 @@ def test_hero_legend_lists_only_what_is_drawn(tab: AdaptiveTab):
     ]
     assert items["ode"].visible
     tab.model.sde_order = "ode"  # the ODE is then the red equation: no second green entry
-    tab.hero.update()
+    settled(tab).hero.update()
     assert items["sde"].label.value == "ODE, same noise" and not items["ode"].visible
     assert tab.hero._ode.data["x"] == []
     tab.model.preset = "Teaching default: RMSprop and its SDE"
@@ -70,7 +71,7 @@ def test_moments_panel_unfolds_up_to_the_cursor(tab: AdaptiveTab):
     assert len(tab.moments._u.data["xs"]) == 2  # batch-equivalent RMSprop: u(t) per coordinate
     assert tab.moments._vpane.visible
     tab.model.preset = "SGD and its SME"
-    tab.moments.update()
+    settled(tab).moments.update()
     assert not tab.moments._vpane.visible  # SGD has no second moment: no empty plot
     assert len(tab.moments._theory.data["x"]) == 1  # the exact moments, from t = 0
     tab.model.preset = "Teaching default: RMSprop and its SDE"
@@ -78,7 +79,7 @@ def test_moments_panel_unfolds_up_to_the_cursor(tab: AdaptiveTab):
 
 def test_double_well_hero_is_a_density_over_time_with_the_wells(tab: AdaptiveTab):
     tab.model.preset = "Double well (authors)"
-    tab.model.time_index = 10
+    settled(tab).model.time_index = 10
     hero = tab.hero
     assert hero.figure.xaxis.axis_label == "time t"
     assert hero._contours.data["xs"] == []
@@ -89,6 +90,7 @@ def test_double_well_hero_is_a_density_over_time_with_the_wells(tab: AdaptiveTab
     assert len(hero._paths["chain"].data["xs"]) == 8
     assert "left well, chain" in hero.readout.object
     tab.model.preset = "Teaching default: RMSprop and its SDE"
+    settled(tab)
     assert not any(span.visible for span in hero._wells)
 
 

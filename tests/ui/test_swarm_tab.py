@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from playwright.sync_api import Page, expect
@@ -21,7 +22,10 @@ def chip_locator(page: Page, label: str):
 
 
 def click(page: Page, name: str) -> None:
-    page.locator(f"button:has-text('{name}')").first.click()
+    # the button named exactly so (the sidebar follows the main area in the page: a panel's
+    # "Step …" button would come first by substring)
+    label = re.compile(rf"^\W*{re.escape(name)}$")  # "▶ Play", "❚❚ Pause", "Step"
+    page.get_by_role("button", name=label).first.click()
 
 
 def test_preset_plays_and_the_swarm_moves(open_app: Callable[..., Page], screenshot) -> None:

@@ -24,7 +24,10 @@ def slider_handle(title: str) -> str:
 
 
 def click(page: Page, name: str) -> None:
-    page.locator(f"button:has-text('{name}')").first.click()
+    # the button named exactly so (the sidebar follows the main area in the page: a panel's
+    # "Step …" button would come first by substring)
+    label = re.compile(rf"^\W*{re.escape(name)}$")  # "▶ Play", "❚❚ Pause", "Step"
+    page.get_by_role("button", name=label).first.click()
 
 
 def step_to(page: Page, layers: int) -> None:

@@ -1,8 +1,9 @@
 """What the Adaptive SGD tab's work costs, estimated before anything is allocated (issue 13).
 
 Three pieces of work: the animated run (one :func:`kernels.adaptive.simulate_coupled` call,
-recomputed on the event loop at every change; playing only moves a cursor through its stored
-frames), the weak-error study and the scaling study (background jobs). Each estimate is a
+recomputed at every change, in a live view on the job pool while the user waits for it;
+playing only moves a cursor through its stored frames), the weak-error study and the scaling
+study (background jobs). Each estimate is a
 :class:`app.models.budget.Cost` from the array shapes the kernel allocates and an operation
 count times a per-operation constant measured on the 2-core reference machine.
 
@@ -50,8 +51,9 @@ SME2_S = {"quadratic": 54e-9, "linreg": 164e-9, "double_well": 22e-9}
 #: CPU seconds per path-substep of SME2 without W2 (the weak-error study's ``sme2_no_w2``;
 #: quadratic measured 14–43 ns, the others taken as SME2's).
 SME2_NO_W2_S = {**SME2_S, "quadratic": 43e-9}
-#: Estimated seconds one recompute of the animated run may take: it runs on the event loop at
-#: every change of a parameter, so it must stay interactive (about 2.5 s of CPU at most).
+#: Estimated seconds one recompute of the animated run may take: it reruns at every change of a
+#: parameter and the view waits for it (off the event loop since issue 14, but Play waits),
+#: so it must stay interactive (about 2.5 s of CPU at most).
 MAX_RUN_SECONDS = 5.0
 #: Seconds of one animation tick: playing moves the time cursor through stored frames (no
 #: simulation), whatever the speed; the views redraw O(n_paths) summaries (measured in the

@@ -5,13 +5,24 @@ continuous equations (ODE, SDE1, SME2), driven by the same Brownian increments, 
 one call whenever a parameter changes; playing moves a time cursor through the stored frames.
 Weak-error and scaling-rule studies run as background jobs. Callisti, Romito, Triggiano,
 arXiv:2509.21614.
+
+A run is computed in three parts (issue 14: the event loop never blocks): :meth:`plan_run`
+reads the params and fits the run into its budget (cheap, on the caller's thread);
+:func:`compute_run` simulates the plan (seconds at the largest sizes; touches no model state);
+:meth:`AdaptiveModel.apply_run` shows the result. A throwaway model (tests, notebooks, the
+sweeps) does all three at once when a parameter changes. A live view calls
+:meth:`AdaptiveModel.compute_off_loop`: from then on :func:`compute_run` runs in the model's
+``run_job`` on the job pool and the view hands each result to ``apply_run`` on its own loop;
+meanwhile the previous run stays on screen, the status line shows the progress and Play waits
+(the cursor stands still until the new run is shown, then plays on from its start, or from the
+same frame after a change of a live parameter).
 """
 
 from __future__ import annotations
 
 import functools
 import math
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import param
@@ -19,11 +30,12 @@ import param
 from app.models import budget
 from app.models.adaptive import costs, studies, summaries
 from app.models.adaptive.params import ORDERS, PLAY_UNITS, TEACHING_DEFAULT, AdaptiveParams
-from app.models.jobs import BackgroundJob
+from app.models.base import PLAYING, READY
+from app.models.jobs import BackgroundJob, Cancelled, ProgressFn
 from kernels import adaptive as ad
 from kernels.adaptive.landscapes import DOUBLE_WELL_DEFAULTS, LINREG_C
 
-__all__ = ["ORDERS", "TEACHING_DEFAULT", "AdaptiveModel"]
+__all__ = ["ORDERS", "TEACHING_DEFAULT", "AdaptiveModel", "LiveAdaptiveModel", "compute_run"]
 
 #: Stored frames per run (the record stride grows with the number of steps).
 MAX_FRAMES = 200
@@ -39,12 +51,32 @@ LATE_SHARE = 0.25
 #: The double well's split is decided (:meth:`AdaptiveModel.has_split`) once the share of
 #: chain paths left of the barrier stays within this many (fractional) points of its final value.
 SPLIT_BAND = 0.02
+#: Status of a run recomputed after a change of a live parameter (without a budget notice).
+RECOMPUTED = "Recomputed: chain and continuous ensembles, same noise."
+#: Steps of the start state a live view shows before its first run arrives (the run's own
+#: first steps: the same seed draws the same first normals).
+START_STEPS = 2
+#: The landscape grid's side and contour levels, and the 1-D density's bins, the views draw.
+GRID_N, GRID_LEVELS, DENSITY_BINS = 90, 9, 60
 
 
 class AdaptiveModel(AdaptiveParams):
     """Discrete adaptive optimizers next to their continuous equations (spec §2–§5)."""
 
+    #: Hold a run whose params changed until a view takes runs off the loop
+    #: (:meth:`compute_off_loop`) or :meth:`finish_run` asks for it; False: compute it at once.
+    defer_runs: ClassVar[bool] = False
+
     def __init__(self, **params: Any) -> None:
+        #: computes the runs of a live view (:meth:`compute_off_loop`) on the job pool
+        self.run_job = BackgroundJob(name="adaptive_run")
+        #: runs go to :attr:`run_job`; the view applies them (:meth:`apply_run`)
+        self._off_loop = False
+        #: the plan of the run awaited (None: the run shown is up to date)
+        self._pending: dict[str, Any] | None = None
+        self._plans = 0
+        #: Step was pressed while the run was computed: step once it is shown
+        self._step_when_shown = False
         self.weak_job = BackgroundJob(name="weak_error")
         self.scaling_job = BackgroundJob(name="scaling")
         for job in (self.weak_job, self.scaling_job):
@@ -154,17 +186,53 @@ class AdaptiveModel(AdaptiveParams):
 
     # ------------------------------------------------------------ simulation
     def _initialize(self, rng: np.random.Generator) -> None:
-        self._compute(rng)
-        with param.edit_constant(self):
-            self.t = 0.0
-        self.time_index = 0
-        self._play_units = 0
+        """Nothing: :meth:`reset` requests the run once the base class has reset the clock (the
+        run draws from its own generator, seeded with :attr:`seed`)."""
 
-    def _compute(self, rng: np.random.Generator | None = None) -> None:
+    def reset(self) -> None:
+        super().reset()
+        self._request_run(fresh=True)
+
+    def _recompute(self, *events: param.parameterized.Event) -> None:
+        if not self._applying_preset:
+            self._request_run(fresh=False)
+
+    def _request_run(self, fresh: bool) -> None:
+        """A run for the current params: computed and shown now (a throwaway model), handed to
+        :attr:`run_job` (a live view's), or held (:attr:`defer_runs`, no view yet). ``fresh``
+        starts the cursor at 0; otherwise it stays on its frame (a pending fresh run stays
+        fresh)."""
+        keep = not fresh and (self._pending is None or self._pending["keep_cursor"])
+        self._plans += 1
+        self._pending = self.plan_run(keep_cursor=keep, token=self._plans)
+        if self._off_loop:
+            self._start_run_job()
+        elif not self.defer_runs:
+            self.finish_run()
+
+    def plan_run(self, keep_cursor: bool = False, token: int = 0) -> dict[str, Any]:
+        """Everything :func:`compute_run` needs, read from the params now: the effective
+        parameters (with ε, σ, the landscape and A, which the panels read from the run), the
+        orders drawn, steps, record stride, paths and substeps within the budget (with a notice
+        for each cut), the seed. Cheap (no simulation): a view calls it on its event loop.
+
+        Parameters
+        ----------
+        keep_cursor : bool
+            Show the run at the cursor's frame (a live parameter changed); False: from t = 0.
+        token : int
+            Which request this is: :meth:`apply_run` shows only the run of the latest one.
+
+        Returns
+        -------
+        dict
+            ``token, keep_cursor, seed, effective, orders, landscape, n_sub, t_max, n_paths,
+            record_every, options`` (the kernel's keyword options), ``gradient_noise, v0``.
+        """
         e = self.effective()
+        e.update(eps=self.eps, sigma=self.sigma, landscape=self.landscape, A=self.hessian())
         n_steps = max(2, round(self.t_final / e["tau"]))
         rec_every = max(1, math.ceil(n_steps / MAX_FRAMES))
-        rng = np.random.default_rng(self.seed) if rng is None else rng
         orders = self.orders_available(e)
         n_sub = self.n_sub
         work = n_steps * self.n_paths * len(orders)
@@ -175,31 +243,121 @@ class AdaptiveModel(AdaptiveParams):
                 f"Large run: only the ODE and {e['order']} are drawn, with {n_sub} EM "
                 "substep(s) per step; lower N paths or T for the full comparison."
             )
-        n_paths = self.n_paths
         rec_every, n_paths, n_sub, notes = self._run_budget(e, orders, n_steps, n_sub, rec_every)
         e["notes"].extend(notes)
-        self.run = ad.simulate_coupled(
-            e["optimizer"],
-            regime=e["regime"],
+        return dict(
+            token=token,
+            keep_cursor=keep_cursor,
+            seed=self.seed,
+            effective=e,
             orders=orders,
             landscape=self.landscape,
-            theta0=e["theta0"],
-            tau=e["tau"],
             n_sub=n_sub,
             t_max=max(self.t_final, 2 * e["tau"]),
             n_paths=n_paths,
-            rng=rng,
             record_every=rec_every,
-            **self.sim_options(e),
+            options=self.sim_options(e),
+            gradient_noise=self.gradient_noise,
+            v0=self.v0,
         )
-        self.run["effective"] = e
-        self.run["orders"] = orders
-        self.run["rec_every"] = rec_every
-        self.notice = " ".join(e["notes"])
-        self.param.time_index.bounds = (0, len(self.run["t"]) - 1)
-        self.theory = self._theory(e)
-        self._per_run = {}
+
+    def finish_run(self) -> None:
+        """Compute the awaited run here and now and show it (a throwaway model at every change;
+        a :class:`LiveAdaptiveModel` without a view when asked, e.g. by :meth:`step`)."""
+        if self._pending is not None:
+            self.apply_run(compute_run(self._pending))
+
+    def compute_off_loop(self) -> None:
+        """From now on compute every run in :attr:`run_job` (the caller hands each result to
+        :meth:`apply_run` on its loop, and calls :meth:`show_run_progress` when the job reports).
+        An awaited run starts now; a model without any run yet shows the start state of the
+        awaited one meanwhile: its first :data:`START_STEPS` steps (a few milliseconds)."""
+        self._off_loop = True
+        plan = self._pending
+        if plan is None:
+            return
+        if not self.run:
+            start = dict(plan, t_max=START_STEPS * plan["effective"]["tau"], record_every=1)
+            self._show(compute_run(start), 0)
+            self._bump_frame()
+        self._start_run_job()
+
+    def _start_run_job(self) -> None:
+        plan = self._pending
+        work = functools.partial(compute_run, plan, derived=True)
+        self.run_job.start(work, label="Computing the run")
+        self.status = self._computing_status(0.0)
+
+    def _computing_status(self, fraction: float) -> str:
+        plan = self._pending
+        n_steps = round(plan["t_max"] / plan["effective"]["tau"])
+        return (
+            f"Computing the run ({plan['n_paths']} paths × {n_steps} steps): "
+            f"{100 * fraction:.0f} %. Play waits for it."
+        )
+
+    def show_run_progress(self) -> None:
+        """The status line while :attr:`run_job` computes (a view calls this on its loop when
+        the job reports); a failed or stopped run leaves the previous one on screen, saying
+        why."""
+        job = self.run_job
+        if self._pending is None or not self._off_loop:
+            return
+        if job.running:
+            self.status = self._computing_status(job.progress)
+        elif job.message != "Done.":  # failed, or stopped at the job deadline
+            self._pending = None
+            self.status = (
+                f"The run could not be computed ({job.error or job.message}); the previous run "
+                "is shown."
+            )
+
+    @property
+    def computing(self) -> bool:
+        """True while a run is awaited: the run shown is an older one (or the start state)."""
+        return self._pending is not None
+
+    def apply_run(self, run: dict[str, Any]) -> bool:
+        """Show ``run`` (from :func:`compute_run`) if it is the run awaited: the cursor at 0 (a
+        fresh run) or on its frame, the divergence check, the status.
+
+        Parameters
+        ----------
+        run : dict
+            A result of :func:`compute_run`.
+
+        Returns
+        -------
+        bool
+            True if shown; False (nothing changes) for the run of a plan a newer one replaced.
+        """
+        plan = run["plan"]
+        if self._pending is None or plan["token"] != self._pending["token"]:
+            return False
+        self._pending = None
+        last = len(run["t"]) - 1
+        self._show(run, min(self.time_index, last) if plan["keep_cursor"] else 0)
+        self._check_divergence()
+        if not self.diverged:
+            fresh = PLAYING if self.playing else READY  # Play went on while it computed
+            self.status = self.notice or (RECOMPUTED if plan["keep_cursor"] else fresh)
+        self._bump_frame()
+        if self._step_when_shown:
+            self._step_when_shown = False
+            self.step_frame()
+        return True
+
+    def _show(self, run: dict[str, Any], index: int) -> None:
+        self.run = run
+        self.theory = run["theory"]
+        self.notice = " ".join(run["effective"]["notes"])
+        self.param.time_index.bounds = (0, len(run["t"]) - 1)
+        self._per_run = dict(run.get("derived", {}))
         self.run_serial += 1
+        with param.edit_constant(self):
+            self.t = float(run["t"][index])
+        self.time_index = index
+        self._play_units = self._units_at(index)  # the run may have a new number of frames
 
     def _run_budget(
         self, e: dict[str, Any], orders: tuple[str, ...], n_steps: int, n_sub: int, rec_every: int
@@ -239,44 +397,6 @@ class AdaptiveModel(AdaptiveParams):
         if note:
             notes.append(f"{note[:-1]} EM substeps per step.")
         return rec_every, n_paths, sub, notes
-
-    def _theory(self, e: dict[str, Any]) -> dict[str, np.ndarray]:
-        """Exact moment recursions for SGD on the quadratic (spec §6.1), u(t) for RMSprop."""
-        out: dict[str, np.ndarray] = {}
-        t = self.run["t"]
-        if self.landscape == "quadratic":
-            a = self.hessian()
-            s = self.sigma**2 * (a @ a.T if self.gradient_noise == "shifted" else np.eye(2))
-            if e["optimizer"] == "sgd":
-                rec = ad.sgd_moments(a, s, e["theta0"], e["tau"], self.run["n_steps"])
-                out["chain_loss"] = rec["loss"][:: self.run["rec_every"]][: len(t)]
-                out["sde_loss"] = ad.sgd_sde_moments(
-                    a, s, e["theta0"], e["tau"], t, order=e["order"]
-                )["loss"]
-            elif e["regime"] == "batch_equivalent":
-                out["u"] = ad.batch_equivalent_u(t[:, None], np.diag(s)[None], self.v0, e["c2"])
-        return out
-
-    def _recompute(self, *events: param.parameterized.Event) -> None:
-        if self._applying_preset:
-            return
-        was = self.time_index
-        self._compute()
-        index = min(was, len(self.run["t"]) - 1)
-        with param.edit_constant(self):
-            self.t = float(self.run["t"][index])
-        self.time_index = index
-        self._play_units = self._units_at(index)  # the run may have a new number of frames
-        self._check_divergence()
-        if not self.diverged:
-            self.status = self.notice or "Recomputed: chain and continuous ensembles, same noise."
-        self._bump_frame()
-
-    def reset(self) -> None:
-        super().reset()
-        if self.notice:
-            self.status = self.notice
-        self._check_divergence()
 
     def _check_divergence(self) -> None:
         """Pause with a banner when the chain blows up (NaN, or |θ| beyond 10³·max(1, |θ0|))
@@ -349,9 +469,24 @@ class AdaptiveModel(AdaptiveParams):
     def _steps_until_end(self) -> int:
         return PLAY_UNITS - self._play_units
 
+    def step(self, n_steps: int | None = None) -> bool:
+        """Move the cursor (:meth:`_advance`). While a live view's run is computed nothing
+        moves (False; Play stays on and plays the run once it is shown); a model holding a run
+        without a view computes it first."""
+        if self._pending is not None:
+            if self._off_loop:
+                return False
+            self.finish_run()
+        return super().step(n_steps)
+
     def step_frame(self) -> bool:
         """Show the next stored frame (the tab's Step button: a frame of play may not reach it
-        on a run with few frames); False, with the horizon notice, at the end of the run."""
+        on a run with few frames); False, with the horizon notice, at the end of the run.
+        Pressed while a live view's run is computed, it steps once the run is shown (False
+        now)."""
+        if self._pending is not None and self._off_loop:
+            self._step_when_shown = True
+            return False
         last = len(self.run["t"]) - 1
         target = self._units_at(min(self.time_index + 1, last))
         return self.step(max(1, target - self._play_units))
@@ -367,6 +502,8 @@ class AdaptiveModel(AdaptiveParams):
         return PLAY_UNITS if index >= last else -(-index * PLAY_UNITS // last)
 
     def _on_time_index(self, event: param.parameterized.Event) -> None:
+        if not self.run:  # a held run never computed yet (LiveAdaptiveModel without a view)
+            return
         if not self._moving_cursor:  # the scrubber: play on from the frame it shows
             self._play_units = self._units_at(event.new)
         with param.edit_constant(self):
@@ -396,8 +533,12 @@ class AdaptiveModel(AdaptiveParams):
         return self.time_index >= self._mark("split", self._split_index)
 
     def _mark(self, name: str, compute: Any) -> int:
+        return self._cached(name, lambda: int(compute()))
+
+    def _cached(self, name: str, compute: Any) -> Any:
+        """``compute()`` once per run (what the run's worker derived is already here)."""
         if name not in self._per_run:
-            self._per_run[name] = int(compute())
+            self._per_run[name] = compute()
         return self._per_run[name]
 
     def _settled_index(self) -> int:
@@ -419,10 +560,11 @@ class AdaptiveModel(AdaptiveParams):
 
     def _valley_index(self) -> int:
         theta = self.run["chain"]["theta"]
-        if self.landscape != "quadratic" or theta.shape[2] != 2:
+        e = self.run["effective"]
+        if e["landscape"] != "quadratic" or theta.shape[2] != 2:
             return len(theta)
-        _, vecs = np.linalg.eigh(self.hessian())
-        grad = np.nanmean(theta, axis=1) @ self.hessian()  # A is symmetric
+        _, vecs = np.linalg.eigh(e["A"])
+        grad = np.nanmean(theta, axis=1) @ e["A"]  # A is symmetric
         steep, shallow = np.abs(grad @ vecs[:, -1]), np.abs(grad @ vecs[:, 0])
         reached = np.nonzero(steep <= shallow)[0]
         return int(reached[0]) if len(reached) else len(theta)
@@ -451,6 +593,8 @@ class AdaptiveModel(AdaptiveParams):
 
     def poll(self) -> None:
         super().poll()
+        if not self._off_loop:  # a live session without a view: nobody else computes the run
+            self.finish_run()
         if self._weak_on_poll and not self.weak_job.running:
             self._weak_on_poll = False
             self.run_weak_error()
@@ -459,6 +603,8 @@ class AdaptiveModel(AdaptiveParams):
         return {"chain": self.run["chain"]["theta"][self.time_index]}
 
     def _run_arrays(self) -> dict[str, np.ndarray]:
+        if not self._off_loop:
+            self.finish_run()
         out: dict[str, np.ndarray] = {"t": self.run["t"]}
         for key in ("chain", *self.run["orders"]):
             out[f"{key}_loss_mean"] = self.run[key]["loss"].mean(1)
@@ -470,16 +616,16 @@ class AdaptiveModel(AdaptiveParams):
         """Discrete η, β1, β2, ε, noise std of the chain simulated with the effective
         parameters ``e`` (default: those of the current run), spec §2.3."""
         e = e or self.run.get("effective") or self.effective()
-        return ad.regime_hyperparameters(
-            e["regime"], e["tau"], e["c1"], e["c2"], self.eps, self.sigma
-        )
+        eps, sigma = e.get("eps", self.eps), e.get("sigma", self.sigma)
+        return ad.regime_hyperparameters(e["regime"], e["tau"], e["c1"], e["c2"], eps, sigma)
 
     def batch_size(self, e: dict[str, Any] | None = None) -> float:
         """Batch size B the noise scale stands for: σ = 1/√B (ballistic), σ0 = √(τ/B)."""
         e = e or self.run["effective"]
-        if self.sigma <= 0:
+        sigma = e.get("sigma", self.sigma)
+        if sigma <= 0:
             return math.inf
-        return 1.0 / self.sigma**2 if e["regime"] == "ballistic" else e["tau"] / self.sigma**2
+        return 1.0 / sigma**2 if e["regime"] == "ballistic" else e["tau"] / sigma**2
 
     def readout_values(self, index: int | None = None) -> dict[str, Any]:
         """The hero's readout at frame ``index`` (default: the cursor): time, η, β1, β2, B, the
@@ -504,31 +650,14 @@ class AdaptiveModel(AdaptiveParams):
             out["order_left"] = float(self.well_shares(e["order"])[idx])
         return out
 
-    def landscape_grid(self, n: int = 90, n_levels: int = 9) -> dict[str, np.ndarray] | None:
-        """The loss on an n × n grid around the run's paths (0.5–99.5% of the chain and the
-        drawn order, padded) with ``n_levels`` contour levels; None on 1-D landscapes.
-
-        Returns ``{"x": (n,), "y": (n,), "f": (n, n), "levels": (n_levels,)}``.
-        """
-        run = self.run
-        if run["chain"]["theta"].shape[2] == 1:
-            return None
-        th = np.concatenate([run["chain"]["theta"], run[run["effective"]["order"]]["theta"]], 1)
-        finite = th[np.all(np.isfinite(th), axis=2)]
-        if len(finite):
-            lo = np.percentile(finite, 0.5, axis=0)
-            hi = np.percentile(finite, 99.5, axis=0)
-        else:
-            lo, hi = np.array([-3.0, -3.0]), np.array([3.0, 3.0])
-        pad = 0.15 * (hi - lo) + 0.2
-        lo, hi = lo - pad, hi + pad
-        xs = np.linspace(lo[0], hi[0], n)
-        ys = np.linspace(lo[1], hi[1], n)
-        gx, gy = np.meshgrid(xs, ys)
-        kw = {"A": self.hessian()} if self.landscape == "quadratic" else {}
-        f = ad.loss_values(self.landscape, np.stack([gx, gy], -1), **kw)
-        levels = np.quantile(f, np.linspace(0.02, 0.9, n_levels))
-        return {"x": xs, "y": ys, "f": f, "levels": levels}
+    def landscape_grid(
+        self, n: int = GRID_N, n_levels: int = GRID_LEVELS
+    ) -> dict[str, np.ndarray] | None:
+        """The loss on an n × n grid around the run's paths (:func:`run_landscape_grid`),
+        cached per run (a live view's run brings it from the worker)."""
+        return self._cached(
+            _grid_key(n, n_levels), lambda: run_landscape_grid(self.run, n, n_levels)
+        )
 
     def mean_path(self, name: str, index: int | None = None) -> np.ndarray:
         """Mean over paths of θ of ``name`` (``"chain"`` or an order) up to frame ``index``:
@@ -544,24 +673,18 @@ class AdaptiveModel(AdaptiveParams):
         idx = self.time_index if index is None else index
         return summaries.covariance_ellipse(self.run[name]["theta"][idx], scale=scale)
 
-    def density_over_time(self, name: str, n_bins: int = 60) -> dict[str, Any]:
+    def density_over_time(self, name: str, n_bins: int = DENSITY_BINS) -> dict[str, Any]:
         """Where the 1-D paths of ``name`` are at each stored frame
         (:func:`app.models.adaptive.summaries.density_over_time`), cached per run."""
-        key = f"density:{name}:{n_bins}"
-        if key not in self._per_run:
-            x = self.run[name]["theta"][:, :, 0]
-            self._per_run[key] = summaries.density_over_time(x, n_bins)
-        return self._per_run[key]
+        return self._cached(
+            _density_key(name, n_bins),
+            lambda: summaries.density_over_time(self.run[name]["theta"][:, :, 0], n_bins),
+        )
 
     def moments(self, key: str) -> dict[str, Any] | None:
         """Loss mean and 10–90% band over time, and E v_t per coordinate (or None), of the
         chain or an order ``key``; None if the run has no such key."""
-        if key not in self.run:
-            return None
-        res = self.run[key]
-        mean, lo, hi = summaries.loss_band(res["loss"])
-        v = res["v"]
-        return {"mean": mean, "lo": lo, "hi": hi, "v": None if v is None else np.nanmean(v, 1)}
+        return self._cached(f"moments:{key}", lambda: run_moments(self.run, key))
 
     def final_distribution(self, index: int | None = None) -> dict[str, Any]:
         """Densities of θ₁ at frame ``index`` for the chain, SDE1 and SME2 (those in the run)
@@ -618,6 +741,144 @@ class AdaptiveModel(AdaptiveParams):
         job, result = event.obj, event.new
         if isinstance(result, dict) and result.get("notice") and job.message == "Done.":
             job.message = f"Done. {result['notice']}"
+
+
+class LiveAdaptiveModel(AdaptiveModel):
+    """The model of a live view (:class:`app.tabs.adaptive.tab.AdaptiveTab`): it computes no
+    run until its view takes runs off the event loop (:meth:`~AdaptiveModel.compute_off_loop`),
+    so the params of a link, applied before the view exists, cost the loop nothing; without a
+    view, :meth:`~AdaptiveModel.step`, :meth:`~AdaptiveModel.poll` or an export compute the
+    held run first (the same numbers as :class:`AdaptiveModel`)."""
+
+    defer_runs = True
+
+
+def compute_run(
+    plan: dict[str, Any], progress: ProgressFn | None = None, derived: bool = False
+) -> dict[str, Any]:
+    """Simulate the plan of :meth:`AdaptiveModel.plan_run`: the coupled chain and continuous
+    ensembles (:func:`kernels.adaptive.simulate_coupled`) and the exact moments. Touches no
+    model state (safe on a worker thread).
+
+    Parameters
+    ----------
+    plan : dict
+        From :meth:`AdaptiveModel.plan_run`.
+    progress : callable, optional
+        ``progress(fraction) -> bool``; False stops the run (:class:`Cancelled`).
+    derived : bool
+        Also derive what a view draws of the whole run (``derived``: the landscape grid, the
+        loss bands, the 1-D density; a third of a second at the largest sizes), so that
+        showing the run costs its event loop little.
+
+    Returns
+    -------
+    dict
+        The kernel's run with ``effective``, ``orders``, ``rec_every``, ``theory`` (see
+        :func:`run_theory`), the ``plan`` it came from and, if asked, ``derived``.
+    """
+    if progress is not None and progress(0.0) is False:
+        raise Cancelled()  # replaced while it waited for a worker
+    e = plan["effective"]
+    run = ad.simulate_coupled(
+        e["optimizer"],
+        regime=e["regime"],
+        orders=plan["orders"],
+        landscape=plan["landscape"],
+        theta0=e["theta0"],
+        tau=e["tau"],
+        n_sub=plan["n_sub"],
+        t_max=plan["t_max"],
+        n_paths=plan["n_paths"],
+        rng=np.random.default_rng(plan["seed"]),
+        record_every=plan["record_every"],
+        progress=progress,
+        **plan["options"],
+    )
+    run.update(effective=e, orders=plan["orders"], rec_every=plan["record_every"], plan=plan)
+    run["theory"] = run_theory(plan, run)
+    if derived:
+        run["derived"] = run_derived(run)
+    return run
+
+
+def run_derived(run: dict[str, Any]) -> dict[str, Any]:
+    """What the views draw of the whole run, keyed as :class:`AdaptiveModel` caches it: the
+    default landscape grid, every ensemble's loss band, the chain's 1-D density."""
+    out: dict[str, Any] = {_grid_key(GRID_N, GRID_LEVELS): run_landscape_grid(run)}
+    out.update({f"moments:{key}": run_moments(run, key) for key in ("chain", *run["orders"])})
+    if run["chain"]["theta"].shape[2] == 1:
+        x = run["chain"]["theta"][:, :, 0]
+        out[_density_key("chain", DENSITY_BINS)] = summaries.density_over_time(x, DENSITY_BINS)
+    return out
+
+
+def _grid_key(n: int, n_levels: int) -> str:
+    return f"grid:{n}:{n_levels}"
+
+
+def _density_key(name: str, n_bins: int) -> str:
+    return f"density:{name}:{n_bins}"
+
+
+def run_moments(run: dict[str, Any], key: str) -> dict[str, Any] | None:
+    """Loss mean and 10–90% band over time, and E v_t per coordinate (or None), of the chain
+    or an order ``key`` of ``run``; None if the run has no such key."""
+    if key not in run:
+        return None
+    res = run[key]
+    mean, lo, hi = summaries.loss_band(res["loss"])
+    v = res["v"]
+    return {"mean": mean, "lo": lo, "hi": hi, "v": None if v is None else np.nanmean(v, 1)}
+
+
+def run_landscape_grid(
+    run: dict[str, Any], n: int = GRID_N, n_levels: int = GRID_LEVELS
+) -> dict[str, np.ndarray] | None:
+    """The loss on an n × n grid around the paths of ``run`` (0.5–99.5% of the chain and the
+    drawn order, padded) with ``n_levels`` contour levels; None on 1-D landscapes.
+
+    Returns ``{"x": (n,), "y": (n,), "f": (n, n), "levels": (n_levels,)}``.
+    """
+    if run["chain"]["theta"].shape[2] == 1:
+        return None
+    e = run["effective"]
+    th = np.concatenate([run["chain"]["theta"], run[e["order"]]["theta"]], 1)
+    finite = th[np.all(np.isfinite(th), axis=2)]
+    if len(finite):
+        lo = np.percentile(finite, 0.5, axis=0)
+        hi = np.percentile(finite, 99.5, axis=0)
+    else:
+        lo, hi = np.array([-3.0, -3.0]), np.array([3.0, 3.0])
+    pad = 0.15 * (hi - lo) + 0.2
+    lo, hi = lo - pad, hi + pad
+    xs = np.linspace(lo[0], hi[0], n)
+    ys = np.linspace(lo[1], hi[1], n)
+    gx, gy = np.meshgrid(xs, ys)
+    kw = {"A": e["A"]} if e["landscape"] == "quadratic" else {}
+    f = ad.loss_values(e["landscape"], np.stack([gx, gy], -1), **kw)
+    levels = np.quantile(f, np.linspace(0.02, 0.9, n_levels))
+    return {"x": xs, "y": ys, "f": f, "levels": levels}
+
+
+def run_theory(plan: dict[str, Any], run: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Exact moment recursions for SGD on the quadratic (spec §6.1), u(t) for RMSprop in the
+    batch-equivalent regime, at the run's stored times."""
+    out: dict[str, np.ndarray] = {}
+    t = run["t"]
+    e = plan["effective"]
+    if plan["landscape"] == "quadratic":
+        a = e["A"]
+        s = e["sigma"] ** 2 * (a @ a.T if plan["gradient_noise"] == "shifted" else np.eye(2))
+        if e["optimizer"] == "sgd":
+            rec = ad.sgd_moments(a, s, e["theta0"], e["tau"], run["n_steps"])
+            out["chain_loss"] = rec["loss"][:: run["rec_every"]][: len(t)]
+            out["sde_loss"] = ad.sgd_sde_moments(a, s, e["theta0"], e["tau"], t, order=e["order"])[
+                "loss"
+            ]
+        elif e["regime"] == "batch_equivalent":
+            out["u"] = ad.batch_equivalent_u(t[:, None], np.diag(s)[None], plan["v0"], e["c2"])
+    return out
 
 
 def _holds_from(condition: np.ndarray) -> int:

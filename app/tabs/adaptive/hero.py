@@ -19,7 +19,7 @@ import panel as pn
 from bokeh.core.properties import value
 from bokeh.models import Label, Legend, LegendItem, LinearColorMapper, Span
 
-from app.models.adaptive.model import AdaptiveModel, double_well_points
+from app.models.adaptive.model import DENSITY_BINS, AdaptiveModel, double_well_points
 from app.models.adaptive.params import ORDER_LABELS
 from app.tabs.panel import TabPanel
 from app.tabs.plotting import caption, empty_source, labelled_figure, readout, readout_pane
@@ -35,8 +35,6 @@ N_SAMPLE_1D = 8
 TRAIL_FRAMES = 20
 #: The clouds' ellipses: this many standard deviations (2: about 86% of a Gaussian cloud).
 ELLIPSE_SIGMAS = 2.0
-#: Rows of the 1-D density image.
-DENSITY_BINS = 60
 #: The density's colours: the chain's blue, from transparent (no paths) to opaque (most).
 DENSITY_PALETTE = [f"{CHAIN}{alpha:02x}" for alpha in np.linspace(0, 200, 24).astype(int)]
 

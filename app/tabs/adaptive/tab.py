@@ -11,7 +11,7 @@ from typing import Any
 
 import panel as pn
 
-from app.models.adaptive.model import AdaptiveModel
+from app.models.adaptive.model import LiveAdaptiveModel
 from app.tabs.adaptive.hero import AdaptiveHero
 from app.tabs.adaptive.panels import FinalPanel, MomentsPanel, ScalingPanel, WeakErrorPanel
 from app.tabs.base import SimulationTab
@@ -37,7 +37,8 @@ class AdaptiveTab(SimulationTab):
         "Equations follow the authors' public code; the order-2 batch-equivalent terms, the "
         "sign fixes and the landscapes' noise models were derived for this app."
     )
-    model_class = AdaptiveModel
+    #: computes its runs off the event loop once the view exists (a link's params cost nothing)
+    model_class = LiveAdaptiveModel
     #: Play moves a cursor through the computed run: the slider sets how fast (the model's
     #: ``speed`` doc: the run plays in PLAY_UNITS / speed frames).
     speed_label = "Play speed"
@@ -49,6 +50,16 @@ class AdaptiveTab(SimulationTab):
 
     def _build_panels(self) -> pn.viewable.Viewable:
         model = self.model
+        # runs are computed on the job pool and shown on this loop (issue 14); the status line
+        # follows the job meanwhile, and Play waits for the run
+        self._jobs.append(model.run_job)
+        model.run_job.param.watch(
+            lambda event: self.call_on_loop(lambda: model.apply_run(event.new)), ["result"]
+        )
+        model.run_job.param.watch(
+            lambda *_: self.call_on_loop(model.show_run_progress), ["progress", "running"]
+        )
+        model.compute_off_loop()
         weak_controls = self.job_controls(
             model.weak_job, "Run weak-error study", model.run_weak_error
         )

@@ -1,0 +1,61 @@
+"""Cheaper page builds (issue 14, item 4): a page's document is attached with one pass over
+its model graph instead of one per template root, and holds the same models with the same
+theme and stylesheets as Panel's own template builds."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import panel as pn
+import pytest
+from bokeh.document import Document
+from bokeh.models import ImportedStyleSheet
+from panel.io.state import set_curdoc
+
+from app import main
+
+
+def _page(monkeypatch: pytest.MonkeyPatch, query: dict[str, str]) -> tuple[Document, int]:
+    """A session's document for the link ``query``, built as the server builds it, and the
+    number of passes Bokeh made over its model graph."""
+    monkeypatch.setattr(main, "_session_query", lambda: dict(query))
+    doc = Document()
+    passes = []
+    recompute = doc.models.recompute
+
+    def counted() -> None:
+        passes.append(1)
+        recompute()
+
+    doc.models.recompute = counted  # type: ignore[method-assign]
+    with set_curdoc(doc):
+        main.create_app().server_doc(doc)
+    return doc, len(passes)
+
+
+def _graph(doc: Document) -> Counter[tuple[str, str, str]]:
+    """Every model of ``doc`` by class, the theme values applied to it and the address of a
+    stylesheet it links (ids differ between two builds; these must not)."""
+    return Counter(
+        (
+            type(model).__name__,
+            repr(sorted((model.themed_values() or {}).items())),
+            str(getattr(model, "url", "")) if isinstance(model, ImportedStyleSheet) else "",
+        )
+        for model in doc.models
+    )
+
+
+def test_a_page_is_attached_in_one_pass_and_equals_the_unfrozen_build(monkeypatch) -> None:
+    query = {"tab": "tokens", "theme": "dark"}
+    doc, passes = _page(monkeypatch, query)
+    assert passes == 1  # Panel's template adds ~12 roots: 12 passes without the freeze
+    reachable = set().union(*(root.references() for root in doc.roots))
+    assert reachable == set(doc.models)
+    assert all(model.document is doc for model in reachable)
+
+    # the same link through Panel's own template: the same models with the same theme values
+    monkeypatch.setattr(main, "SessionTemplate", pn.template.FastListTemplate)
+    plain, plain_passes = _page(monkeypatch, query)
+    assert plain_passes > 1
+    assert _graph(doc) == _graph(plain)
