@@ -76,7 +76,7 @@ def test_every_preset_fits_a_projector_and_the_arrows_step_through_them(
 ) -> None:
     page = open_app(f"?tab={tab.slug}")
     page.set_viewport_size({"width": 1024, "height": 768})
-    select = page.locator("select").first
+    select = page.locator(".ns-sidebar select").first  # the Preset box
     names = list(tab.model_class.presets)
     start = select.input_value()
     seen = [start]

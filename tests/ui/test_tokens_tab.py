@@ -35,7 +35,7 @@ def step_to(page: Page, layers: int) -> None:
     click)."""
     counter = page.locator(".ns-chip:has(.ns-chip-label:text-is('layer k')) .ns-chip-value")
     for k in range(1, layers + 1):
-        page.locator("button:has-text('Step')").first.click()
+        click(page, "Step")
         expect(counter.first).to_have_text(str(k), timeout=15_000)
 
 

@@ -45,7 +45,8 @@ def test_live_estimator_redraws_from_the_cache(
     w2_before = chip(page, "Ŵ at n").inner_text()
     install_update_hook(page)
     updates = len(hook_state(page)["updates"])
-    select = page.locator("select").nth(3)  # preset, law, activation, estimator
+    # the sidebar's preset, law, activation, estimator
+    select = page.locator(".ns-sidebar select").nth(3)
     # the menu shows words; the link and the model keep the identifier (two_sample)
     expect(select).to_have_value("Automatic")
     select.select_option(label="Two-sample")
