@@ -12,6 +12,7 @@ JavaScript about ``window.Bokeh``.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -156,6 +157,14 @@ def drag_slider(page: Page, handle: str, dx: float, steps: int = 8, hold_ms: flo
     if hold_ms:
         page.wait_for_timeout(hold_ms)
     page.mouse.up()
+
+
+def click_button(page: Page, name: str) -> None:
+    """Click the first button whose accessible name is ``name``, with an icon prefix at most
+    ("▶ Play", "❚❚ Pause", "Step"): an exact name, because the sidebar follows the main area
+    in the page and a panel's "Step …" button would come first by substring."""
+    label = re.compile(rf"^\W*{re.escape(name)}$")
+    page.get_by_role("button", name=label).first.click()
 
 
 def save_screenshot(page: Page, path: Path) -> Path:

@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 from playwright.sync_api import Page, expect
 
+from app.browser import click_button
+
 TAB = "?tab=adaptive"
 
 
@@ -15,22 +17,15 @@ def chip(page: Page, label: str) -> str:
     return page.locator(selector).first.inner_text()
 
 
-def click(page: Page, name: str) -> None:
-    # the button named exactly so (the sidebar follows the main area in the page: a panel's
-    # "Step …" button would come first by substring)
-    label = re.compile(rf"^\W*{re.escape(name)}$")  # "▶ Play", "❚❚ Pause", "Step"
-    page.get_by_role("button", name=label).first.click()
-
-
 def test_preset_play_and_pause(open_app: Callable[..., Page], screenshot) -> None:
     # a horizon far enough that the run cannot end (and pause itself) before "Pause" is clicked:
     # at T = 10 it reached the horizon within the 1.5 s of play and the click found no button
     page = open_app(TAB + "&preset=SGD+and+its+SME&t_final=50")
     expect(page.locator(".bk-Canvas >> visible=true").first).to_be_visible()
     assert chip(page, "t") == "0"
-    click(page, "Play")
+    click_button(page, "Play")
     page.wait_for_timeout(1500)
-    click(page, "Pause")
+    click_button(page, "Pause")
     # the server may still be working through queued frames: on a loaded two-core machine the
     # pause took up to 6 s to show, before and after the layout refactor alike
     expect(page.locator("button:has-text('Play')").first).to_be_visible(timeout=15_000)
@@ -62,7 +57,7 @@ def test_weak_error_study_runs_with_progress(open_app: Callable[..., Page], scre
     card.scroll_into_view_if_needed()
     expect(card).to_contain_text("coupled paths per τ", timeout=180_000)
     expect(card).to_contain_text("SME2 with W2: slope")
-    click(page, "Run weak-error study")  # again: the same arguments come from the cache
+    click_button(page, "Run weak-error study")  # again: the same arguments come from the cache
     expect(card).to_contain_text("coupled paths per τ", timeout=60_000)
     screenshot(page, "adaptive-weak-error")
 
@@ -80,7 +75,7 @@ def test_out_of_range_link_is_clamped_with_a_notice(open_app: Callable[..., Page
     notice = page.locator(".ns-url-notice").first
     expect(notice).to_be_visible()
     expect(notice).to_contain_text("log2_tau=5")
-    click(page, "Step")
+    click_button(page, "Step")
     expect(
         page.locator(".ns-chip:has(.ns-chip-label:text-is('t')) .ns-chip-value").first
     ).not_to_have_text("0", timeout=15_000)

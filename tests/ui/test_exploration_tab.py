@@ -3,21 +3,13 @@ learning curves, and the lecture presets' story panel on top."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from playwright.sync_api import Page, expect
 
-from app.browser import drag_slider
+from app.browser import click_button, drag_slider
 
 TAB = "?tab=exploration"
-
-
-def click(page: Page, name: str) -> None:
-    # the button named exactly so (the sidebar follows the main area in the page: a panel's
-    # "Step …" button would come first by substring)
-    label = re.compile(rf"^\W*{re.escape(name)}$")  # "▶ Play", "❚❚ Pause", "Step"
-    page.get_by_role("button", name=label).first.click()
 
 
 def chip_locator(page: Page, label: str):
@@ -39,12 +31,12 @@ def test_play_the_explorer_then_the_learning_curves(
     expect(chip_locator(page, "poorly visited |Uₖ₊₁|")).to_have_text("22 / 67")
     screenshot(page, "exploration-k0")
     # Step: a batch of π₁'s episodes joins the mixture (ten batches per iteration)
-    click(page, "Step")
+    click_button(page, "Step")
     expect(chip_locator(page, "episodes run")).to_have_text("π₁: 10%", timeout=15_000)
     # Play: four frames a second, one iteration every 2.5 s; Pause stops it
-    click(page, "Play")
+    click_button(page, "Play")
     expect(chip_locator(page, "iteration k")).to_have_text("2 / 7", timeout=15_000)
-    click(page, "Pause")
+    click_button(page, "Pause")
     page.wait_for_timeout(600)  # a frame already on its way still lands
     paused = chip_locator(page, "episodes run").inner_text()
     page.wait_for_timeout(1500)
@@ -82,9 +74,9 @@ def test_lock_preset_puts_the_curves_on_top_and_plays_them(
     assert curves.bounding_box()["y"] < maps.bounding_box()["y"]
     expect(page.locator(".ns-metric-table").first).to_contain_text("μ (explorer)", timeout=30_000)
     # Play: the explorer's short act (16 steps, 4 s), then the curves grow
-    click(page, "Play")
+    click_button(page, "Play")
     expect(curves).not_to_contain_text("shown t: 0", timeout=20_000)
-    click(page, "Pause")
+    click_button(page, "Pause")
     assert curves.bounding_box()["y"] < 768  # what Play moves is above the fold
     page.locator("button:has-text('environment steps')").first.click()
     expect(page.locator("text=nominal").first).to_be_visible(timeout=15_000)

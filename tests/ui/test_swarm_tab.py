@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from playwright.sync_api import Page, expect
 
-from app.browser import hook_state, install_update_hook
+from app.browser import click_button, hook_state, install_update_hook
 
 TAB = "?tab=swarm"
 
@@ -21,13 +20,6 @@ def chip_locator(page: Page, label: str):
     return page.locator(f".ns-chip:has(.ns-chip-label:text-is('{label}')) .ns-chip-value").first
 
 
-def click(page: Page, name: str) -> None:
-    # the button named exactly so (the sidebar follows the main area in the page: a panel's
-    # "Step …" button would come first by substring)
-    label = re.compile(rf"^\W*{re.escape(name)}$")  # "▶ Play", "❚❚ Pause", "Step"
-    page.get_by_role("button", name=label).first.click()
-
-
 def test_preset_plays_and_the_swarm_moves(open_app: Callable[..., Page], screenshot) -> None:
     page = open_app(TAB + "&preset=Small-noise+gap")
     expect(page.locator(".bk-tab.bk-active")).to_have_text("Swarm escapes")
@@ -35,10 +27,10 @@ def test_preset_plays_and_the_swarm_moves(open_app: Callable[..., Page], screens
     assert chip(page, "t") == "0.00"
     install_update_hook(page)
     before = len(hook_state(page)["updates"])
-    click(page, "Play")
+    click_button(page, "Play")
     expect(chip_locator(page, "t")).not_to_have_text("0.00", timeout=15_000)
     page.wait_for_timeout(1500)
-    click(page, "Pause")
+    click_button(page, "Pause")
     assert len(hook_state(page)["updates"]) > before + 5  # particles were re-sent frame by frame
     page.wait_for_timeout(500)  # the readouts refresh at 2 Hz while playing, then once more
     paused = chip(page, "t")
@@ -69,7 +61,7 @@ def test_garbage_link_is_clamped_with_a_notice(open_app: Callable[..., Page]) ->
     for fragment in ("beta0", "sigma0", "objective"):
         expect(notice).to_contain_text(fragment)
     assert chip(page, "β(t)") == "1e+03"  # clamped to the bound and still running
-    click(page, "Step")
+    click_button(page, "Step")
     expect(chip_locator(page, "t")).not_to_have_text("0.00", timeout=15_000)
 
 

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlparse
 
 from playwright.sync_api import Page, expect
 
-from app.browser import drag_slider, hook_state, install_update_hook
+from app.browser import click_button, drag_slider, hook_state, install_update_hook
 
 TAB = "?tab=tokens"
 
@@ -23,19 +23,12 @@ def slider_handle(title: str) -> str:
     return f".bk-input-group:has(.bk-slider-title:has-text('{title}')) .noUi-handle"
 
 
-def click(page: Page, name: str) -> None:
-    # the button named exactly so (the sidebar follows the main area in the page: a panel's
-    # "Step …" button would come first by substring)
-    label = re.compile(rf"^\W*{re.escape(name)}$")  # "▶ Play", "❚❚ Pause", "Step"
-    page.get_by_role("button", name=label).first.click()
-
-
 def step_to(page: Page, layers: int) -> None:
     """Click Step until the layer counter reads ``layers`` (the teaching pace: one layer per
     click)."""
     counter = page.locator(".ns-chip:has(.ns-chip-label:text-is('layer k')) .ns-chip-value")
     for k in range(1, layers + 1):
-        click(page, "Step")
+        click_button(page, "Step")
         expect(counter.first).to_have_text(str(k), timeout=15_000)
 
 
@@ -56,7 +49,7 @@ def test_landing_page_has_a_card_per_tab_that_opens_it(
     expect(card.locator("a[href*='arxiv.org/abs/2604.26898']")).to_have_count(1)
     expect(card.locator("img")).to_have_count(1)  # the thumbnail
     screenshot(page, "landing")
-    click(page, "Open Token synchronization")
+    click_button(page, "Open Token synchronization")
     expect(page.locator(".bk-tab.bk-active")).to_have_text("Token synchronization")
     # the tab is built when first opened: allow for a busy machine
     expect(page.locator(".bk-Canvas >> visible=true").first).to_be_visible(timeout=60_000)
@@ -78,11 +71,11 @@ def test_step_play_and_pause(open_app: Callable[..., Page], screenshot) -> None:
     # T = 40 is 8000 layers: the run cannot reach its horizon (and stop by itself) before Pause
     page = open_app(TAB + "&t_max=40")
     assert chip(page, "layer k") == "0"
-    click(page, "Step")
+    click_button(page, "Step")
     assert wait_chip_change(page, "layer k", "0") == "1"  # one layer per frame (the pace)
-    click(page, "Play")
+    click_button(page, "Play")
     page.wait_for_timeout(600)
-    click(page, "Pause")
+    click_button(page, "Pause")
     # the button says Play once the server has stopped; frames already sent may still land
     expect(page.locator("button:has-text('Play')").first).to_be_visible(timeout=15_000)
     page.wait_for_timeout(1000)
@@ -127,7 +120,7 @@ def test_garbage_link_shows_a_notice_not_an_error(
         expect(notice).to_contain_text(fragment)  # pierces the alert's shadow root
     # the app still works with the clamped value
     expect(page.locator(".bk-slider-title:has-text('N tokens')").first).to_contain_text("256")
-    click(page, "Step")
+    click_button(page, "Step")
     assert wait_chip_change(page, "layer k", "0") == "1"
     screenshot(page, "tokens-garbage-link")
 
@@ -167,14 +160,14 @@ def test_divergence_pauses_with_a_banner(open_app: Callable[..., Page], screensh
     page = open_app(TAB + DIVERGING)
     # 500 layers to the blow-up: faster than the teaching pace of one layer per frame
     drag_slider(page, slider_handle("Layers per frame"), dx=200)
-    click(page, "Play")
+    click_button(page, "Play")
     banner = page.locator(".ns-divergence").first
     expect(banner).to_be_visible(timeout=30_000)
     expect(banner).to_contain_text("diverged")
     expect(banner).to_contain_text("lower the noise strength")
     expect(page.locator("button:has-text('Play')").first).to_be_visible()  # paused
     screenshot(page, "tokens-divergence")
-    click(page, "Reset")
+    click_button(page, "Reset")
     expect(banner).to_be_hidden()
 
 
@@ -187,7 +180,7 @@ def test_sessions_are_isolated(open_app: Callable[..., Page], browser, app_url: 
         before = chip(other, "λ_dist")
         drag_slider(page, slider_handle("σ_n noise strength"), dx=-80)
         wait_chip_change(page, "λ_dist", before)
-        click(page, "Step")
+        click_button(page, "Step")
         wait_chip_change(page, "layer k", "0", timeout_ms=60_000)
         other.wait_for_timeout(500)
         assert chip(other, "λ_dist") == before
