@@ -230,6 +230,7 @@ class SwarmModel(SwarmControls):
         else:
             w = c = np.full(len(x), np.nan)
             j = math.nan
+        explorers = c < 0
         return {
             "x": x,
             "f": f,
@@ -238,8 +239,8 @@ class SwarmModel(SwarmControls):
             "J": j,
             "beta": b,
             "sigma": float(sigma[0]),
-            "explorers": c < 0,
-            "explorer_share": float(np.mean(c < 0)),  # the fraction with cᵢ < 0
+            "explorers": explorers,
+            "explorer_share": float(np.mean(explorers)),  # the fraction with cᵢ < 0
             "level": j + 1.0 / b if b > 0 else math.inf,
         }
 
