@@ -162,6 +162,23 @@ def test_output_law_of_the_width_shown(model: WidenetModel):
     assert WidenetModel(**SMALL).output_law() is None  # before the sweep
 
 
+def test_output_law_curves_equal_scipy_stats(model: WidenetModel):
+    """The density, QQ abscissae and envelope (computed with scipy.special to keep
+    scipy.stats out of the server) equal scipy.stats' normal and beta laws."""
+    from scipy.stats import beta, norm
+
+    law = model.output_law()
+    sd = math.sqrt(law["variance"])
+    m_n = model.shown_samples().shape[0]
+    i = np.unique(np.linspace(0, m_n - 1, law["qq_x"].size).round().astype(int)) + 1
+    # both sides evaluate the same special functions: agreement to rounding (1e-12 relative)
+    np.testing.assert_allclose(law["density_y"], norm.pdf(law["density_x"], scale=sd), rtol=1e-12)
+    np.testing.assert_allclose(law["qq_x"], sd * norm.ppf((i - 0.5) / m_n), rtol=1e-12)
+    for key, q in (("env_lo", 0.025), ("env_hi", 0.975)):
+        want = sd * norm.ppf(beta.ppf(q, i, m_n - i + 1))
+        np.testing.assert_allclose(law[key], want, rtol=1e-9, atol=1e-12)
+
+
 def test_w2_plot_lines_and_pending_floor(model: WidenetModel):
     plot = model.w2_plot()
     c = plot["curves"]

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.interpolate import CubicSpline
 
 from app.models.signature.data import Dataset
 from kernels import signature as S
@@ -147,6 +146,8 @@ class FeatureSet:
             x = self.data.all_series()
             t, grid = self.post.t, self.post.grid
             if kind == "spline":
+                from scipy.interpolate import CubicSpline  # 20 MB, imported when first used
+
                 paths = CubicSpline(t, x, axis=2)(grid)
             else:
                 paths = fourier_interpolate(x, grid * (len(t) - 1))

@@ -12,13 +12,17 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.optimize import minimize
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression
 
 from kernels import signature as S
+
+if TYPE_CHECKING:
+    from sklearn.linear_model import LogisticRegression
+
+# scikit-learn (with pandas) and scipy.optimize are imported by the functions that fit: about
+# 100 MB the server does not hold until someone first fits a head (issue 14, idle memory)
 
 MAX_ITER = 500
 
@@ -45,7 +49,17 @@ def standardise(
 
 
 def _model(c: float) -> LogisticRegression:
+    from sklearn.linear_model import LogisticRegression
+
     return LogisticRegression(C=c, max_iter=MAX_ITER)
+
+
+def _quiet_convergence() -> None:
+    """Inside ``warnings.catch_warnings()``: ignore scikit-learn's ConvergenceWarning (a head
+    stopped at MAX_ITER still predicts; the accuracy says how well)."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    warnings.simplefilter("ignore", ConvergenceWarning)
 
 
 def row_space(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -77,7 +91,7 @@ def fit_accuracy(
     tr, (te,) = standardise(prefix(train, d, depth), [prefix(test, d, depth)], d, depth, levelwise)
     tr, te = row_space(tr, te)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
+        _quiet_convergence()
         model = _model(c).fit(tr, y_train)
     return float(np.mean(model.predict(te) == y_test))
 
@@ -102,7 +116,7 @@ def sample_prediction_accuracy(
     )
     tr, te = row_space(tr, te)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
+        _quiet_convergence()
         model = _model(c).fit(tr, np.repeat(y_train, m))
     proba = model.predict_proba(te).reshape(len(y_test), test_samples.shape[1], -1).mean(axis=1)
     return float(np.mean(model.classes_[np.argmax(proba, axis=1)] == y_test))
@@ -143,6 +157,8 @@ def fit_hyperparameters(
             rows, kernel=kernel, length_scale=ls, signal_var=sf2, noise_var=sn2
         )
         return -value if np.isfinite(value) else 1e300
+
+    from scipy.optimize import minimize
 
     result = minimize(
         loss,

@@ -13,7 +13,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy.stats import beta, norm
+from scipy.special import betaincinv, ndtri
 
 from kernels import widenet as W
 from kernels.widenet.studies import SweepConfig, bounds_table, w2_table
@@ -142,11 +142,14 @@ def output_law(model: WidenetModel) -> dict[str, Any] | None:
         "edges": edges,
         "counts": counts,
         "density_x": xs,
-        "density_y": norm.pdf(xs, scale=sd),
-        "qq_x": sd * norm.ppf((i - 0.5) / m_n),
+        # N(0, sd²) density and quantiles, and the Beta(i, m - i + 1) law of the i-th of m
+        # uniform order statistics (its 2.5 % and 97.5 % quantiles: the QQ envelope); with
+        # scipy.special rather than scipy.stats, whose import costs the server 40 MB
+        "density_y": np.exp(-0.5 * (xs / sd) ** 2) / (sd * math.sqrt(2 * math.pi)),
+        "qq_x": sd * ndtri((i - 0.5) / m_n),
         "qq_y": np.sort(y1)[idx],
-        "env_lo": sd * norm.ppf(beta.ppf(0.025, i, m_n - i + 1)),
-        "env_hi": sd * norm.ppf(beta.ppf(0.975, i, m_n - i + 1)),
+        "env_lo": sd * ndtri(betaincinv(i, m_n - i + 1, 0.025)),
+        "env_hi": sd * ndtri(betaincinv(i, m_n - i + 1, 0.975)),
         "variance": k,
         "sample_variance": m2,
         "skew": float(np.mean(d**3)) / m2**1.5,
