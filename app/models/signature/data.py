@@ -2,6 +2,10 @@
 
 The four real sets ship inside the sktime 1.2.0 wheel (no network) with their own train/test
 splits; loads are cached per process and returned read-only, so sessions share them safely.
+Each is also kept on disk as plain arrays (:func:`cached_path`, written by the first load, or by
+:func:`cache_datasets`, which ``noisescope serve`` runs in a child process when one is missing):
+a server then reads them without importing sktime, which brings pandas and scikit-learn, about
+70 MB of the server's idle memory (issue 14).
 An upload is parsed into a fresh :class:`Dataset` owned by the uploading session only.
 
 CSV upload format (also shown in the tab):
@@ -19,10 +23,14 @@ from __future__ import annotations
 
 import csv
 import functools
+import importlib.metadata
 import io
 import math
+import os
+import zipfile
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -134,6 +142,62 @@ def _frozen(name: str, xtr, ytr, xte, yte) -> Dataset:
     return Dataset(name, *arrays)
 
 
+#: The sets read from sktime (the rest are generated).
+REAL_DATASETS = tuple(n for n in DATASETS if n != "synthetic_ou")
+#: Folder of the on-disk copies ($NOISESCOPE_DATA_CACHE, default ~/.cache/noisescope/datasets).
+CACHE_ENV = "NOISESCOPE_DATA_CACHE"
+_ARRAYS = ("x_train", "y_train", "x_test", "y_test")
+
+
+def cached_path(name: str) -> Path | None:
+    """Where the on-disk copy of real set ``name`` lives, named for the sktime release it came
+    from (a new release is read afresh); None without sktime installed."""
+    try:
+        version = importlib.metadata.version("sktime")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    root = os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "noisescope" / "datasets"
+    return Path(root) / f"{name}-sktime-{version}.npz"
+
+
+def _read_cached(path: Path | None) -> tuple[np.ndarray, ...] | None:
+    if path is None or not path.exists():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            return tuple(stored[key] for key in _ARRAYS)
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        return None  # unreadable (a partial write, another format): read sktime again
+
+
+def _write_cached(path: Path | None, arrays: tuple[np.ndarray, ...]) -> None:
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.partial")
+        with partial.open("wb") as handle:
+            np.savez(handle, **dict(zip(_ARRAYS, arrays, strict=True)))
+        os.replace(partial, path)  # readers see the whole file or none
+    except OSError:
+        pass  # a read-only home: every process reads sktime, as before
+
+
+def _from_sktime(name: str) -> tuple[np.ndarray, ...]:
+    from sktime import datasets  # ≈ 1 s and 70 MB: only when no on-disk copy exists
+
+    loader = getattr(datasets, f"load_{name}")
+    kwargs = dict(return_X_y=True, return_type="numpy3D")
+    xtr, ytr = loader(split="train", **kwargs)
+    xte, yte = loader(split="test", **kwargs)
+    return (
+        np.ascontiguousarray(xtr, dtype=np.float64),
+        np.asarray(ytr).astype(str),
+        np.ascontiguousarray(xte, dtype=np.float64),
+        np.asarray(yte).astype(str),
+    )
+
+
 @functools.lru_cache(maxsize=len(DATASETS))
 def load_dataset(name: str) -> Dataset:
     """A built-in data set by name (cached per process, arrays read-only)."""
@@ -141,13 +205,25 @@ def load_dataset(name: str) -> Dataset:
         return _frozen(name, *sig_kernels.synthetic_ou(np.random.default_rng(20231016)))
     if name not in DATASETS:
         raise ValueError(f"dataset must be one of {', '.join(DATASETS)}; got {name!r}")
-    from sktime import datasets  # ≈ 1 s import: only when a real set is first asked for
+    path = cached_path(name)
+    arrays = _read_cached(path)
+    if arrays is None:
+        arrays = _from_sktime(name)
+        _write_cached(path, arrays)
+    return _frozen(name, *arrays)
 
-    loader = getattr(datasets, f"load_{name}")
-    kwargs = dict(return_X_y=True, return_type="numpy3D")
-    xtr, ytr = loader(split="train", **kwargs)
-    xte, yte = loader(split="test", **kwargs)
-    return _frozen(name, xtr, ytr, xte, yte)
+
+def missing_cached() -> list[str]:
+    """The real sets without a readable on-disk copy."""
+    return [name for name in REAL_DATASETS if _read_cached(cached_path(name)) is None]
+
+
+def cache_datasets() -> list[str]:
+    """Write the on-disk copy of every real set that lacks one; return their names."""
+    missing = missing_cached()
+    for name in missing:
+        _write_cached(cached_path(name), _from_sktime(name))
+    return missing
 
 
 # ------------------------------------------------------------------------------- CSV upload
