@@ -1,10 +1,10 @@
 """The ``noisescope`` command: ``serve`` the app, or ``warm`` the numba cache.
 
-``warm`` imports only :mod:`kernels` (numpy + numba) and the signature tab's data module (it
-stores the real data sets on disk, so servers read them without sktime), so it runs without the
-UI stack; ``serve`` warms the same kernels *before* the server listens, so the first visitor never waits for a JIT
-compile (``@njit(cache=True)`` makes every later start load the compiled code from
-``NUMBA_CACHE_DIR`` or ``__pycache__``).
+``warm`` imports only :mod:`kernels` (numpy + numba), so it runs without the UI stack, and
+stores the signature tab's data sets on disk from a child process (servers then read them
+without sktime); ``serve`` warms the same kernels *before* the server listens, so the first
+visitor never waits for a JIT compile (``@njit(cache=True)`` makes every later start load the
+compiled code from ``NUMBA_CACHE_DIR`` or ``__pycache__``).
 """
 
 from __future__ import annotations
@@ -181,28 +181,29 @@ def warm_kernels() -> float:
     return total
 
 
-def warm_datasets(in_child: bool) -> list[str]:
-    """Write the on-disk copies of the signature tab's real data sets that are missing (see
-    :mod:`app.models.signature.data`); with ``in_child`` in a child process, so the server
-    never imports sktime, pandas and scikit-learn for them. Returns the names written."""
-    from app.models.signature import data
+def warm_datasets(check_first: bool) -> None:
+    """Store on disk the signature tab's real data sets that lack a copy (see
+    :mod:`app.models.signature.data`), in a child process: sktime, pandas and scikit-learn are
+    imported there, never in the server (and ``warm`` keeps off param). With ``check_first``
+    (the server, which imports the data module anyway) the child runs only if one is missing."""
+    if check_first:
+        from app.models.signature import data
 
-    missing = data.missing_cached()
-    if missing and in_child:
-        import subprocess
+        if not data.missing_cached():
+            return
+    import subprocess
 
-        code = "from app.models.signature.data import cache_datasets; cache_datasets()"
-        subprocess.run([sys.executable, "-c", code], check=False)
-    elif missing:
-        data.cache_datasets()
-    if missing:
-        print(f"data sets stored for the next start: {', '.join(missing)}", flush=True)
-    return missing
+    code = (
+        "from app.models.signature.data import cache_datasets\n"
+        "stored = cache_datasets()\n"
+        "if stored: print('data sets stored on disk: ' + ', '.join(stored), flush=True)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=False)
 
 
 def _warm(args: argparse.Namespace) -> int:
     warm_kernels()
-    warm_datasets(in_child=False)
+    warm_datasets(check_first=False)
     return 0
 
 
@@ -234,7 +235,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     cluster.SHARED.scheduler = args.dask_scheduler or cluster.scheduler_from_env()
     cluster.SHARED.n_workers = args.dask_workers
-    warm_datasets(in_child=True)
+    warm_datasets(check_first=True)
     print(f"every tab built once in {warm_views():.2f} s", flush=True)
     print("building one throwaway session to warm imports and plots", flush=True)
     try:
