@@ -24,6 +24,7 @@ from app import memory
 from app.accessibility import FOCUS_RING, AccessibleNames
 from app.models.base import CUSTOM_PRESET, SimulationModel
 from app.shortcuts import HELP, Shortcuts
+from app.sweeps.session import SweepSession
 from app.tabs.adaptive.tab import AdaptiveTab
 from app.tabs.base import SimulationTab
 from app.tabs.exploration.tab import ExplorationTab
@@ -201,6 +202,7 @@ def create_app() -> pn.template.FastListTemplate:
     def build_view(slug: str, link_query: dict[str, str]) -> SimulationTab:
         tab_class = TABS[slugs.index(slug)]
         model = tab_class.model_class()
+        model.set_job_owner(id(views))  # the session's jobs share its turn in the job pool
         sweep_keys = {k: v for k, v in link_query.items() if k.startswith(SWEEP_PREFIX)}
         model_keys = {k: v for k, v in link_query.items() if not k.startswith(SWEEP_PREFIX)}
         notices.extend(apply_query(model, model_keys))
@@ -343,8 +345,7 @@ def _start_clock(
             tabs.active = 0
             return
         if slug in views:
-            model_keys = {k: v for k, v in query.items() if not k.startswith(SWEEP_PREFIX)}
-            restore_link(views[slug].model, model_keys)
+            restore_link(views[slug].model, query, views[slug].sweep_session)
         else:
             watch(build_view(slug, query))
         tabs.active = 1 + slugs.index(slug)
@@ -390,34 +391,44 @@ def _start_clock(
         pn.state.on_session_destroyed(close_views)
 
 
-def restore_link(model: SimulationModel, query: dict[str, str]) -> list[str]:
-    """Give ``model`` exactly the numbers of a link it showed before (Back or Forward).
+def restore_link(
+    model: SimulationModel, query: dict[str, str], sweep: SweepSession | None = None
+) -> list[str]:
+    """Give an open tab exactly the numbers and sweep settings of a link it showed before
+    (Back or Forward).
 
     A link leaves out every parameter at its default (:func:`app.url_state.build_query`), so
     a parameter the link does not name returns to its default before the link is applied (a
-    preset does that itself).
+    preset does that itself). Likewise the sweep panel returns to a fresh session's settings
+    before the link's ``sweep_*`` keys are applied; no sweep starts.
 
     Parameters
     ----------
     model : SimulationModel
         The open tab's model, which may hold numbers of a later link.
     query : dict of str to str
-        The link's query string (without the sweep keys).
+        The link's query string.
+    sweep : SweepSession, optional
+        The tab's sweep panel settings, if it has a sweep panel.
 
     Returns
     -------
     list of str
         Notices about values that were adjusted (see :func:`app.url_state.apply_query`).
     """
-    if query.get("preset", CUSTOM_PRESET) == CUSTOM_PRESET:
+    model_keys = {k: v for k, v in query.items() if not k.startswith(SWEEP_PREFIX)}
+    if model_keys.get("preset", CUSTOM_PRESET) == CUSTOM_PRESET:
         model.param.update(
             {
                 name: model.param[name].default
                 for name in model.scientific_params()
-                if name not in query
+                if name not in model_keys
             }
         )
-    return apply_query(model, query)
+    notices = apply_query(model, model_keys)
+    if sweep is not None:
+        notices.extend(sweep.restore_query(query))
+    return notices
 
 
 def _page_title(tabs: pn.Tabs) -> pn.widgets.TextInput:

@@ -81,23 +81,97 @@ def build_query(model: SimulationModel, tab: str, lesson: bool = False) -> str:
     items["seed"] = model.seed
     for name in model.scientific_params():
         value = getattr(model, name)
-        if value != model.param[name].default:
-            items[name] = format_value(value)
+        p = model.param[name]
+        if value != p.default:
+            items[name] = format_value(value, *_slider_grid(p))
     return "?" + urlencode(items)
 
 
-#: Significant digits of a float in a link: a slider's arithmetic leaves residues such as
-#: 0.5049999999999999 (shown as 0.505); twelve digits keep every value a control can set.
-LINK_DIGITS = 12
+def _slider_grid(p: param.Parameter) -> tuple[float | None, float | None]:
+    """The step and the start of ``p``'s slider (Panel starts it at the soft lower bound)."""
+    if not isinstance(p, param.Number):
+        return None, None
+    return p.step, p.get_soft_bounds()[0]
 
 
-def format_value(value: Any) -> str:
-    """Short text for a param value: floats with :data:`LINK_DIGITS` significant digits."""
+#: The most decimals a slider step is written with: a double carries 15 to 17 significant digits.
+MAX_DECIMALS = 15
+#: How far from its slider's nearest position (start + k·step) a float may lie, as a fraction
+#: of the step, and still be written rounded. A slider's floating-point arithmetic leaves a
+#: residue of a few units in the last place of the range (0.5049999999999999 for 0.505: 1e-16),
+#: at most 1.1e-13 over every position of every tab's sliders, measured, on the widest one (the
+#: signature tab's head_c, 0.001 to 1000 in steps of 0.001: 1.1e-10 of its step); a value a
+#: preset, a typed number or a sweep cell puts off the grid lies much further from it and is
+#: written exactly.
+GRID_TOLERANCE = 1e-9
+
+
+def step_decimals(step: float, start: float | None = None) -> int:
+    """The decimals a slider's values need: those of its step and of its start.
+
+    Values of a slider are ``start + k * step``; a step of 0.005 needs 3 decimals, 0.25 needs
+    2, 10 needs none, and a slider from 0.001 in steps of 0.01 (0.001, 0.011, ...) needs 3.
+    The slider format (:mod:`app.tabs.base`) and the links (:func:`format_value`) both use
+    this rule.
+
+    Parameters
+    ----------
+    step : float
+        The slider's step (positive).
+    start : float, optional
+        The slider's first value; None counts as 0.
+
+    Returns
+    -------
+    int
+        The fewest decimals that write the step and the start exactly (to 1e-9 of each: their
+        own binary residue), at most :data:`MAX_DECIMALS`.
+    """
+    needed = 0
+    for number in (step, start or 0.0):
+        number = abs(float(number))
+        while needed < MAX_DECIMALS and abs(round(number, needed) - number) > 1e-9 * number:
+            needed += 1
+    return needed
+
+
+def format_value(value: Any, step: float | None = None, start: float | None = None) -> str:
+    """Text for a param value in a link.
+
+    A float on its slider's grid (``start + k * step`` up to :data:`GRID_TOLERANCE` of a
+    step) is written with the decimals the grid needs (:func:`step_decimals`):
+    ``0.5049999999999999`` from a slider in steps of 0.005 is ``0.505``, what the slider shows.
+    Any other float (off the grid, or of a param without a step) is written exactly: the
+    shortest text that reads back to the same double, so the link reproduces the run bit for
+    bit.
+
+    Parameters
+    ----------
+    value : Any
+        The param's value (bool, int, float, str, ...).
+    step, start : float, optional
+        The step and the first value of the param's slider, if it has one.
+
+    Returns
+    -------
+    str
+        ``1``/``0`` for booleans, whole floats without ``.0``, ``str`` for anything else.
+    """
     if isinstance(value, bool):
         return "1" if value else "0"
-    if isinstance(value, float):
-        return f"{value:.{LINK_DIGITS}g}"
-    return str(value)
+    if not isinstance(value, float):
+        return str(value)
+    if step is not None and step > 0 and math.isfinite(value):
+        origin = start or 0.0
+        position = round((value - origin) / step)
+        if abs(value - (origin + position * step)) <= GRID_TOLERANCE * step:
+            decimals = step_decimals(step, start)
+            text = f"{round(value, decimals):.{decimals}f}"
+            text = text.rstrip("0").rstrip(".") if "." in text else text
+            return "0" if text == "-0" else text
+    if value.is_integer() and abs(value) < 2**53:
+        return str(int(value))
+    return repr(value)
 
 
 class _Ignored:

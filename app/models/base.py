@@ -18,7 +18,7 @@ from __future__ import annotations
 import io
 import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -160,6 +160,27 @@ class SimulationModel(param.Parameterized):
         if names:
             self.param.watch(study.mark_stale, names)
         return study
+
+    def set_job_owner(self, owner: Hashable) -> None:
+        """Queue every background job of this model as ``owner``'s (a session key), so that
+        the job pool shares its workers fairly between sessions
+        (:class:`app.models.jobs.JobPool`).
+
+        Parameters
+        ----------
+        owner : Hashable
+            Key shared by all the models of one session.
+
+        Notes
+        -----
+        Finds the jobs among the model's attributes, in lists and tuples of them too:
+        :class:`BackgroundJob` instances and the jobs of :class:`RerunningStudy` instances.
+        """
+        for value in vars(self).values():
+            for item in value if isinstance(value, (list, tuple)) else (value,):
+                job = item.job if isinstance(item, RerunningStudy) else item
+                if isinstance(job, BackgroundJob):
+                    job.owner = owner
 
     def poll(self) -> None:
         """Start pending background work; the app calls this on every animation tick of a live

@@ -39,6 +39,9 @@ __all__ = ["NO_AXIS", "SweepSession"]
 NO_AXIS = "none"
 #: Link keys of a sweep definition.
 QUERY_KEYS = ("sweep_x", "sweep_y", "sweep_outcome", "sweep_reps")
+#: Settings :meth:`SweepSession.reset_definition` returns to their declared defaults (the axis
+#: names, their ranges and the outcome follow from the tab's sweep).
+RESET_TO_DEFAULT = ("x_n", "y_n", "y_lo", "y_hi", "y_log", "replicates", "in_url")
 
 
 class SweepSession(param.Parameterized):
@@ -80,8 +83,7 @@ class SweepSession(param.Parameterized):
         }
         self.param.watch(self._x_changed, ["x"])
         self.param.watch(self._y_changed, ["y"])
-        x, y = self.sweep.headline
-        self.param.update(x=x, y=y, outcome=self.sweep.outcomes[0].name)
+        self.reset_definition()
         self._cancel = threading.Event()
         self._lock = threading.Lock()
 
@@ -98,6 +100,38 @@ class SweepSession(param.Parameterized):
                 f"{prefix}_log": axis.log,
             }
         )
+
+    def reset_definition(self) -> None:
+        """Give the panel a fresh session's settings: the tab's headline pair on their default
+        ranges, the first outcome, the default replicates, and no sweep in the link. The
+        results of a sweep already run stay (only Run sweep replaces them)."""
+        self.param.update({name: self.param[name].default for name in RESET_TO_DEFAULT})
+        x, y = self.sweep.headline
+        self.param.update(x=x, y=y, outcome=self.sweep.outcomes[0].name)
+        # unchanged names fire no watcher: their ranges are set here
+        self._set_axis("x", default_axis(self.sweep, x, self.x_n))
+        if y != NO_AXIS:
+            self._set_axis("y", default_axis(self.sweep, y, self.y_n))
+
+    def restore_query(self, query: Mapping[str, str]) -> list[str]:
+        """Show exactly the sweep settings of a link the tab showed before (Back or Forward).
+
+        A link names only the sweep it carries: the settings it does not name return to a fresh
+        session's (:meth:`reset_definition`) before its ``sweep_*`` keys are applied
+        (:meth:`apply_query`). Nothing starts running.
+
+        Parameters
+        ----------
+        query : mapping of str to str
+            The link's query (keys other than ``sweep_*`` are ignored).
+
+        Returns
+        -------
+        list of str
+            Notices for what was ignored or clamped.
+        """
+        self.reset_definition()
+        return self.apply_query({k: v for k, v in query.items() if k in QUERY_KEYS})
 
     def _x_changed(self, event: param.parameterized.Event) -> None:
         if event.new == self.y:
@@ -134,8 +168,8 @@ class SweepSession(param.Parameterized):
         x, y = self.axes()
         query = {"sweep_x": x.text(), "sweep_outcome": self.outcome}
         query["sweep_reps"] = str(self.replicates)
-        if y is not None:
-            query["sweep_y"] = y.text()
+        # "none" too: without sweep_y a link opens on the tab's headline y (a 2-D sweep)
+        query["sweep_y"] = NO_AXIS if y is None else y.text()
         return query
 
     def apply_query(self, query: Mapping[str, str]) -> list[str]:

@@ -270,7 +270,13 @@ def test_a_session_reads_and_writes_its_link_keys() -> None:
         "sweep_x": "beta0=0:150:32",
         "sweep_outcome": "success_softmin",
         "sweep_reps": "4",
+        "sweep_y": "none",
     }
+    # a one-parameter sweep over the headline x says so (a fresh session's y is beta0)
+    session.param.update(x="sigma0", y=NO_AXIS)
+    fresh = SweepSession("swarm", cache=ReplicateCache("/nonexistent"))
+    fresh.apply_query(session.to_query())
+    assert fresh.to_query() == session.to_query() and fresh.y == NO_AXIS
     assert session.apply_query({"sweep_x": "<script>=1:2:3"})[0].startswith("Ignored")
 
 

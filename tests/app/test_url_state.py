@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import parse_qsl
 
 import numpy as np
+import param
 
 from app.models.base import CUSTOM_PRESET
 from app.url_state import apply_query, build_query, parse_query
@@ -91,8 +93,94 @@ def test_notice_text_from_a_link_cannot_inject_markup():
 def test_link_numbers_drop_slider_residues() -> None:
     from app.url_state import format_value
 
-    assert format_value(0.5049999999999999) == "0.505"
-    assert format_value(0.1 + 0.2) == "0.3"
-    assert format_value(1e-7) == "1e-07"
+    assert format_value(0.5049999999999999, 0.005, 0.005) == "0.505"
+    assert format_value(0.1 + 0.2, 0.1, 0.0) == "0.3"
+    assert format_value(1e-5 + 20 * 1e-4, 1e-4, 1e-5) == "0.00201"  # the start's decimals too
     assert format_value(2.0) == "2"
+    assert format_value(-1e-17, 0.005, -1.0) == "0"  # not "-0"
+    # without a step nothing is rounded: the shortest text that reads back exactly
+    assert format_value(0.1 + 0.2) == "0.30000000000000004"
+    assert format_value(1e-7) == "1e-07"
     assert float(format_value(0.123456789012)) == 0.123456789012
+
+
+def test_the_decimals_a_step_needs_are_one_rule_for_sliders_and_links() -> None:
+    from app.tabs.base import _number_format
+    from app.url_state import step_decimals
+
+    steps = {10.0: 0, 1.0: 0, 0.5: 1, 0.25: 2, 0.1: 1, 0.05: 2, 0.125: 3, 0.005: 3, 1e-4: 4}
+    assert {step: step_decimals(step) for step in steps} == steps
+    assert step_decimals(0.01, 0.001) == 3 and step_decimals(0.001, 1e-6) == 6
+    # the slider shows at least two decimals, more when its step needs them
+    assert [_number_format(s) for s in (None, 2.0, 0.5, 0.05, 0.125, 1e-4)] == [
+        "0.[00]",
+        "0.[00]",
+        "0.00",
+        "0.00",
+        "0.000",
+        "0.0000",
+    ]
+
+
+def _stepped_params() -> list[tuple[str, Any, str]]:
+    """(tab, model, name) of every float param with a slider step, on every tab."""
+    from app.main import TABS
+
+    found = []
+    for tab in TABS:
+        model = tab.model_class()
+        for name in model.scientific_params():
+            p = model.param[name]
+            if isinstance(p, param.Number) and not isinstance(p, param.Integer) and p.step:
+                found.append((tab.slug, model, name))
+    return found
+
+
+def test_slider_values_are_written_with_the_step_decimals_and_read_back_in_place() -> None:
+    from app.url_state import step_decimals
+
+    residues = 0
+    stepped = _stepped_params()
+    assert len({slug for slug, _, _ in stepped}) == 6  # every tab has stepped sliders
+    for slug, model, name in stepped:
+        p = model.param[name]
+        lo, hi = p.get_soft_bounds()
+        decimals = step_decimals(p.step, lo)
+        positions = round((hi - lo) / p.step)
+        for k in sorted({1, 2, 3, 7, 101, positions // 3, positions - 1} & set(range(positions))):
+            value = lo + k * p.step  # what a slider computes, in floating point
+            if value == p.default:
+                continue  # a link leaves defaults out
+            residues += repr(value) != repr(round(value, decimals))
+            model.param.update({name: value})
+            link = _query(build_query(model, slug))
+            text = link[name]
+            where = f"{slug}.{name}: k={k}, {value!r} -> {text}"
+            assert len(text.partition(".")[2]) <= decimals, where
+            back, notices = parse_query(model, {name: text})
+            assert notices == [] and round((back[name] - lo) / p.step) == k, where
+            # what moved is the slider's own residue: far below a step (see GRID_TOLERANCE)
+            assert abs(back[name] - value) <= 1e-9 * p.step, where
+        model.param.update({name: p.default})
+    assert residues > 20  # the check met slider residues such as 0.5049999999999999
+
+
+def test_values_off_the_slider_grid_are_written_exactly() -> None:
+    for slug, model, name in _stepped_params():
+        p = model.param[name]
+        lo, hi = p.get_soft_bounds()
+        # a preset's value finer than the step, and a cell of a log-scaled sweep (of a linear
+        # one where the range is negative)
+        if hi > 0:
+            cell = float(np.geomspace(max(lo, p.step), hi, 8)[3])
+        else:
+            cell = float(np.linspace(lo, hi, 15)[4])
+        for value in (lo + 2.37 * p.step, cell):
+            k = round((value - lo) / p.step)
+            assert abs(value - (lo + k * p.step)) > 1e-6 * p.step  # off the slider's grid
+            model.param.update({name: value})
+            text = _query(build_query(model, slug))[name]
+            fresh = type(model)()
+            assert apply_query(fresh, {name: text}) == []
+            assert getattr(fresh, name) == value, f"{slug}.{name}: {value!r} -> {text}"
+        model.param.update({name: p.default})

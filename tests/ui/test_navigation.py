@@ -12,7 +12,9 @@ import param
 from playwright.sync_api import Locator, Page, expect
 
 from app.main import TABS
+from app.sweeps.grid import parse_axis
 from app.tabs.swarm.tab import SwarmTab
+from app.url_state import format_value
 
 TITLES = {tab.slug: tab.title for tab in TABS}
 SWARM = SwarmTab.model_class
@@ -106,6 +108,64 @@ def test_back_and_forward_move_between_tabs_and_parameter_states(
     page.locator(".bk-tab", has_text=TITLES["adaptive"]).first.click()
     page.wait_for_url(links[4])
     shows_the_link(page)
+
+
+def sweep_input(page: Page, label: str) -> Locator:
+    """The sweep panel's number input labelled ``label`` ("Replicates", "x to", ...)."""
+    card = page.locator(".ns-panel", has_text="Sweep: how an outcome").first
+    return card.locator(".bk-input-group").filter(has_text=label).locator("input").first
+
+
+def shows_the_sweep(page: Page) -> None:
+    """The sweep panel's replicates and x range show the address bar's sweep."""
+    link = query(page)
+    x = parse_axis(link["sweep_x"])
+    expect(sweep_input(page, "Replicates")).to_have_value(link["sweep_reps"], timeout=15_000)
+    for label, value in (("x from", x.lo), ("x to", x.hi), ("x points", x.n)):
+        field = sweep_input(page, label)
+        expect(field).to_have_value(re.compile(rf"^{re.escape(format_value(value))}(\.0+)?$"))
+
+
+def test_back_and_forward_restore_the_sweep_settings(open_app: Callable[..., Page]) -> None:
+    sweep = "sweep_x=sigma0%3D0.1%3A0.8%3A3&sweep_y=none&sweep_reps=2"
+    page = open_app(f"?tab=swarm&{sweep}")
+    page.wait_for_url(re.compile(r"preset=Escape.*sweep_reps=2"))  # the app wrote the link
+    # a person's first link (Back did not return to the one the app wrote when it opened)
+    nudge(page, "sigma0")
+    page.wait_for_url(re.compile(r"sigma0=0\.26"))
+    links = [page.url]
+    header = page.locator(".card-header", has_text="Sweep: how an outcome")
+    header.scroll_into_view_if_needed()
+    header.click()
+    shows_the_sweep(page)
+    replicates = sweep_input(page, "Replicates")
+    replicates.fill("7")
+    replicates.press("Enter")
+    page.wait_for_url(re.compile(r"sweep_reps=7"))
+    links.append(page.url)
+    high = sweep_input(page, "x to")
+    high.fill("0.6")
+    high.press("Enter")
+    page.wait_for_url(re.compile(r"sigma0%3D0\.1%3A0\.6%3A3"))
+    links.append(page.url)
+    nudge(page, "n_particles")  # a tab parameter: the sweep settings stay
+    page.wait_for_url(re.compile(r"n_particles="))
+    links.append(page.url)
+    for move, index in (
+        (page.go_back, 2),
+        (page.go_back, 1),  # x to 0.8 again
+        (page.go_forward, 2),
+        (page.go_back, 1),
+        (page.go_back, 0),  # two replicates again
+    ):
+        move()
+        assert page.url == links[index]
+        shows_the_link(page)
+        shows_the_sweep(page)
+    # Back and Forward never start a sweep
+    card = page.locator(".ns-panel", has_text="Sweep: how an outcome").first
+    expect(card.locator("button", has_text="Run sweep")).to_be_enabled()
+    expect(card).not_to_contain_text("runs done")
 
 
 def test_the_theme_survives_tab_switches(open_app: Callable[..., Page]) -> None:

@@ -3,8 +3,10 @@ r"""Adaptive SGD: the state of the tab (spec ``models/adaptive.md``).
 An ensemble of discrete optimizer runs (SGD, RMSprop, Adam) and the ensembles of the matching
 continuous equations (ODE, SDE1, SME2), driven by the same Brownian increments, recomputed in
 one call whenever a parameter changes; playing moves a time cursor through the stored frames.
-Weak-error and scaling-rule studies run as background jobs. Callisti, Romito, Triggiano,
-arXiv:2509.21614.
+Weak-error and scaling-rule studies run as background jobs; the "Weak order" preset's study is
+computed once per process at start-up (:func:`warm_weak_study`), and a model asking for a
+weak-error study this process has (or is computing) shows (or follows) it rather than computing
+it again. Callisti, Romito, Triggiano, arXiv:2509.21614.
 
 A run is computed in three parts (issue 14: the event loop never blocks): :meth:`plan_run`
 reads the params and fits the run into its budget (cheap, on the caller's thread);
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import math
+import threading
 from typing import Any, ClassVar
 
 import numpy as np
@@ -29,13 +32,26 @@ import param
 
 from app.models import budget
 from app.models.adaptive import costs, studies, summaries
-from app.models.adaptive.params import ORDERS, PLAY_UNITS, TEACHING_DEFAULT, AdaptiveParams
+from app.models.adaptive.params import (
+    ORDERS,
+    PLAY_UNITS,
+    TEACHING_DEFAULT,
+    WEAK_ORDER,
+    AdaptiveParams,
+)
 from app.models.base import PLAYING, READY
 from app.models.jobs import BackgroundJob, Cancelled, ProgressFn
 from kernels import adaptive as ad
 from kernels.adaptive.landscapes import DOUBLE_WELL_DEFAULTS, LINREG_C
 
-__all__ = ["ORDERS", "TEACHING_DEFAULT", "AdaptiveModel", "LiveAdaptiveModel", "compute_run"]
+__all__ = [
+    "ORDERS",
+    "TEACHING_DEFAULT",
+    "AdaptiveModel",
+    "LiveAdaptiveModel",
+    "compute_run",
+    "warm_weak_study",
+]
 
 #: Stored frames per run (the record stride grows with the number of steps).
 MAX_FRAMES = 200
@@ -92,6 +108,10 @@ class AdaptiveModel(AdaptiveParams):
         self._per_run: dict[str, Any] = {}
         #: start the weak-error study at the next poll (its preset was chosen in a live view)
         self._weak_on_poll = False
+        #: the shared job (:data:`.studies.WEAK_STUDIES`) :attr:`weak_job` follows, and its
+        #: watcher; the lock keeps following and starting a study of one's own apart
+        self._weak_source: tuple[BackgroundJob, Any] | None = None
+        self._weak_lock = threading.RLock()
         super().__init__(**params)
         self.param.watch(
             self._recompute, [p for p in self.live_params if p not in self.study_only_params]
@@ -585,17 +605,26 @@ class AdaptiveModel(AdaptiveParams):
         return np.sum((x < barrier) & ok, axis=1) / np.maximum(np.sum(ok, axis=1), 1)
 
     def _on_preset_story(self, *_: param.parameterized.Event) -> None:
-        """A preset whose story is the weak-error study starts it at the next poll (a live
-        view: a throwaway model never starts it)."""
+        """A preset whose story is the weak-error study shows it at once if this process has
+        it (the "Weak order" preset's is computed at start-up: :func:`warm_weak_study`);
+        either way the next poll (a live view's tick; a throwaway model is never polled) asks
+        again with the params then, which a link's overrides may have changed, and follows
+        the job computing it or starts the study (:meth:`run_weak_error`)."""
         story = self.story()
-        if story is not None and story.panel == "weak":
-            self._weak_on_poll = True
+        if story is None or story.panel != "weak":
+            return
+        self._weak_on_poll = True
+        try:
+            args, notice = studies.fit_weak_error(studies.weak_error_args(self))
+        except budget.OverBudget:
+            return  # refused at the poll, with the reason under the button
+        self._weak_shared(args, notice, follow=False)
 
     def poll(self) -> None:
         super().poll()
         if not self._off_loop:  # a live session without a view: nobody else computes the run
             self.finish_run()
-        if self._weak_on_poll and not self.weak_job.running:
+        if self._weak_on_poll and (not self.weak_job.running or self._weak_source is not None):
             self._weak_on_poll = False
             self.run_weak_error()
 
@@ -706,14 +735,88 @@ class AdaptiveModel(AdaptiveParams):
     # ---------------------------------------------------------------- studies
     def run_weak_error(self) -> None:
         """Weak error vs τ of ODE/SDE1/SME2 (with and without W2), off the event loop; within
-        the job budget (:func:`.studies.fit_weak_error`: fewer paths, or refused)."""
+        the job budget (:func:`.studies.fit_weak_error`: fewer paths, or refused). A study of
+        the same arguments this process has is shown at once, one being computed for every
+        session (:func:`warm_weak_study`) is followed: neither is computed again."""
         try:
             args, notice = studies.fit_weak_error(studies.weak_error_args(self))
         except budget.OverBudget as exc:
             self._refuse(self.weak_job, exc)
             return
+        if self._weak_shared(args, notice):
+            return
         label = f"Weak error vs τ ({notice})" if notice else "Weak error vs τ"
-        self.weak_job.start(lambda p: studies.weak_error(p, args, notice), label)
+        with self._weak_lock:
+            self._unfollow_weak()
+            self.weak_job.start(lambda p: studies.weak_error(p, args, notice), label)
+
+    def _weak_shared(self, args: dict[str, Any], notice: str, follow: bool = True) -> bool:
+        """Show the kept weak-error study of ``args`` in :attr:`weak_job`, or (if ``follow``)
+        follow the shared job computing it; False if this process has neither."""
+        key = studies.weak_key(args)
+        result = studies.WEAK_STUDIES.get(key)
+        job = None if result is not None or not follow else studies.WEAK_STUDIES.job(key)
+        if result is None and job is None:
+            return False
+        with self._weak_lock:
+            following = self._weak_source is not None and self._weak_source[0] is job
+            if job is not None and following and self.weak_job.running:
+                return True  # following it already
+            self._unfollow_weak()
+            self.weak_job.cancel()  # a study of other arguments still going
+            if result is not None:
+                self._show_weak(result, notice, "Done (kept from an earlier run).")
+                return True
+            self.weak_job.param.update(
+                running=True,
+                progress=job.progress,
+                error="",
+                message=f"{job.message} (started with the server)",
+            )
+            watcher = job.param.watch(
+                functools.partial(self._follow_weak, job, notice), ["running", "progress"]
+            )
+            self._weak_source = (job, watcher)
+        if not job.running:  # it ended before the watcher was in place
+            self._follow_weak(job, notice)
+        return True
+
+    def _follow_weak(self, job: BackgroundJob, notice: str, *_: Any) -> None:
+        """Mirror the shared ``job``'s progress in :attr:`weak_job` and show its result when it
+        is done (on the job's thread); a failed or stopped one leaves the study to start at
+        the next poll. Stops following once :attr:`weak_job` was cancelled or restarted."""
+        with self._weak_lock:
+            if self._weak_source is None or self._weak_source[0] is not job:
+                return
+            if not self.weak_job.running:  # cancelled here (the Cancel button, a closed view)
+                self._unfollow_weak()
+                return
+            if job.running:
+                self.weak_job.progress = job.progress
+                return
+            self._unfollow_weak()
+            if job.result is not None and job.message == "Done.":
+                self._show_weak(job.result, notice, "Done.")
+            else:
+                self.weak_job.param.update(running=False, message=job.message, error=job.error)
+                self._weak_on_poll = True
+
+    def _unfollow_weak(self) -> None:
+        if self._weak_source is not None:
+            job, watcher = self._weak_source
+            self._weak_source = None
+            job.param.unwatch(watcher)
+
+    def _show_weak(self, result: dict[str, Any], notice: str, message: str) -> None:
+        """Show a finished weak-error study (a shared result: :attr:`weak_job` gets a copy
+        with ``notice``) without a job of its own."""
+        self.weak_job.param.update(
+            result=studies.with_notice(result, notice),
+            progress=1.0,
+            running=False,
+            error="",
+            message=f"{message} {notice}".strip(),
+        )
 
     def run_scaling(self) -> None:
         """Chain E f(θ_t) for κ = 1, 2, …, κ max under the scaling rule, off the event loop
@@ -751,6 +854,37 @@ class LiveAdaptiveModel(AdaptiveModel):
     held run first (the same numbers as :class:`AdaptiveModel`)."""
 
     defer_runs = True
+
+
+def warm_weak_study() -> BackgroundJob | None:
+    """Start the "Weak order" preset's weak-error study (its parameters, the default seed) into
+    :data:`.studies.WEAK_STUDIES`, once per process: the Adaptive SGD tab calls this when it
+    is built, and the server builds every tab once at start-up, so a session choosing the
+    preset shows the study at once (or follows its progress) instead of computing it.
+
+    The study is written to the disk cache when done, so later starts of the same installation
+    read it instead of computing it (about 20 s of both cores).
+
+    Returns
+    -------
+    BackgroundJob or None
+        The start-up job; None if there was nothing to compute (kept already, read from the
+        disk cache, or over budget).
+    """
+
+    def start() -> BackgroundJob | None:
+        model = LiveAdaptiveModel(preset=WEAK_ORDER)  # a live model: no run is computed
+        try:
+            args, _ = studies.fit_weak_error(studies.weak_error_args(model))
+        except budget.OverBudget:
+            return None
+        key = studies.weak_key(args)
+        store = studies.WEAK_STUDIES
+        if store.get(key) is not None or store.running(key) or store.load(key):
+            return None  # kept, computing, or read from the disk cache of an earlier start
+        return studies.start_weak_study(args, persist=True)
+
+    return studies.WEAK_STUDIES.warm(start)
 
 
 def compute_run(

@@ -435,12 +435,14 @@ class AdaptiveParams(SimulationModel):
             indicator="has_reached_valley",
             controls=("sde_order", "sigma", "log2_tau"),
         ),
-        # the point is a comparison across five step sizes (the weak-error study, which starts
-        # by itself when the preset is chosen), not a moment of one run: no pace indicator
+        # the point is a comparison across five step sizes (the weak-error study, computed
+        # when the server starts and shown when the preset is chosen), not a moment of one run:
+        # no pace indicator
         WEAK_ORDER: Story(
             "The weak-error study at the top runs the chain and its continuous equations with "
             "the same noise for five step sizes τ and plots the error at T = 1 on log–log axes "
-            "(it starts by itself: the bar shows its progress). SME2 (purple) falls along the "
+            "(computed when the server starts; if it is still running, the bar shows its "
+            "progress). SME2 (purple) falls along the "
             "slope-2 guide, the ODE and SDE1 only along slope 1; switch φ to ‖v‖² and SME2 "
             "without the independent noise W2 (orange) drops back to slope 1.",
             panel="weak",

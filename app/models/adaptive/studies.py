@@ -9,15 +9,14 @@ run the kernel studies with them off the loop, reporting progress to the job.
 from __future__ import annotations
 
 import math
-import threading
-from collections import OrderedDict
 from typing import Any
 
 import numpy as np
 
 from app.models import budget
 from app.models.adaptive import costs
-from app.models.jobs import ProgressFn
+from app.models.jobs import BackgroundJob, ProgressFn
+from app.models.warm import SharedResults
 from kernels.adaptive import studies as kernel_studies
 
 #: Highest c1, c2 of the weak-error study: c τ ≤ 1 at its largest step τ = 1/4.
@@ -29,12 +28,14 @@ WEAK_MIN_PATHS = 1000
 #: Fewest paths and records per run a budget leaves the scaling study.
 SCALING_MIN_PATHS = 16
 SCALING_MIN_RECORDS = 400
-#: Weak-error results kept per process, by their arguments: the "Weak order" preset starts the
-#: study when chosen, and a class choosing it together (same seed, same parameters) should pay
-#: for it once.
+#: Weak-error results kept per process, by their arguments (:func:`weak_key`): the "Weak order"
+#: preset's study is computed at start-up (:func:`app.models.adaptive.model.warm_weak_study`),
+#: and a class choosing the same parameters and seed together should pay for it once.
 WEAK_CACHE_SIZE = 8
-_WEAK_CACHE: OrderedDict[str, dict[str, Any]] = OrderedDict()
-_WEAK_CACHE_LOCK = threading.Lock()
+#: The process-wide store of weak-error results (without their budget notices) and of the
+#: start-up job computing the preset's.
+#: The preset's start-up study is also kept on disk (computed once per installation).
+WEAK_STUDIES = SharedResults("weak-error study", max_size=WEAK_CACHE_SIZE, disk_slug="adaptive")
 
 
 def weak_error_args(model: Any) -> dict[str, Any]:
@@ -163,27 +164,38 @@ def fit_scaling(args: dict[str, Any]) -> tuple[dict[str, Any], str]:
 
 
 def weak_error(progress: ProgressFn, args: dict[str, Any], notice: str = "") -> dict[str, Any]:
-    """Weak error vs τ (runs in the job thread), from the cache if these ``args`` ran before;
-    ``notice`` (how the budget scaled it) goes into the result."""
-    key = _cache_key(args)
-    with _WEAK_CACHE_LOCK:
-        cached = _WEAK_CACHE.get(key)
-        if cached is not None:
-            _WEAK_CACHE.move_to_end(key)
-    if cached is None:
-        cached = kernel_studies.weak_error_study(progress=progress, **args)
-        with _WEAK_CACHE_LOCK:
-            _WEAK_CACHE[key] = cached
-            while len(_WEAK_CACHE) > WEAK_CACHE_SIZE:
-                _WEAK_CACHE.popitem(last=False)
-    result = dict(cached)  # a new object: the panel redraws, the cached entry stays as it was
+    """Weak error vs τ (runs in the job thread), kept in :data:`WEAK_STUDIES` for the next
+    session asking for these ``args``; ``notice`` (how the budget scaled it) goes into the
+    result."""
+    result = kernel_studies.weak_error_study(progress=progress, **args)
+    WEAK_STUDIES.put(weak_key(args), result)
+    return with_notice(result, notice)
+
+
+def start_weak_study(args: dict[str, Any], persist: bool = False) -> BackgroundJob:
+    """Compute the weak-error study of ``args`` into :data:`WEAK_STUDIES` in a job of the store
+    (a session asking for the same ``args`` meanwhile follows it: :meth:`SharedResults.job`);
+    ``persist`` also writes it to the store's disk cache."""
+    return WEAK_STUDIES.start(
+        weak_key(args),
+        lambda progress: kernel_studies.weak_error_study(progress=progress, **args),
+        "Weak error vs τ",
+        persist=persist,
+    )
+
+
+def with_notice(result: dict[str, Any], notice: str) -> dict[str, Any]:
+    """A new dict of a weak-error ``result`` (a panel redraws; the kept one stays as it was),
+    with the budget's ``notice`` if there is one."""
+    out = dict(result)
     if notice:
-        result["notice"] = notice
-    return result
+        out["notice"] = notice
+    return out
 
 
-def _cache_key(args: dict[str, Any]) -> str:
-    """A text key of a study's arguments (arrays by their values)."""
+def weak_key(args: dict[str, Any]) -> str:
+    """The key of a weak-error study's ``args`` in :data:`WEAK_STUDIES`: a text of their values
+    (arrays by their values)."""
 
     def plain(value: Any) -> Any:
         if isinstance(value, np.ndarray):

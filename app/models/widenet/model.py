@@ -19,13 +19,14 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from typing import Any, ClassVar
 
 import numpy as np
 
 from app.models.budget import MAX_RUN_BYTES, OverBudget
-from app.models.jobs import BackgroundJob, Cancelled, ProgressFn
+from app.models.jobs import BackgroundJob, ProgressFn
+from app.models.warm import SharedResults
 from app.models.widenet import curves
 from app.models.widenet.costs import cache_bytes, fit_lindeberg, fit_sweep
 from app.models.widenet.params import ACTIVATIONS, WidenetControls
@@ -96,7 +97,7 @@ def config_from(values: Mapping[str, Any]) -> SweepConfig:
     )
 
 
-class SharedSweeps:
+class SharedSweeps(SharedResults):
     """Sweeps of the presets at their default seed, kept for every session of the process.
 
     A class opening the same lesson link, or a lecturer returning to a preset, finds its sweep
@@ -106,13 +107,8 @@ class SharedSweeps:
     """
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._results: dict[SweepConfig, dict[str, Any]] = {}
-        self._running: set[SweepConfig] = set()
+        super().__init__("shared sweep")
         self._keys: frozenset[SweepConfig] | None = None
-        #: the start-up job (:func:`warm_shared_sweep`) and whether it was started
-        self.warm_job: BackgroundJob | None = None
-        self.warm_started = False
 
     def keys(self) -> frozenset[SweepConfig]:
         """The configs that may be kept: every preset's sweep at the default seed, as it runs
@@ -129,48 +125,17 @@ class SharedSweeps:
             self._keys = frozenset(keys)
         return self._keys
 
-    def get(self, cfg: SweepConfig) -> dict[str, Any] | None:
-        with self._lock:
-            return self._results.get(cfg)
-
-    def running(self, cfg: SweepConfig) -> bool:
-        """True while a start-up job samples ``cfg`` (a session waits for it, no duplicate)."""
-        with self._lock:
-            return cfg in self._running
-
-    def put(self, cfg: SweepConfig, result: dict[str, Any]) -> None:
-        """Keep ``result`` if ``cfg`` is a preset's sweep at the default seed."""
-        if cfg in self.keys():
-            with self._lock:
-                self._results[cfg] = result
+    def keeps(self, key: Hashable) -> bool:
+        """Only a preset's sweep at the default seed is kept (:meth:`keys`)."""
+        return key in self.keys()
 
     def compute(self, cfg: SweepConfig, target: Any) -> BackgroundJob:
         """Sample ``cfg`` in the background into the store (sessions asking meanwhile wait)."""
-        job = BackgroundJob(name="shared sweep")
-        with self._lock:
-            self._running.add(cfg)
-
-        def run(progress: ProgressFn) -> dict[str, Any]:
-            try:
-                res = sweep_job(cfg, target, progress, lambda _: None)
-            except RuntimeError as exc:
-                if "interpreter shutdown" in str(exc):  # a short-lived process ended first
-                    raise Cancelled from exc
-                raise
-            else:
-                self.put(cfg, res)
-                return res
-            finally:
-                with self._lock:
-                    self._running.discard(cfg)
-
-        job.start(run, "Sampling the teaching default")
-        return job
-
-    def clear(self) -> None:
-        """Forget every kept sweep (tests)."""
-        with self._lock:
-            self._results.clear()
+        return self.start(
+            cfg,
+            lambda progress: sweep_job(cfg, target, progress, lambda _: None),
+            "Sampling the teaching default",
+        )
 
 
 #: The process-wide store of preset sweeps.
@@ -181,17 +146,15 @@ def warm_shared_sweep() -> BackgroundJob | None:
     """Start sampling the teaching default's sweep into :data:`SHARED`, once per process (the
     tab calls this when it is built, and the server builds every tab once at start-up), so the
     first view of the tab draws at once. Returns the job (None if there was nothing to do)."""
-    with _WARM_LOCK:
-        if not SHARED.warm_started:
-            SHARED.warm_started = True
-            model = WidenetModel()
-            cfg = model.config
-            if cfg is not None and not model.sweep_refused and SHARED.get(cfg) is None:
-                SHARED.warm_job = SHARED.compute(cfg, model.target)
-    return SHARED.warm_job
 
+    def start() -> BackgroundJob | None:
+        model = WidenetModel()
+        cfg = model.config
+        if cfg is None or model.sweep_refused or SHARED.get(cfg) is not None:
+            return None
+        return SHARED.compute(cfg, model.target)
 
-_WARM_LOCK = threading.Lock()
+    return SHARED.warm(start)
 
 
 class WidenetModel(WidenetControls):

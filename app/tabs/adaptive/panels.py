@@ -42,6 +42,8 @@ LABELS = {
     "sme2": "SME2",
     "sme2_no_w2": "SME2 without W2",
 }
+#: The steps, substep and horizon of the weak-error study, as its summary names them.
+WEAK_GRID = "τ = 2⁻²…2⁻⁶, h = 2⁻¹¹, T = 1"
 #: The weak-error study compares SME2 with and without the independent noise W2.
 WEAK_LABELS = {**LABELS, "sme2": "SME2 with W2"}
 #: The scaling rules as the user reads them.
@@ -337,7 +339,7 @@ class WeakErrorPanel(TabPanel):
     def __init__(self, model: AdaptiveModel, controls: pn.viewable.Viewable) -> None:
         super().__init__(model)
         self.controls = controls
-        self._shown: tuple | None = None  # (result, φ) drawn
+        self._shown: tuple | None = None  # (result, φ, study running without one) drawn
         self.phi = pn.widgets.RadioButtonGroup(
             label="φ", options={"‖θ‖²": 0, "‖v‖²": 1, "f(θ)": 2}, value=0
         )
@@ -396,17 +398,23 @@ class WeakErrorPanel(TabPanel):
         )
 
     def update(self) -> None:
-        res = self.model.weak_job.result
+        job = self.model.weak_job
+        res = job.result
         ip = self.phi.value
-        if self._shown is not None and self._shown[0] is res and self._shown[1] == ip:
+        shown = (res, ip, res is None and job.running)
+        if self._shown is not None and self._shown[0] is res and self._shown[1:] == shown[1:]:
             return
-        self._shown = (res, ip)
+        self._shown = shown
         curves = self.model.weak_error_curves(ip)
         if curves is None:
             for src in self._lines.values():
                 src.data = {"x": [], "y": [], "lo": [], "hi": []}
             self._guides.data = {"xs": [], "ys": [], "label": [], "dash": []}
-            self.summary.object = "Press “Run weak-error study”: τ = 2⁻²…2⁻⁶, h = 2⁻¹¹, T = 1."
+            self.summary.object = (
+                f"Computing the study: {WEAK_GRID}; its curves appear here when it is done."
+                if job.running
+                else f"Press “Run weak-error study”: {WEAK_GRID}."
+            )
             show_drawn_in_legend(self.figure)
             return
         taus = curves["taus"]

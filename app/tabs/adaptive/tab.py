@@ -11,7 +11,7 @@ from typing import Any
 
 import panel as pn
 
-from app.models.adaptive.model import LiveAdaptiveModel
+from app.models.adaptive.model import LiveAdaptiveModel, warm_weak_study
 from app.tabs.adaptive.hero import AdaptiveHero
 from app.tabs.adaptive.panels import FinalPanel, MomentsPanel, ScalingPanel, WeakErrorPanel
 from app.tabs.base import SimulationTab
@@ -43,6 +43,12 @@ class AdaptiveTab(SimulationTab):
     #: ``speed`` doc: the run plays in PLAY_UNITS / speed frames).
     speed_label = "Play speed"
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # the server builds every tab once at start-up: compute the "Weak order" preset's study
+        # then (in the background, once per process), so choosing the preset shows it at once
+        warm_weak_study()
+        super().__init__(*args, **kwargs)
+
     def _build_controls(self) -> pn.Column:
         controls = super()._build_controls()
         _retarget_step_button(controls, self.model.step_frame)
@@ -66,6 +72,9 @@ class AdaptiveTab(SimulationTab):
         scaling_controls = self.job_controls(
             model.scaling_job, "Run scaling study", model.run_scaling
         )
+        # the controls follow the job's changes: show a study the model already holds (the
+        # preset's, computed at start-up) as done, with its message
+        model.weak_job.param.trigger("progress", "running", "message")
         self.hero = self.add_panel(AdaptiveHero(model))
         self.moments = self.add_panel(MomentsPanel(model))
         self.final = self.add_panel(FinalPanel(model))
@@ -73,6 +82,8 @@ class AdaptiveTab(SimulationTab):
         self.weak = self.add_panel(WeakErrorPanel(model, weak_controls))
         self.update_on(model.scaling_job, self.scaling)
         self.update_on(model.weak_job, self.weak)
+        # while a study runs (its own, or the start-up one it follows) the summary says so
+        model.weak_job.param.watch(lambda *_: self.call_on_loop(self.weak.update), ["running"])
         # one panel under the other: two cards with their legends do not fit side by side in
         # a projector's 1024 px (a wrapping flex row of Bokeh cards hung the browser's layout)
         return pn.Column(
