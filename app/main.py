@@ -92,6 +92,9 @@ TAB_STRIP = ".bk-headers-wrapper { flex: 1 1 auto; min-width: 0; scrollbar-width
 #: The sidebar follows the main area in the document, so the keyboard reaches the tab bar
 #: first (app/shortcuts.py moves it there); it is still drawn on the left.
 SIDEBAR_FIRST = "#sidebar { order: -1; }"
+#: A hidden sidebar (the ☰ toggle) leaves the keyboard's tab order in every browser (the
+#: controls' own :host-context rule in assets/noisescope.css covers Chromium only).
+SIDEBAR_HIDDEN = "#sidebar.hidden { visibility: hidden; }"
 
 
 class OfflineFast(Fast):
@@ -259,7 +262,7 @@ def create_app() -> pn.template.FastListTemplate:
     )
     template.config.css_files = [KATEX_FONTS]
     template.config.raw_css.append(FOCUS_RING)  # the header's own controls (theme switch)
-    template.config.raw_css.append(SIDEBAR_FIRST)
+    template.config.raw_css.extend([SIDEBAR_FIRST, SIDEBAR_HIDDEN])
     template.modal.append(pn.pane.Markdown(HELP, width=420))
     help_button = pn.widgets.Button(
         name="?",

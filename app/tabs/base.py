@@ -17,7 +17,6 @@ import time
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-import numpy as np
 import panel as pn
 import param
 
@@ -26,8 +25,9 @@ from app.models.jobs import BackgroundJob
 from app.sweeps.registry import SWEEP_SLUGS
 from app.sweeps.session import SweepSession
 from app.tabs.panel import TabPanel
-from app.tabs.plotting import STYLESHEET
+from app.tabs.plotting import OFF_STAGE, STYLESHEET
 from app.tabs.sweep import SweepPanel
+from app.url_state import step_decimals
 
 CONTROL_WIDTH = 320
 #: Room in pixels for the key controls beside the presenter bar's buttons at 1024 × 768 with
@@ -35,6 +35,20 @@ CONTROL_WIDTH = 320
 KEY_CONTROLS_WIDTH = 520
 #: Fewest seconds between two redraws of a secondary panel while playing.
 SECONDARY_PERIOD_S = 0.25
+#: Presenter mode: the stage (presenter bar, status, story and the preset's panel) is one
+#: window tall under the app's header (64 px) and tab bar (72 px with the main area's margins),
+#: less 10 px of the main area's bottom margin (measured at 1024 × 768, tests/ui/test_presenter.py)
+STAGE_CSS = ":host(.ns-stage) { height: calc(100vh - 146px) !important; flex: none !important; }"
+#: A layout whose children may size themselves by its height (``cqh`` units).
+SIZE_CONTAINER = ":host { container-type: size; }"
+#: The stage's height as Panel sees it (STAGE_CSS sets the real one).
+STAGE_NOMINAL_PX = 600
+#: Presenter mode: the fewest pixels a hero plot keeps on the stage (a plot squeezed further
+#: shows nothing; the stage then overflows, which tests/ui/test_presenter.py catches).
+STAGE_MIN_PLOT_PX = 120
+#: A presenter-stage layout has no minimum height of its own: BokehJS keeps the height a
+#: "max" layout had when more of its children were visible (see :func:`_fill_stage`).
+UNPINNED = ":host { min-height: 0 !important; }"
 
 
 class SimulationTab(pn.viewable.Viewer):
@@ -59,6 +73,9 @@ class SimulationTab(pn.viewable.Viewer):
     #: While playing, redraw one secondary panel per period in turn instead of all at once
     #: (for a hero that needs every millisecond of the browser's frame).
     secondary_in_turns: ClassVar[bool] = False
+    #: Attribute name of the tab's hero panel: presenter mode puts it on the stage for a
+    #: preset whose story names no panel of its own.
+    hero_panel: ClassVar[str] = "hero"
 
     def __init__(self, model: SimulationModel | None = None, lesson: bool = False, **params: Any):
         super().__init__(**params)
@@ -84,8 +101,16 @@ class SimulationTab(pn.viewable.Viewer):
             sizing_mode="stretch_width",
             margin=(0, 10),
         )
-        self._spotlight = pn.Column(sizing_mode="stretch_width")
-        self._spotlit: tuple[Any, int, Any] | None = None
+        # presenter mode: the spotlit panel fills what the stage leaves (see _stage)
+        self._spotlight = pn.Column(
+            sizing_mode="stretch_width",
+            css_classes=["ns-spotlight"],
+            stylesheets=[UNPINNED] if lesson else [],
+            **_stage_fill(lesson),
+        )
+        #: (parent, index, view, undo) of the panel moved to the top; ``undo`` restores the
+        #: sizes presenter mode gave it (:func:`_fill_stage`)
+        self._spotlit: tuple[Any, int, Any, list[tuple[Any, dict[str, Any]]]] | None = None
         self._show_story()
         self.model.param.watch(lambda *_: self.call_on_loop(self._show_story), ["preset"])
         self.model.param.watch(self._on_frame, ["frame"])
@@ -94,11 +119,9 @@ class SimulationTab(pn.viewable.Viewer):
         self._update_plots()
         #: the plots and readouts; the app puts them in its main area and :attr:`controls` in
         #: its sidebar (which the audience can hide), a notebook shows both side by side
+        top = [self._header(), self._story, self._spotlight]
         self.content = pn.Column(
-            *([self._presenter_bar()] if self.lesson else []),
-            self._header(),
-            self._story,
-            self._spotlight,
+            *([self._stage(top)] if self.lesson else top),
             self._panels,
             *sweep,
             sizing_mode="stretch_width",
@@ -110,6 +133,23 @@ class SimulationTab(pn.viewable.Viewer):
     def _build_panels(self) -> pn.viewable.Viewable:
         """Build the panels (each registered with :meth:`add_panel`); return their layout."""
         raise NotImplementedError
+
+    def _stage(self, top: list[pn.viewable.Viewable]) -> pn.Column:
+        """Presenter mode: the presenter bar above ``top`` (status line, story and spotlight)
+        in a column exactly as tall as the window leaves under the app's header and tab bar
+        (``.ns-stage`` in assets/noisescope.css); the spotlight, and the preset's panel in it,
+        take what the bar, the status and the story leave. The other panels follow below."""
+        return pn.Column(
+            self._presenter_bar(),
+            *top,
+            css_classes=["ns-stage"],
+            stylesheets=[STAGE_CSS],
+            sizing_mode="stretch_width",
+            # a nominal height, replaced by STAGE_CSS's: with a height Panel does not make
+            # the stage, and every layout around it up to the page, stretch in height after
+            # the spotlight (which would collapse the page to the window's height)
+            height=STAGE_NOMINAL_PX,
+        )
 
     def _presenter_bar(self) -> pn.Row:
         """Presenter mode (``?lesson=1``): Play, the preset sequence, Reset and the current
@@ -189,15 +229,19 @@ class SimulationTab(pn.viewable.Viewer):
 
     def _show_story(self) -> None:
         """The preset's "what to look for" under the status line, and the panel that shows
-        its effect moved to the top of the tab (back to its place when the preset changes)."""
+        its effect moved to the top of the tab (back to its place when the preset changes).
+        In presenter mode a preset without a panel of its own shows the tab's hero there
+        (:attr:`hero_panel`), stretched to the stage's height (:func:`_fill_stage`)."""
         story = self.model.story()
         self._story.object = f"**{self.model.preset}.** {story.look_for}" if story else ""
         self._story.visible = story is not None
-        panel = getattr(self, story.panel, None) if story and story.panel else None
+        name = (story.panel or (self.hero_panel if self.lesson else "")) if story else ""
+        panel = getattr(self, name, None) if name else None
         view = panel.view() if isinstance(panel, TabPanel) else None
         if self._spotlit is not None and (view is None or view is not self._spotlit[2]):
-            parent, index, moved = self._spotlit
+            parent, index, moved, undo = self._spotlit
             self._spotlight.objects = []
+            _apply(undo)
             objects = list(parent.objects)
             objects[index] = moved
             parent.objects = objects
@@ -213,8 +257,9 @@ class SimulationTab(pn.viewable.Viewer):
         parent.objects = objects
         if isinstance(view, pn.Card):
             view.collapsed = False
+        undo = _apply(_fill_stage(view)) if self.lesson else []
         self._spotlight.objects = [view]
-        self._spotlit = (parent, index, view)
+        self._spotlit = (parent, index, view, undo)
 
     def _sweep_view(self) -> pn.viewable.Viewable:
         """The shared sweep panel (:mod:`app.tabs.sweep`) under the tab's own panels."""
@@ -360,7 +405,10 @@ class SimulationTab(pn.viewable.Viewer):
                 css_classes=["ns-glossary"],
             )
         )
-        return pn.Column(*sections, width=CONTROL_WIDTH, css_classes=["ns-controls"])
+        # the stylesheet takes the controls out of the tab order while the sidebar is hidden
+        return pn.Column(
+            *sections, width=CONTROL_WIDTH, css_classes=["ns-controls"], stylesheets=[STYLESHEET]
+        )
 
     def _glossary(self) -> str:
         """One line per control from the params' own docs (sliders have no tooltip)."""
@@ -443,7 +491,7 @@ class SimulationTab(pn.viewable.Viewer):
     def _header(self) -> pn.Column:
         status = pn.pane.Markdown(
             self.model.param.status,
-            css_classes=["ns-status"],
+            css_classes=["ns-status", "ns-status-lesson"] if self.lesson else ["ns-status"],
             stylesheets=[STYLESHEET],
             margin=(0, 10),
             min_height=30,
@@ -496,14 +544,106 @@ def _parent_of(layout: Any, target: Any) -> tuple[Any, int] | None:
     return None
 
 
+def _stage_fill(lesson: bool) -> dict[str, Any]:
+    """Layout options of a presenter-mode container that takes the stage's leftover height.
+
+    A height policy, not ``sizing_mode="stretch_both"``: Panel infers a layout's sizing mode
+    from its children's, so one stretching child would make the stage and every layout around
+    it up to the page stretch in height too (the page then collapses to the window's height,
+    the panels below drawn over the stage). A policy is not inherited, and Bokeh's column gives
+    a child with policy "max" the room its siblings leave."""
+    return {"height_policy": "max"} if lesson else {}
+
+
+def _fill_stage(view: Any) -> list[tuple[Any, dict[str, Any]]]:
+    """The changes that make ``view`` fill the presenter stage's height: its first plots (those
+    in the first layout holding any) and every layout around them take the height left
+    (:func:`_stage_fill`); a card drops its title bar and every caption hides (the story
+    above names the preset and says what to look for). Plots further down (a table's maps
+    under a panel's curves) keep their sizes. A list of ``(object, {attribute: value})`` for
+    :func:`_apply`."""
+    changes: list[tuple[Any, dict[str, Any]]] = []
+
+    def hide_extras(obj: Any) -> None:
+        if {"ns-caption", OFF_STAGE} & set(getattr(obj, "css_classes", [])):
+            changes.append((obj, {"visible": False}))
+        elif isinstance(obj, pn.Card):
+            changes.append((obj, {"hide_header": True}))
+        for child in getattr(obj, "objects", []):
+            hide_extras(child)
+
+    def stretch(pane: pn.pane.Bokeh, parent: Any) -> None:
+        figure = pane.object
+        fixed_aspect = figure.sizing_mode in (None, "fixed") or "scale" in figure.sizing_mode
+        if not (fixed_aspect and figure.width and figure.height):
+            changes.append((figure, {**_stage_fill(True), "min_height": STAGE_MIN_PLOT_PX}))
+            changes.append((pane, _stage_fill(True)))
+            return
+        # a figure drawn at a fixed aspect (a landscape) takes the height, and its width
+        # follows by its width : height. With policies, not sizing_mode="scale_height":
+        # Bokeh lets a sizing mode override the policies, and Panel passes a "scale" mode on
+        # to every layout around it, which then shrink to their content. The width comes
+        # from the height of the layout holding the figure (a CSS size container): Chromium
+        # sizes a flex item's width from its aspect ratio before it stretches its height
+        ratio = figure.width / figure.height
+        grow = {"sizing_mode": None, "width_policy": "min", **_stage_fill(True)}
+        width = (
+            f":host {{ width: calc(100cqh * {ratio:.4f}) !important; max-width: none !important; }}"
+        )
+        stylesheets = [*figure.stylesheets, width]
+        # no cap on the widths, the figure's (in the stylesheet: Panel keeps the pane's cap on
+        # it) and its layout's: the height bounds them, and a capped width would distort
+        changes.append(
+            (figure, {**grow, "min_height": STAGE_MIN_PLOT_PX, "stylesheets": stylesheets})
+        )
+        changes.append((pane, grow))
+        if not any(SIZE_CONTAINER in str(sheet) for sheet in parent.stylesheets):
+            sheets = [*parent.stylesheets, SIZE_CONTAINER]
+            changes.append((parent, {"stylesheets": sheets, "max_width": None}))
+
+    def visit(obj: Any) -> bool:
+        children = list(getattr(obj, "objects", []))
+        panes = [c for c in children if isinstance(c, pn.pane.Bokeh) and c.object is not None]
+        if isinstance(obj, pn.Column) and len(panes) > 1:
+            # plots stacked in a column would split the stage's height (and each keeps the
+            # height its legend needs): the first one is the preset's, the others hide
+            changes.extend((pane, {"visible": False}) for pane in panes[1:] if pane.visible)
+            panes = panes[:1]
+        for pane in panes:
+            stretch(pane, obj)
+        if panes or any(visit(child) for child in children):  # the first plots only
+            # no minimum height from the layout's earlier contents: BokehJS keeps the height a
+            # "max" layout had when a child was visible (the adaptive moments card kept the
+            # 574 px of its two plots after its second one hid for SGD)
+            pending = [v["stylesheets"] for o, v in changes if o is obj and "stylesheets" in v]
+            sheets = pending[-1] if pending else obj.stylesheets  # the size container's too
+            changes.append((obj, {**_stage_fill(True), "stylesheets": [*sheets, UNPINNED]}))
+            return True
+        return False
+
+    hide_extras(view)
+    visit(view)
+    return changes
+
+
+def _apply(changes: list[tuple[Any, dict[str, Any]]]) -> list[tuple[Any, dict[str, Any]]]:
+    """Set each object's attributes; return the changes that undo them (in reverse order)."""
+    undo = []
+    for target, values in changes:
+        undo.append((target, {name: getattr(target, name) for name in values}))
+        for name, value in values.items():
+            setattr(target, name, value)
+    return undo[::-1]
+
+
 def _update(panels: Any) -> None:
     for panel in panels:
         panel.update()
 
 
 def _number_format(step: float | None) -> str:
-    """A numeral.js slider format with as many decimals as the param's step needs."""
+    """A numeral.js slider format with as many decimals as the param's step needs (at least
+    two; the rule is :func:`app.url_state.step_decimals`, which the links use too)."""
     if step is None or step >= 1:
         return "0.[00]"
-    decimals = max(2, int(np.ceil(-np.log10(step) - 1e-9)))
-    return "0." + "0" * decimals
+    return "0." + "0" * max(2, step_decimals(step))

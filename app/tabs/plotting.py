@@ -87,6 +87,11 @@ def readout_pane(width: int | None = None, **kwargs: Any) -> pn.pane.HTML:
     return pn.pane.HTML("", stylesheets=[STYLESHEET], **size, **kwargs)
 
 
+#: CSS class of a panel's extras (study controls, tables) that presenter mode hides while the
+#: panel is on the stage, so its plot gets the screen (app.tabs.base._fill_stage).
+OFF_STAGE = "ns-off-stage"
+
+
 def panel_card(
     title: str,
     *objects: Any,

@@ -13,6 +13,7 @@ from app.tabs.exploration.maps import md
 from app.tabs.exploration.policy import LearnedPolicyMaps
 from app.tabs.panel import TabPanel
 from app.tabs.plotting import (
+    OFF_STAGE,
     REFERENCE,
     caption,
     empty_source,
@@ -197,7 +198,11 @@ class LearningPanel(TabPanel):
             pn.Row(self.t_slider, self.show_all, sizing_mode="stretch_width"),
             pn.pane.Bokeh(self.figure, sizing_mode="stretch_width"),
             self.note,
-            pn.Row(pn.pane.Markdown("x axis:", margin=(12, 4, 0, 10)), self.axis),
+            pn.Row(
+                pn.pane.Markdown("x axis:", margin=(12, 4, 0, 10)),
+                self.axis,
+                css_classes=[OFF_STAGE],
+            ),
             caption(
                 md(
                     "**What to look for.** Restarting from μ helps when reward sits where ρ's "
@@ -207,9 +212,7 @@ class LearningPanel(TabPanel):
                     "the update in which a seed first found the reward."
                 )
             ),
-            self.controls,
-            self.table,
-            self.policies.view(),
+            *(_off_stage(obj) for obj in (self.controls, self.table, self.policies.view())),
         )
 
     def update(self) -> None:
@@ -311,3 +314,10 @@ def metric_table(model: ExplorationModel, result: dict[str, Any]) -> str:
         f"‖d*/μ‖∞ {met['mismatch']:.3g}</p>"
     )
     return f"<table class='ns-metrics'>{head}{''.join(rows)}</table>{summary}"
+
+
+def _off_stage(obj: Any) -> Any:
+    """``obj`` marked as an extra presenter mode hides while the panel is on the stage (the
+    curves then get the screen's height)."""
+    obj.css_classes = [*obj.css_classes, OFF_STAGE]
+    return obj

@@ -41,6 +41,8 @@ class ExplorationTab(SimulationTab):
         "the explorer loop, threshold, layouts and all numbers were derived for this app."
     )
     model_class = ExplorationModel
+    # presenter mode stages this panel for a preset that names none
+    hero_panel = "maps"
     speed_label = "Steps per frame"
 
     def _build_panels(self) -> pn.viewable.Viewable:

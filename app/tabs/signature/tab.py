@@ -87,6 +87,8 @@ class SignatureTab(SimulationTab):
         "UCR/UEA data."
     )
     model_class = SignatureModel
+    # presenter mode stages this panel for a preset that names none
+    hero_panel = "series"
     speed_label = "Sample paths per second"
 
     def _build_panels(self) -> pn.viewable.Viewable:

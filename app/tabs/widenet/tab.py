@@ -39,6 +39,8 @@ class WidenetTab(SimulationTab):
         "or taken from the literature."
     )
     model_class = WidenetModel
+    # presenter mode stages this panel for a preset that names none
+    hero_panel = "w2"
     speed_label = None  # Play doubles the width shown, at the model's frame_interval
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
