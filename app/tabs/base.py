@@ -450,7 +450,7 @@ class SimulationTab(pn.viewable.Viewer):
             options: dict[str, Any] = {} if width is None else {"width": width, "margin": 5}
             if isinstance(p, param.Number):
                 if not isinstance(p, param.Integer):
-                    options["format"] = _number_format(p.step)
+                    options["format"] = _number_format(p.step, p.get_soft_bounds()[0])
                 if name in restart:
                     options["throttled"] = True  # restart once on release, not every drag step
             if options:
@@ -641,9 +641,10 @@ def _update(panels: Any) -> None:
         panel.update()
 
 
-def _number_format(step: float | None) -> str:
-    """A numeral.js slider format with as many decimals as the param's step needs (at least
-    two; the rule is :func:`app.url_state.step_decimals`, which the links use too)."""
-    if step is None or step >= 1:
+def _number_format(step: float | None, start: float | None = None) -> str:
+    """A numeral.js slider format with as many decimals as the param's step and the slider's
+    start need (at least two; the rule is :func:`app.url_state.step_decimals`, which the links
+    use too): a slider from 0.001 in steps of 0.01 shows 0.011, not 0.01."""
+    if step is None or (step >= 1 and step_decimals(step, start) == 0):
         return "0.[00]"
-    return "0." + "0" * max(2, step_decimals(step))
+    return "0." + "0" * max(2, step_decimals(step, start))

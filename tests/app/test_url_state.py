@@ -120,6 +120,8 @@ def test_the_decimals_a_step_needs_are_one_rule_for_sliders_and_links() -> None:
         "0.000",
         "0.0000",
     ]
+    # a slider starting off its step's grid shows its start's decimals too: 0.011, not 0.01
+    assert _number_format(0.01, 0.001) == "0.000" and _number_format(2.0, 0.5) == "0.00"
 
 
 def _stepped_params() -> list[tuple[str, Any, str]]:
