@@ -17,7 +17,6 @@ start-up study is computed once per machine and installation, not at every serve
 from __future__ import annotations
 
 import hashlib
-import os
 import pickle
 import threading
 from collections import OrderedDict
@@ -25,6 +24,7 @@ from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any
 
+from app.models.files import cache_folder, write_atomically
 from app.models.jobs import BackgroundJob, Cancelled, ProgressFn
 
 __all__ = ["CACHE_ENV", "SharedResults"]
@@ -105,9 +105,7 @@ class SharedResults:
             return None
         from app.sweeps.cache import code_digest
 
-        root = os.environ.get(CACHE_ENV)
-        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-        folder = Path(root) if root else Path(base) / "noisescope" / "warm"
+        folder = cache_folder(CACHE_ENV, "warm")
         text = f"{self.name}|{key!r}|{code_digest(self.disk_slug)}"
         stem = "".join(c if c.isalnum() else "-" for c in self.name)
         return folder / f"{stem}-{hashlib.sha256(text.encode()).hexdigest()[:24]}.pickle"
@@ -127,16 +125,8 @@ class SharedResults:
 
     def _save(self, key: Hashable, result: Any) -> None:
         path = self.disk_path(key)
-        if path is None:
-            return
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            partial = path.with_suffix(f".{os.getpid()}.partial")
-            with partial.open("wb") as handle:
-                pickle.dump(result, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(partial, path)  # readers see the whole file or none
-        except OSError:
-            pass  # a read-only cache: the next start computes it again
+        if path is not None:  # unwritable: the next start computes it again
+            write_atomically(path, lambda h: pickle.dump(result, h, pickle.HIGHEST_PROTOCOL))
 
     def start(
         self,

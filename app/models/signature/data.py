@@ -26,7 +26,6 @@ import functools
 import importlib.metadata
 import io
 import math
-import os
 import zipfile
 from collections import Counter
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from app.models.files import cache_folder, write_atomically
 from kernels import signature as sig_kernels
 
 DATASETS = ("italy_power_demand", "gunpoint", "arrow_head", "basic_motions", "synthetic_ou")
@@ -156,8 +156,7 @@ def cached_path(name: str) -> Path | None:
         version = importlib.metadata.version("sktime")
     except importlib.metadata.PackageNotFoundError:
         return None
-    root = os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "noisescope" / "datasets"
-    return Path(root) / f"{name}-sktime-{version}.npz"
+    return cache_folder(CACHE_ENV, "datasets") / f"{name}-sktime-{version}.npz"
 
 
 def _read_cached(path: Path | None) -> tuple[np.ndarray, ...] | None:
@@ -171,16 +170,8 @@ def _read_cached(path: Path | None) -> tuple[np.ndarray, ...] | None:
 
 
 def _write_cached(path: Path | None, arrays: tuple[np.ndarray, ...]) -> None:
-    if path is None:
-        return
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(f".{os.getpid()}.partial")
-        with partial.open("wb") as handle:
-            np.savez(handle, **dict(zip(_ARRAYS, arrays, strict=True)))
-        os.replace(partial, path)  # readers see the whole file or none
-    except OSError:
-        pass  # a read-only home: every process reads sktime, as before
+    if path is not None:  # unwritable: every process reads sktime, as before
+        write_atomically(path, lambda h: np.savez(h, **dict(zip(_ARRAYS, arrays, strict=True))))
 
 
 def _from_sktime(name: str) -> tuple[np.ndarray, ...]:
