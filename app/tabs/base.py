@@ -83,7 +83,11 @@ class SimulationTab(pn.viewable.Viewer):
         self.lesson = lesson
         self._document = pn.state.curdoc
         self._loop_thread = threading.get_ident()
-        self._busy = False
+        #: held while the model steps and while the panels redraw. With ``--num-threads`` the
+        #: clock's tick runs on a worker thread while a redraw runs on the session's loop: a
+        #: panel read the run's arrays mid-step (t of 81 points, y of 80) and two ticks could
+        #: step at once
+        self._frame_lock = threading.RLock()
         self._closed = False
         self._jobs: list[BackgroundJob] = []
         self.panels: list[TabPanel] = []
@@ -309,15 +313,14 @@ class SimulationTab(pn.viewable.Viewer):
     def tick(self) -> None:
         """Advance one animation frame if playing (skip if the previous frame still runs or the
         model's ``frame_interval`` has not elapsed), then let the model start pending work."""
-        if self.model.playing and not self._busy:
-            now = time.monotonic()
-            if now - self._stepped_at >= self.model.frame_interval:
-                self._stepped_at = now
-                self._busy = True
-                try:
+        if self.model.playing and self._frame_lock.acquire(blocking=False):
+            try:
+                now = time.monotonic()
+                if now - self._stepped_at >= self.model.frame_interval:
+                    self._stepped_at = now
                     self.model.step()
-                finally:
-                    self._busy = False
+            finally:
+                self._frame_lock.release()
         if not self._closed:
             self.model.poll()
 
@@ -325,7 +328,7 @@ class SimulationTab(pn.viewable.Viewer):
         self.call_on_loop(self._refresh)
 
     def _refresh(self) -> None:
-        with pn.io.hold(self._document):
+        with self._frame_lock, pn.io.hold(self._document):  # never mid-step (see __init__)
             self._update_plots()
 
     def call_on_loop(self, fn: Callable[[], None]) -> None:
