@@ -44,6 +44,7 @@ from bokeh.client import pull_session  # noqa: E402
 from bokeh.models import Toggle  # noqa: E402
 from tornado.ioloop import IOLoop  # noqa: E402
 
+import app.main  # noqa: E402, F401  (registers the page's own models: keyboard, labels)
 from app.serve_process import ServeProcess, process_memory_kib  # noqa: E402
 
 T_CHIP = re.compile(r'ns-chip-label">t</span><span class="ns-chip-value">([-+0-9.eE]+)<')
@@ -185,13 +186,21 @@ def maxima_query(slug: str) -> dict[str, str]:
 
 
 def measure(
-    server: ServeProcess, tab: str, k: int, seconds: float, hostile: bool = False
+    server: ServeProcess,
+    tab: str,
+    k: int,
+    seconds: float,
+    hostile: bool = False,
+    hostile_tabs: Sequence[str] = (),
 ) -> dict[str, Any]:
+    """One row: K sessions playing ``tab``; with ``hostile``, one more visitor meanwhile plays
+    the all-maxima link of each tab in ``hostile_tabs`` (default: every tab)."""
     clients = [Client(server.base_url, tab) for _ in range(k)]
-    if hostile:  # one more visitor plays every tab's heaviest link meanwhile
+    if hostile:
         from app.main import TABS
 
-        heavy = [Client(server.base_url, t.slug, maxima_query(t.slug)) for t in TABS]
+        slugs = list(hostile_tabs) or [t.slug for t in TABS]
+        heavy = [Client(server.base_url, slug, maxima_query(slug)) for slug in slugs]
     else:
         heavy = []
     start_receivers([*clients, *heavy])
@@ -220,7 +229,8 @@ def measure(
     pump(0.5)
     median = statistics.median(fps)
     return {
-        "case": f"{tab}, K = {k}" + (" + every tab's maxima link" if hostile else ""),
+        "case": f"{tab}, K = {k}"
+        + (f" + maxima links of {', '.join(hostile_tabs) or 'every tab'}" if hostile else ""),
         "fps median": round(median, 1),
         "fps slowest": round(min(fps), 1),
         "fps fastest": round(max(fps), 1),
@@ -246,6 +256,12 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
         action="store_true",
         help="also measure each K while one more visitor plays every tab's maxima link",
     )
+    parser.add_argument(
+        "--hostile-tab",
+        action="append",
+        default=[],
+        help="with --hostile: only this tab's maxima link (repeatable; one user's bad input)",
+    )
     args = parser.parse_args(argv)
     rows: list[dict[str, Any]] = []
     log = ROOT / "benchmarks" / "results" / "load-server.log"
@@ -255,7 +271,7 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
         for tab in args.tab or ["tokens"]:
             for k in (int(v) for v in args.k.split(",")):
                 for hostile in (False, True) if args.hostile else (False,):
-                    row = measure(server, tab, k, args.seconds, hostile)
+                    row = measure(server, tab, k, args.seconds, hostile, args.hostile_tab)
                     print(row, flush=True)
                     rows.append(row)
         log_text = server.log_text()
