@@ -528,6 +528,7 @@ class SimulationTab(pn.viewable.Viewer):
         job.param.watch(
             lambda *e: self.call_on_loop(sync), ["progress", "running", "message", "error"]
         )
+        sync()  # a job may have run before its view (a study kept from start-up): show it
         return pn.Column(pn.Row(run, cancel, bar), message, sizing_mode="stretch_width")
 
     def __panel__(self) -> pn.viewable.Viewable:

@@ -72,9 +72,6 @@ class AdaptiveTab(SimulationTab):
         scaling_controls = self.job_controls(
             model.scaling_job, "Run scaling study", model.run_scaling
         )
-        # the controls follow the job's changes: show a study the model already holds (the
-        # preset's, computed at start-up) as done, with its message
-        model.weak_job.param.trigger("progress", "running", "message")
         self.hero = self.add_panel(AdaptiveHero(model))
         self.moments = self.add_panel(MomentsPanel(model))
         self.final = self.add_panel(FinalPanel(model))
