@@ -19,9 +19,6 @@ Usage: ``python benchmarks/bench_load.py [--tab tokens] [--k 1,5,10,20,40] [--se
 from __future__ import annotations
 
 import argparse
-import asyncio
-import html
-import re
 import statistics
 import sys
 import threading
@@ -35,85 +32,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-# Panel's Bokeh models must be registered for a client to deserialize the app's document.
-import panel.models  # noqa: E402
-import panel.models.katex  # noqa: E402
-import panel.models.location  # noqa: E402
-import panel.models.markup  # noqa: E402, F401
-from bokeh.client import pull_session  # noqa: E402
-from bokeh.models import Toggle  # noqa: E402
-from tornado.ioloop import IOLoop  # noqa: E402
-
-import app.main  # noqa: E402, F401  (registers the page's own models: keyboard, labels)
+from app.protocol_client import Client, pump, start_receivers  # noqa: E402
 from app.serve_process import ServeProcess, process_memory_kib  # noqa: E402
 
-T_CHIP = re.compile(r'ns-chip-label">t</span><span class="ns-chip-value">([-+0-9.eE]+)<')
 CLK_TCK = 100  # Linux USER_HZ: /proc/<pid>/stat times are in 1/100 s
-
-
-class Client:
-    """One protocol-level session: counts frames and reads the simulated time."""
-
-    def __init__(self, url: str, tab: str, query: dict[str, str] | None = None) -> None:
-        # one shared event loop for every client (bokeh.client makes one per connection)
-        arguments = {"tab": tab, **(query or {})}
-        self.session = pull_session(url=url, io_loop=IOLoop.current(), arguments=arguments)
-        self.frames = 0
-        self.first_frame_at: float | None = None
-        self.play_at = 0.0
-        self.task: asyncio.Future[None] | None = None
-        original = self.session._handle_patch
-
-        def counted(message: Any) -> None:
-            original(message)
-            self.frames += 1
-            if self.first_frame_at is None and self.play_at:
-                self.first_frame_at = time.perf_counter()
-
-        self.session._handle_patch = counted  # type: ignore[method-assign]
-
-    async def receive(self) -> None:
-        """Read and apply the server's messages for as long as the loop runs (what
-        ``loop_until_closed`` does, without blocking the loop the other clients share)."""
-        connection = self.session._connection
-        # the connection's own state machine recurses once per message (RecursionError after
-        # about a thousand frames): read and apply the messages in a flat loop instead
-        while (message := await connection._pop_message()) is not None:
-            if message.msgtype == "PATCH-DOC":
-                self.session._handle_patch(message)
-
-    def sim_time(self) -> float | None:
-        for model in self.session.document.models:
-            text = getattr(model, "text", None)
-            text = html.unescape(text) if isinstance(text, str) else ""
-            if 'ns-chip-label">t<' in text:
-                match = T_CHIP.search(text)
-                if match:
-                    return float(match.group(1))
-        return None
-
-    def play(self) -> None:
-        document = self.session.document
-        self.toggle = next(m for m in document.select({"type": Toggle}) if "Play" in m.label)
-        self.seed = next(m for m in document.models if getattr(m, "title", None) == "Seed")
-        self.play_at = time.perf_counter()
-        self.toggle.active = True
-        self.last_t = self.sim_time() or 0.0
-        self.sim_total = 0.0
-
-    def keep_playing(self) -> None:
-        """Add the simulated time since the last look; a run that reached its horizon (and
-        paused itself) restarts with the next seed and plays on."""
-        t = self.sim_time()
-        if t is not None:
-            self.sim_total += t - self.last_t if t >= self.last_t else t
-            self.last_t = t
-        if not self.toggle.active:
-            self.seed.value = int(self.seed.value) + 1
-            self.toggle.active = True
-
-    def close(self) -> None:
-        self.session.close()
 
 
 def cpu_seconds(pid: int) -> float:
@@ -141,11 +63,6 @@ class LagProbe(threading.Thread):
             self.stop.wait(0.1)
 
 
-def pump(seconds: float) -> None:
-    """Run the shared client event loop for ``seconds`` (messages arrive only meanwhile)."""
-    IOLoop.current().run_sync(lambda: asyncio.sleep(seconds), timeout=seconds + 60)
-
-
 def keep_playing(clients: Sequence[Client], seconds: float) -> None:
     """Pump the loop for ``seconds`` in short slices, keeping every client playing."""
     end = time.perf_counter() + seconds
@@ -153,16 +70,6 @@ def keep_playing(clients: Sequence[Client], seconds: float) -> None:
         pump(min(0.25, left))
         for client in clients:
             client.keep_playing()
-
-
-def start_receivers(clients: Sequence[Client]) -> None:
-    """One receiving task per client on the shared loop (they run whenever it is pumped)."""
-
-    async def spawn() -> None:
-        for client in clients:
-            client.task = asyncio.ensure_future(client.receive())
-
-    IOLoop.current().run_sync(spawn)
 
 
 def percentile(values: Sequence[float], q: float) -> float:

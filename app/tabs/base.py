@@ -24,7 +24,7 @@ from app.models.base import SimulationModel
 from app.models.jobs import BackgroundJob
 from app.sweeps.registry import SWEEP_SLUGS
 from app.sweeps.session import SweepSession
-from app.tabs.panel import TabPanel
+from app.tabs.panel import TabPanel, held
 from app.tabs.plotting import OFF_STAGE, STYLESHEET
 from app.tabs.sweep import SweepPanel
 from app.url_state import step_decimals
@@ -334,7 +334,7 @@ class SimulationTab(pn.viewable.Viewer):
     def call_on_loop(self, fn: Callable[[], None]) -> None:
         """Run ``fn`` now on the session's event loop, or schedule it there from a worker."""
         if threading.get_ident() == self._loop_thread or self._document is None:
-            fn()
+            held(fn, self._document)  # Panel may be running us without the document lock
         elif self._document.session_context is not None and not self._closed:
             self._document.add_next_tick_callback(fn)
         # else: the session is gone; a finishing background job has nobody to tell

@@ -55,3 +55,22 @@ class TabPanel(ABC):
     @abstractmethod
     def update(self) -> None:
         """Redraw from the model's current state (called on the session's event loop)."""
+
+    def redraw_on(self, watched: Any, names: str | list[str] = "value") -> None:
+        """Redraw (inside :func:`held`) when ``names`` of the parameterized ``watched`` (a
+        widget of this panel, a view setting) change."""
+        watched.param.watch(lambda *_: held(self.update), names)
+
+
+def held(fn: Any, document: Any = None) -> None:
+    """Run ``fn``, which edits Bokeh models directly, with ``document``'s events held (the
+    current document by default).
+
+    Panel runs a widget's callbacks without the server's document lock when a click arrives
+    while a slider change is still in its debounce window (``Syncable._event_coroutine``
+    processes the pending change unlocked); a Bokeh property set there raises Bokeh's
+    ``_pending_writes should be non-None`` error. Inside Panel's ``hold`` the events are
+    collected and Panel dispatches them itself, locked or not.
+    """
+    with pn.io.hold(document):
+        fn()

@@ -343,7 +343,7 @@ class WeakErrorPanel(TabPanel):
         self.phi = pn.widgets.RadioButtonGroup(
             label="φ", options={"‖θ‖²": 0, "‖v‖²": 1, "f(θ)": 2}, value=0
         )
-        self.phi.param.watch(lambda *_: self.update(), "value")
+        self.redraw_on(self.phi)
         fig = labelled_figure(
             "Weak error at T = 1 vs step τ",
             "step τ (decreasing →)",

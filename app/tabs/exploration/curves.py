@@ -128,7 +128,7 @@ class LearningPanel(TabPanel):
             color="light",
             margin=(10, 10),
         )
-        self.axis.param.watch(lambda *_: self.update(), "value")
+        self.redraw_on(self.axis)
         self.t_slider = pn.widgets.IntSlider.from_param(
             model.param.pg_view, sizing_mode="stretch_width", margin=(4, 12)
         )

@@ -138,7 +138,7 @@ class SeriesPanel(TabPanel):
         self.figure = fig
         self.readout = readout_pane()
         self.show_class_means = pn.widgets.Checkbox(label="Class means (training set)", value=False)
-        self.show_class_means.param.watch(lambda *_: self.update(), "value")
+        self.redraw_on(self.show_class_means)
 
     def view(self) -> pn.viewable.Viewable:
         return panel_card(

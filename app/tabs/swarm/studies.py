@@ -45,7 +45,7 @@ class StudyPanel(TabPanel):
         self.axis = pn.widgets.RadioButtonGroup(
             options=["time", "evaluations"], value="time", color="light"
         )
-        self.axis.param.watch(lambda *_: self.update(), "value")
+        self.redraw_on(self.axis)
         self.hist = labelled_figure("First hitting times", "hitting time t", "runs", height=260)
         self.ecdf = labelled_figure(
             "Fraction of runs that hit by t (ECDF)",

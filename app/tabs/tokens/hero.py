@@ -186,7 +186,7 @@ class TokenHero(TabPanel):
             pn.widgets.IntSlider.from_param(look.trail_length, label="Trail length"),
             sizing_mode="stretch_width",
         )
-        look.watch(lambda *_: self.update(), ["view_azimuth", "view_elevation", "trail_length"])
+        self.redraw_on(self.look, ["view_azimuth", "view_elevation", "trail_length"])
 
     def view(self) -> pn.viewable.Viewable:
         return pn.Column(

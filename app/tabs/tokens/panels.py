@@ -36,7 +36,7 @@ class SimilarityDepthPanel(TabPanel):
     def __init__(self, model: TokensModel) -> None:
         super().__init__(model)
         self.absolute = pn.widgets.Checkbox(label="|ρ| (fold antipodal pairs)", value=False)
-        self.absolute.param.watch(lambda *_: self.update(), "value")
+        self.redraw_on(self.absolute)
         fig = labelled_figure(
             "Pair similarities over depth",
             "depth t",
