@@ -109,6 +109,17 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     serve.add_argument(
+        "--num-procs",
+        type=int,
+        default=1,
+        metavar="N",
+        help=(
+            "serve from N processes forked after the warm-up (0: one per core; default: "
+            "%(default)s). Uses every core; trade-offs in the README (sessions split "
+            "between processes, one process's memory each, serial signature kernels)"
+        ),
+    )
+    serve.add_argument(
         "--dask-scheduler",
         metavar="ADDRESS",
         default=None,
@@ -215,12 +226,75 @@ class ClosedSocketFilter(logging.Filter):
         return "connection was closed" not in record.getMessage()
 
 
+def _fork_server_processes(procs: int, address: str, port: int) -> None:
+    """Fork ``procs`` serving processes after the warm-up and return in each of them; the
+    parent stays in Tornado's ``fork_processes`` (restarting a child that crashes) until
+    SIGINT or SIGTERM, and then stops them and exits.
+
+    Unlike Bokeh's own ``num_procs`` (one socket bound before the fork, which the busiest
+    process keeps accepting on: 18 of 20 sessions on one process in ``bench_load``), each child
+    binds the port itself with ``SO_REUSEPORT``, so the kernel spreads connections evenly.
+    """
+    import socket
+
+    from bokeh.server import server as bokeh_server
+    from tornado import netutil, process
+
+    if not port:
+        raise OSError("--num-procs needs a fixed --port (each process binds it)")
+    with socket.create_server((address, port)):  # taken: fail once, not in every child
+        pass
+    print(f"forking {procs} server processes", flush=True)
+
+    def stop_parent(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    signal.signal(signal.SIGTERM, stop_parent)
+    try:
+        process.fork_processes(procs, max_restarts=3)
+    except KeyboardInterrupt as stop:  # the parent, stopped: stop the children, then exit
+        import psutil
+
+        children = psutil.Process().children()
+        for child in children:
+            child.terminate()
+        psutil.wait_procs(children, timeout=30)
+        print(f"noisescope stopped ({stop.args[0] if stop.args else 'SIGINT'})", flush=True)
+        raise SystemExit(0) from None
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a child: its own handlers come later
+    _end_with_parent()
+
+    def bind_reusing_port(address: str | None, port: int) -> tuple[list[socket.socket], int]:
+        return netutil.bind_sockets(port, address=address, reuse_port=True), port
+
+    bokeh_server.bind_sockets = bind_reusing_port  # type: ignore[assignment]
+
+
+def _end_with_parent() -> None:
+    """In a process forked by ``--num-procs``: receive SIGTERM (a clean stop) when the parent
+    ends, which Ctrl-C or a SIGINT/SIGTERM sent to the parent alone does (Linux ``prctl``)."""
+    import ctypes
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: Ctrl-C reaches the whole process group
+        return
+    if os.getppid() == 1:  # the parent ended before the call
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 def _serve(args: argparse.Namespace) -> int:
     logging.getLogger("bokeh.server.views.ws").addFilter(ClosedSocketFilter())
     origins = websocket_origins(args.port, args.allow_websocket_origin, os.environ.get(ORIGIN_ENV))
     url = browse_url(args.address, args.port)
     print(f"noisescope serve: binding {args.address}:{args.port}", flush=True)
     print(f"  websocket origins allowed: {', '.join(origins)}", flush=True)
+    procs = args.num_procs if args.num_procs > 0 else os.cpu_count() or 1
+    if procs > 1:
+        # GNU OpenMP (numba's "omp" layer here) aborts a forked child that enters a parallel
+        # region after the parent did; the workqueue layer is fork-safe (the signature
+        # wrappers then run their serial cores: same numbers, one core per job)
+        os.environ.setdefault("NUMBA_THREADING_LAYER", "workqueue")
     warm_kernels()
 
     start = time.perf_counter()
@@ -237,6 +311,19 @@ def _serve(args: argparse.Namespace) -> int:
     cluster.SHARED.n_workers = args.dask_workers
     warm_datasets(check_first=True)
     print(f"every tab built once in {warm_views():.2f} s", flush=True)
+    if procs > 1:
+        from app.models.jobs import POOL
+
+        # the start-up studies finish before the fork: the children inherit their results
+        if not POOL.wait_idle(timeout=300.0):
+            print("start-up studies still running: the processes compute their own", flush=True)
+        try:
+            _fork_server_processes(procs, args.address, args.port)
+        except OSError as error:
+            print(
+                f"noisescope: cannot listen on {args.address}:{args.port}: {error}", file=sys.stderr
+            )
+            return 1
     print("building one throwaway session to warm imports and plots", flush=True)
     try:
         server: Any = pn.serve(
@@ -275,7 +362,8 @@ def _serve(args: argparse.Namespace) -> int:
 
     def announce() -> None:
         elapsed = time.perf_counter() - start
-        print(f"app ready in {elapsed:.1f} s; health check: {url}liveness", flush=True)
+        who = f"process {os.getpid()}: " if procs > 1 else ""
+        print(f"{who}app ready in {elapsed:.1f} s; health check: {url}liveness", flush=True)
         print(f"noisescope is listening on {url}  (Ctrl-C to stop)", flush=True)
 
     from tornado.ioloop import PeriodicCallback

@@ -28,19 +28,31 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from app.protocol_client import Client, pump, start_receivers  # noqa: E402
-from app.serve_process import ServeProcess, process_memory_kib  # noqa: E402
+from app.serve_process import ServeProcess  # noqa: E402
 
-CLK_TCK = 100  # Linux USER_HZ: /proc/<pid>/stat times are in 1/100 s
+
+def server_processes(pid: int) -> list[psutil.Process]:
+    """The server and the processes it forked (``--num-procs``)."""
+    parent = psutil.Process(pid)
+    return [parent, *parent.children(recursive=True)]
 
 
 def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+    """User + system CPU seconds of the server's processes."""
+    return sum(sum(p.cpu_times()[:2]) for p in server_processes(pid))
+
+
+def rss_mib(pid: int) -> float:
+    """Proportional set size of the server's processes, MiB: RSS with each page shared
+    between processes (a forked child's copy-on-write pages) divided among them."""
+    return sum(p.memory_full_info().pss for p in server_processes(pid)) / 2**20
 
 
 class LagProbe(threading.Thread):
@@ -130,7 +142,7 @@ def measure(
     first = [c.first_frame_at - c.play_at for c in clients if c.first_frame_at is not None]
     probe.stop.set()
     probe.join()
-    rss = process_memory_kib(server.pid)["VmRSS"] / 1024
+    rss = rss_mib(server.pid)
     for client in [*clients, *heavy]:
         client.close()
     pump(0.5)
@@ -148,7 +160,7 @@ def measure(
         "loop lag p50 ms": round(1000 * percentile(probe.latencies, 0.5)),
         "loop lag p99 ms": round(1000 * percentile(probe.latencies, 0.99)),
         "server CPU %": round(100 * cpu / wall),
-        "server RSS MiB": round(rss),
+        "server PSS MiB": round(rss),
     }
 
 
@@ -173,8 +185,8 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     log = ROOT / "benchmarks" / "results" / "load-server.log"
     with ServeProcess(log_path=log, extra_args=args.serve_args.split()) as server:
-        idle_rss = process_memory_kib(server.pid)["VmRSS"] / 1024
-        print(f"server idle RSS after warm-up: {idle_rss:.0f} MiB", flush=True)
+        idle_rss = rss_mib(server.pid)
+        print(f"server idle PSS after warm-up: {idle_rss:.0f} MiB", flush=True)
         for tab in args.tab or ["tokens"]:
             for k in (int(v) for v in args.k.split(",")):
                 for hostile in (False, True) if args.hostile else (False,):

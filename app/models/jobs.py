@@ -182,6 +182,22 @@ class JobPool:
     def _share(self) -> int:
         return max(1, self.per_owner // max(1, len(self._running)))
 
+    def wait_idle(self, timeout: float) -> bool:
+        """Block until no task waits or runs (at most ``timeout`` seconds); True if idle.
+
+        ``noisescope serve --num-procs`` calls it before forking: a task running in the parent
+        at the fork would never finish in the children (they inherit no threads), and a session
+        following its result would wait forever."""
+        self._check_fork()
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._queues or self._running:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(min(left, 0.1))
+            return True
+
     def waiting(self) -> int:
         """Tasks queued and not yet taken up by a worker (cancelled ones included)."""
         with self._cond:

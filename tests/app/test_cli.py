@@ -22,7 +22,14 @@ from app.serve_process import (
     noisescope_executable,
 )
 
-SERVE_OPTIONS = ("--port", "--address", "--allow-websocket-origin", "--show", "--num-threads")
+SERVE_OPTIONS = (
+    "--port",
+    "--address",
+    "--allow-websocket-origin",
+    "--show",
+    "--num-threads",
+    "--num-procs",
+)
 UI_PACKAGES = {"panel", "param", "holoviews", "bokeh", "playwright"}
 
 
@@ -160,6 +167,32 @@ def test_serve_exits_cleanly_on_sigterm_and_serves_assets(tmp_path: Path) -> Non
         code = server.stop(signal.SIGTERM)
     assert code == 0, server.log_tail()
     assert "noisescope stopped (SIGTERM)" in server.log_text()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_num_procs_serves_from_forked_processes_and_stops_them_all(
+    tmp_path: Path, stop: signal.Signals
+) -> None:
+    import psutil
+
+    server = ServeProcess(log_path=tmp_path / "serve.log", extra_args=["--num-procs", "2"])
+    server.start()
+    try:
+        server.wait_live(timeout=300)
+        children = psutil.Process(server.pid).children()
+        assert len(children) == 2
+        for _ in range(4):  # documents are built wherever the kernel sends the connection
+            status, body = http_get(server.base_url + "liveness?endpoint=/", timeout=60)
+            assert status == 200, body
+    finally:
+        code = server.stop(stop)
+    _, alive = psutil.wait_procs(children, timeout=30)
+    assert not alive, "a forked server process outlived its parent"
+    log = server.log_text()
+    assert code == 0, server.log_tail()
+    assert log.count("app ready in") == 2 and "Traceback" not in log, log
+    assert f"noisescope stopped ({stop.name})" in log
 
 
 @pytest.mark.slow
