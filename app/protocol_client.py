@@ -21,7 +21,8 @@ import panel.models.katex
 import panel.models.location
 import panel.models.markup  # noqa: F401
 from bokeh.client import pull_session
-from bokeh.models import Toggle
+from bokeh.events import DocumentReady
+from bokeh.models import Markup, Toggle
 from tornado.ioloop import IOLoop
 
 import app.main  # noqa: F401  (registers the page's own models: keyboard, labels)
@@ -49,6 +50,9 @@ class Client:
                 self.first_frame_at = time.perf_counter()
 
         self.session._handle_patch = counted  # type: ignore[method-assign]
+        # what BokehJS sends once it has rendered the page: until then Panel holds the
+        # session's Bokeh-level edits (a plot's new data) as "not yet connected"
+        self.session.document.callbacks.send_event(DocumentReady())
 
     async def receive(self) -> None:
         """Read and apply the server's messages for as long as the loop runs (what
@@ -61,9 +65,9 @@ class Client:
                 self.session._handle_patch(message)
 
     def sim_time(self) -> float | None:
-        for model in self.session.document.models:
-            text = getattr(model, "text", None)
-            text = html.unescape(text) if isinstance(text, str) else ""
+        """The simulated time the hero's ``t`` chip shows, or None."""
+        for model in self.session.document.select({"type": Markup}):
+            text = html.unescape(model.text) if isinstance(model.text, str) else ""
             if 'ns-chip-label">t<' in text:
                 match = T_CHIP.search(text)
                 if match:

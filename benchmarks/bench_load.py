@@ -19,6 +19,7 @@ Usage: ``python benchmarks/bench_load.py [--tab tokens] [--k 1,5,10,20,40] [--se
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import sys
 import threading
@@ -29,6 +30,8 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+from bokeh.client import pull_session
+from bokeh.util.token import get_session_id
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -47,6 +50,11 @@ def server_processes(pid: int) -> list[psutil.Process]:
 def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of the server's processes."""
     return sum(sum(p.cpu_times()[:2]) for p in server_processes(pid))
+
+
+def rss_sum_mib(pid: int) -> float:
+    """Resident memory of the server's processes, MiB (shared pages counted in each)."""
+    return sum(p.memory_info().rss for p in server_processes(pid)) / 2**20
 
 
 def rss_mib(pid: int) -> float:
@@ -164,6 +172,58 @@ def measure(
     }
 
 
+def open_page(base_url: str, tab: str) -> tuple[float, float]:
+    """What a browser does to show a page, without rendering: GET the page (the server builds
+    the session's document), then pull that session's document over the websocket. Returns
+    the seconds until the HTML and until the document arrived."""
+    start = time.perf_counter()
+    with urllib.request.urlopen(f"{base_url}?tab={tab}", timeout=300) as answer:
+        page = answer.read().decode()
+    got_html = time.perf_counter() - start
+    match = re.search(r'"token":\s*"([^"]+)"', page) or re.search(
+        r"token.{0,8}?([\w-]+\.[\w-]+\.[\w-]*)", page
+    )
+    if match is None:
+        raise RuntimeError("no session token in the page")
+    session = pull_session(session_id=get_session_id(match.group(1)), url=base_url)
+    got_document = time.perf_counter() - start
+    session.close()
+    return got_html, got_document
+
+
+def measure_burst(server: ServeProcess, tab: str, pages: int) -> dict[str, Any]:
+    """``pages`` pages of ``tab`` opened at the same moment (one thread each)."""
+    results: list[tuple[float, float] | BaseException] = []
+
+    def one() -> None:
+        try:
+            results.append(open_page(server.base_url, tab))
+        except BaseException as error:  # reported, not raised from a thread
+            results.append(error)
+
+    probe = LagProbe(server.base_url)
+    probe.start()
+    threads = [threading.Thread(target=one) for _ in range(pages)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    probe.stop.set()
+    probe.join()
+    times = [r for r in results if isinstance(r, tuple)]
+    errors = [r for r in results if not isinstance(r, tuple)]
+    documents = [t[1] for t in times]
+    return {
+        "case": f"{tab}: {pages} pages opened at once",
+        "failed": len(errors),
+        "page HTML median s": round(statistics.median(t[0] for t in times), 2),
+        "document median s": round(statistics.median(documents), 2),
+        "document max s": round(max(documents), 2),
+        "loop lag p99 ms": round(1000 * percentile(probe.latencies, 0.99)),
+        "server PSS MiB": round(rss_mib(server.pid)),
+    }
+
+
 def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tab", action="append", help="tab slug (repeatable; default tokens)")
@@ -181,13 +241,28 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
         default=[],
         help="with --hostile: only this tab's maxima link (repeatable; one user's bad input)",
     )
+    parser.add_argument(
+        "--burst",
+        type=int,
+        default=0,
+        metavar="N",
+        help="instead of playing: open N pages of each tab at the same moment (GET + document)",
+    )
     args = parser.parse_args(argv)
     rows: list[dict[str, Any]] = []
     log = ROOT / "benchmarks" / "results" / "load-server.log"
     with ServeProcess(log_path=log, extra_args=args.serve_args.split()) as server:
         idle_rss = rss_mib(server.pid)
-        print(f"server idle PSS after warm-up: {idle_rss:.0f} MiB", flush=True)
+        print(
+            f"server idle after warm-up: RSS {rss_sum_mib(server.pid):.0f} MiB, "
+            f"PSS {idle_rss:.0f} MiB",
+            flush=True,
+        )
         for tab in args.tab or ["tokens"]:
+            if args.burst:
+                rows.append(measure_burst(server, tab, args.burst))
+                print(rows[-1], flush=True)
+                continue
             for k in (int(v) for v in args.k.split(",")):
                 for hostile in (False, True) if args.hostile else (False,):
                     row = measure(server, tab, k, args.seconds, hostile, args.hostile_tab)
