@@ -20,7 +20,7 @@ from panel.io.callbacks import PeriodicCallback
 from panel.theme.base import Inherit
 from panel.theme.fast import Fast
 
-from app import memory
+from app import bokeh_refs, memory
 from app.accessibility import FOCUS_RING, AccessibleNames
 from app.models.base import CUSTOM_PRESET, SimulationModel
 from app.shortcuts import HELP, Shortcuts
@@ -36,6 +36,9 @@ from app.text import escape_markdown
 from app.url_state import apply_query, build_query
 
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
+
+# a frame's message names a handful of models: Bokeh's per-message pass over all of them goes
+bokeh_refs.install()
 
 # One line per tab, in landing-page order (each tab module's class, imported above).
 TABS: tuple[type[SimulationTab], ...] = (

@@ -36,6 +36,7 @@ import pytest
 from app.main import TABS
 from app.models.base import READY
 from app.tabs import base as tab_base
+from app.tabs import panel as tab_panel
 from app.tabs.base import SimulationTab
 from app.url_state import apply_query, format_value
 
@@ -305,12 +306,13 @@ def test_every_readout_follows_a_live_change_while_paused(slug: str):
 
 @pytest.mark.parametrize("slug", SLUGS)
 def test_every_readout_follows_a_live_change_while_playing(slug: str, monkeypatch):
-    # the throttles of a playing tab (secondary panels every 0.25 s, the swarm hero's chips
-    # every 0.5 s, exploration's iteration pace) have elapsed at every frame of this test
+    # the throttles of a playing tab (secondary panels every 0.25 s, the heroes' chips every
+    # 0.5 s, exploration's iteration pace) have elapsed at every frame of this test
     monkeypatch.setattr(tab_base, "SECONDARY_PERIOD_S", 0.0)
     tab = build(slug)
     model = tab.model
-    monkeypatch.setattr(type(model), "readout_interval", 0.0, raising=False)
+    monkeypatch.setattr(tab_panel, "READOUT_INTERVAL_S", 0.0)
+    monkeypatch.setattr(type(model), "level_set_interval", 0.0, raising=False)
     monkeypatch.setattr(type(model), "frame_interval", 0.0)
     model.playing = True
     assert model.status != READY

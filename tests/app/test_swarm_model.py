@@ -272,5 +272,7 @@ def test_kramers_plot_lines_have_the_theory_slopes() -> None:
 
 
 def test_view_cadences_are_documented_model_classvars() -> None:
-    assert 0 < SwarmModel.level_set_interval < SwarmModel.readout_interval
+    from app.tabs.panel import READOUT_INTERVAL_S
+
+    assert 0 < SwarmModel.level_set_interval < READOUT_INTERVAL_S
     assert SwarmModel.frame_interval == 0.0  # the hero animates at the tick rate

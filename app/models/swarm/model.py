@@ -78,10 +78,6 @@ class SwarmModel(SwarmControls):
     #: playing: it moves slowly, and every frame it was one more data-source change for the
     #: browser to apply (the particles themselves move every frame).
     level_set_interval: ClassVar[float] = 0.15
-    #: Fewest seconds between two refreshes of the hero's readouts while playing: text changes
-    #: cost the browser a relayout (refreshed every frame they cut the animation from ~25 to
-    #: ~10 painted frames per second).
-    readout_interval: ClassVar[float] = 0.5
 
     def __init__(self, **params: Any) -> None:
         self._landscape: Landscape | None = None

@@ -264,7 +264,8 @@ class AdaptiveHero(TabPanel):
         self._update_ode(idx, one_d)
         if one_d:
             self._update_density(idx)
-        self._update_readout(idx)
+        if self.due("readouts"):
+            self._update_readout(idx)
 
     def _update_ode(self, idx: int, one_d: bool) -> None:
         run = self.model.run

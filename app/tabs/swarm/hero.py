@@ -10,7 +10,6 @@ ghosts. In 1-D both show f(x) with the particles at (x, f(x)). Sources are repla
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import panel as pn
@@ -81,8 +80,8 @@ def legend_below(fig) -> None:
 
 class SwarmHero(TabPanel):
     """Landscape, swarm and ghosts; ``update()`` refreshes the sources in place (every frame;
-    the level set and the readouts at the model's ``level_set_interval`` and
-    ``readout_interval`` while playing)."""
+    the level set at the model's ``level_set_interval`` and the readouts at
+    :data:`app.tabs.panel.READOUT_INTERVAL_S` while playing)."""
 
     every_frame = True
 
@@ -178,8 +177,6 @@ class SwarmHero(TabPanel):
         }
         self.readouts = readout_pane(css_classes=["ns-hero-readout"])
         self._scene: Landscape | None = None
-        self._readouts_at = 0.0
-        self._level_at = 0.0
         self._best_sent: tuple[float, float] | None = None
 
     def _landscape(self, title: str):
@@ -272,9 +269,7 @@ class SwarmHero(TabPanel):
         if (bx[0], by[0]) != self._best_sent:  # the best point moves rarely: send it when it does
             self._best_sent = (bx[0], by[0])
             self._best.data = {"x": bx, "y": by}
-        now = time.monotonic()
-        if not m.playing or now - self._level_at >= m.level_set_interval:
-            self._level_at = now
+        if self.due("level set", m.level_set_interval):
             xs, ys = scene.level_lines(snap["level"])
             self._level.data = {"xs": xs, "ys": ys}
         self._update_trails()
@@ -285,8 +280,7 @@ class SwarmHero(TabPanel):
             if shown:
                 gx, gy = self._xy(m.ghosts[method].x)
                 source.data = {"x": gx, "y": gy}
-        if not m.playing or now - self._readouts_at >= m.readout_interval:
-            self._readouts_at = now
+        if self.due("readouts"):
             self._update_readouts(snap)
 
     def _update_trails(self) -> None:

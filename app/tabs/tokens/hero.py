@@ -257,7 +257,8 @@ class TokenHero(TabPanel):
                 "dw": [1],
                 "dh": [1],
             }
-        self._update_readouts()
+        if self.due("readouts"):
+            self._update_readouts()
 
     def _draw_scene(self, d: int, euclidean: bool) -> None:
         """Sphere grid, title, axes and panel visibility: sent only when they change."""
