@@ -317,6 +317,9 @@ def _serve(args: argparse.Namespace) -> int:
         # the start-up studies finish before the fork: the children inherit their results
         if not POOL.wait_idle(timeout=300.0):
             print("start-up studies still running: the processes compute their own", flush=True)
+        from app import memory
+
+        memory.freeze_startup_objects()  # shared with the children, never scanned again
         try:
             _fork_server_processes(procs, args.address, args.port)
         except OSError as error:
@@ -371,6 +374,7 @@ def _serve(args: argparse.Namespace) -> int:
     from app import memory
 
     release = PeriodicCallback(memory.release_after_closed_sessions, MEMORY_RELEASE_MS)
+    memory.freeze_startup_objects()
     server.start()
     release.start()
     loop.add_callback(announce)

@@ -27,13 +27,21 @@ from tornado.ioloop import IOLoop
 
 import app.main  # noqa: F401  (registers the page's own models: keyboard, labels)
 
+#: Patch events that carry plot data (skipped by a client that does not apply them).
+DATA_EVENTS = frozenset({"ColumnDataChanged", "ColumnsStreamed", "ColumnsPatched"})
 T_CHIP = re.compile(r'ns-chip-label">t</span><span class="ns-chip-value">([-+0-9.eE]+)<')
 
 
 class Client:
     """One protocol-level session: counts frames and reads the simulated time."""
 
-    def __init__(self, url: str, tab: str, query: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, url: str, tab: str, query: dict[str, str] | None = None, apply_data: bool = True
+    ) -> None:
+        """Open ``url?tab=TAB&QUERY``. Without ``apply_data`` the client counts the server's
+        frames but does not decode their plot data (a load benchmark's many clients would
+        otherwise use more CPU than the server they measure)."""
+        self.apply_data = apply_data
         # one shared event loop for every client (bokeh.client makes one per connection)
         arguments = {"tab": tab, **(query or {})}
         self.session = pull_session(url=url, io_loop=IOLoop.current(), arguments=arguments)
@@ -62,6 +70,9 @@ class Client:
         # about a thousand frames): read and apply the messages in a flat loop instead
         while (message := await connection._pop_message()) is not None:
             if message.msgtype == "PATCH-DOC":
+                if not self.apply_data:
+                    events = message.content["events"]
+                    events[:] = [e for e in events if e.get("kind") not in DATA_EVENTS]
                 self.session._handle_patch(message)
 
     def sim_time(self) -> float | None:

@@ -122,12 +122,14 @@ def measure(
 ) -> dict[str, Any]:
     """One row: K sessions playing ``tab``; with ``hostile``, one more visitor meanwhile plays
     the all-maxima link of each tab in ``hostile_tabs`` (default: every tab)."""
-    clients = [Client(server.base_url, tab) for _ in range(k)]
+    clients = [Client(server.base_url, tab, apply_data=False) for _ in range(k)]
     if hostile:
         from app.main import TABS
 
         slugs = list(hostile_tabs) or [t.slug for t in TABS]
-        heavy = [Client(server.base_url, slug, maxima_query(slug)) for slug in slugs]
+        heavy = [
+            Client(server.base_url, slug, maxima_query(slug), apply_data=False) for slug in slugs
+        ]
     else:
         heavy = []
     start_receivers([*clients, *heavy])
