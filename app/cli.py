@@ -300,7 +300,7 @@ def _serve(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     import panel as pn
 
-    from app import guard
+    from app import guard, memory
     from app.main import ASSETS_DIR, create_app, warm_views
 
     if args.num_threads is not None:
@@ -317,8 +317,6 @@ def _serve(args: argparse.Namespace) -> int:
         # the start-up studies finish before the fork: the children inherit their results
         if not POOL.wait_idle(timeout=300.0):
             print("start-up studies still running: the processes compute their own", flush=True)
-        from app import memory
-
         memory.freeze_startup_objects()  # shared with the children, never scanned again
         try:
             _fork_server_processes(procs, args.address, args.port)
@@ -370,8 +368,6 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"noisescope is listening on {url}  (Ctrl-C to stop)", flush=True)
 
     from tornado.ioloop import PeriodicCallback
-
-    from app import memory
 
     release = PeriodicCallback(memory.release_after_closed_sessions, MEMORY_RELEASE_MS)
     memory.freeze_startup_objects()
