@@ -20,7 +20,7 @@ from panel.io.callbacks import PeriodicCallback
 from panel.theme.base import Inherit
 from panel.theme.fast import Fast
 
-from app import bokeh_refs, memory
+from app import bokeh_refs, bokeh_writes, memory
 from app.accessibility import FOCUS_RING, AccessibleNames
 from app.models.base import CUSTOM_PRESET, SimulationModel
 from app.shortcuts import HELP, Shortcuts
@@ -39,6 +39,8 @@ ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
 
 # a frame's message names a handful of models: Bokeh's per-message pass over all of them goes
 bokeh_refs.install()
+# Bokeh's and Panel's writers share one queue per page, so messages arrive in the order made
+bokeh_writes.install()
 
 # One line per tab, in landing-page order (each tab module's class, imported above).
 TABS: tuple[type[SimulationTab], ...] = (
