@@ -18,7 +18,8 @@ Panel's own writes also left tornado's write futures of a closing socket unawait
 ``Task exception was never retrieved`` tracebacks.
 
 :func:`install` gives every connection one outbox: a message is queued when it is made and one
-task per connection writes the queue in order through Bokeh's locked ``send_message``. Panel's
+task per connection writes the queue in order, each message's frames at once under Bokeh's
+write lock. Panel's
 two write paths queue there too (its FastAPI server already sends through ``send_message``).
 A connection that closed drops what is left; nothing is logged as a traceback.
 """
@@ -26,6 +27,7 @@ A connection that closed drops what is left; nothing is logged as a traceback.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections import deque
 from typing import Any
@@ -33,7 +35,7 @@ from typing import Any
 import panel.io.document as panel_document
 from bokeh.server.views.ws import WSHandler
 from tornado.iostream import StreamClosedError
-from tornado.websocket import WebSocketClosedError
+from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 __all__ = ["install", "installed", "uninstall"]
 
@@ -78,7 +80,7 @@ async def _write_in_order(handler: WSHandler, outbox: _Outbox) -> None:
             if handler.ws_connection is None or handler.ws_connection.is_closing():
                 _drop(queue)  # the page closed; Bokeh's on_close cleans the session up
             else:
-                await _ORIGINAL["send_message"](handler, message)  # write lock, frame by frame
+                await _write_whole(handler, message)
         except (WebSocketClosedError, StreamClosedError):
             _drop(queue)
         except Exception as error:  # a message that cannot be written must not stop the rest
@@ -86,6 +88,26 @@ async def _write_in_order(handler: WSHandler, outbox: _Outbox) -> None:
         finally:
             if not done.done():
                 done.set_result(None)
+
+
+async def _write_whole(handler: WSHandler, message: Any) -> None:
+    """Queue every frame of ``message`` on the socket at once, then wait until they are
+    written. Bokeh awaits each frame before queuing the next: a document of 60 frames then
+    waited for 60 turns of a busy loop (page builds in between) and arrived last of a burst."""
+    frames: list[str | bytes] = [message.header_json, message.metadata_json, message.content_json]
+    for buffer in message._buffers:
+        frames += [json.dumps(buffer.ref), buffer.to_bytes()]
+    written: list[Any] = []
+    try:
+        with await handler.write_lock.acquire():  # Bokeh's other writers (none left) take it
+            for frame in frames:
+                binary = isinstance(frame, bytes)
+                written.append(WebSocketHandler.write_message(handler, frame, binary=binary))
+    finally:  # every frame's outcome is collected, so none is reported as never retrieved
+        outcomes = await asyncio.gather(*written, return_exceptions=True)
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
 
 
 def _drop(queue: deque[tuple[Any, asyncio.Future[None]]]) -> None:

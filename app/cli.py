@@ -23,8 +23,6 @@ DEFAULT_ADDRESS = "127.0.0.1"
 #: Comma-separated extra websocket origins (host[:port]); how Docker passes them in.
 ORIGIN_ENV = "NOISESCOPE_ALLOW_WEBSOCKET_ORIGIN"
 _ALL_INTERFACES = ("0.0.0.0", "::", "")
-#: Milliseconds a session outlives its closed page (Bokeh's default is 15 s, checked every 17 s).
-SESSION_LIFETIME_MS = 5000
 #: How often the server returns the memory of destroyed sessions to the system (app/memory.py).
 MEMORY_RELEASE_MS = 5000
 
@@ -300,11 +298,13 @@ def _serve(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     import panel as pn
 
-    from app import guard, memory
+    from app import guard, memory, sessions
     from app.main import ASSETS_DIR, create_app, warm_views
 
     if args.num_threads is not None:
         pn.config.nthreads = args.num_threads
+    sessions.take_turns()  # a burst of pages: one build at a time, the loop's work in between
+    sessions.wait_for_websockets()  # and no document built twice
     from app.sweeps import cluster
 
     cluster.SHARED.scheduler = args.dask_scheduler or cluster.scheduler_from_env()
@@ -341,8 +341,8 @@ def _serve(args: argparse.Namespace) -> int:
             static_dirs={"assets": str(ASSETS_DIR)},
             http_server_kwargs={"max_header_size": guard.MAX_HEADER_BYTES},
             # a closed page's session (its models, plots and jobs) is freed within seconds
-            unused_session_lifetime_milliseconds=SESSION_LIFETIME_MS,
-            check_unused_sessions_milliseconds=SESSION_LIFETIME_MS // 2,
+            unused_session_lifetime_milliseconds=sessions.SESSION_LIFETIME_MS,
+            check_unused_sessions_milliseconds=sessions.SESSION_LIFETIME_MS // 2,
         )
     except OSError as error:  # typically: the port is taken by another server
         print(f"noisescope: cannot listen on {args.address}:{args.port}: {error}", file=sys.stderr)

@@ -1,0 +1,146 @@
+"""How the server creates and keeps sessions when many pages open at once (issue 14).
+
+Bokeh builds a page's document on the event loop when the page's GET arrives
+(``ApplicationContext.create_session_if_needed``), about a second of Python per page here.
+Two of its defaults hurt a burst of pages (a class opening the lecturer's link together):
+
+* every GET that arrived starts its build as soon as its turn comes, so builds run back to
+  back: a health check, a playing session's frame, or the websocket of a page already built
+  waited for all of them, and every page of a burst got its document after the last build.
+  :func:`take_turns` builds one page at a time, lets everything that became ready run between
+  two builds, and first serves the pages already built (their websocket opened, their
+  document not sent yet): a page's wait grows with its place in the queue;
+* a session whose page has not connected yet is discarded after the short lifetime meant for
+  closed pages; its websocket then arrived after the other pages' builds and Bokeh built the
+  document a second time (40 pages took 98 s instead of about 45). :func:`wait_for_websockets`
+  keeps such a session longer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from bokeh.server.contexts import ApplicationContext
+from bokeh.server.session import ServerSession
+from bokeh.server.views.ws import WSHandler
+from bokeh.util.token import get_session_id
+
+__all__ = ["SESSION_LIFETIME_MS", "UNOPENED_SESSION_MS", "take_turns", "wait_for_websockets"]
+
+#: Milliseconds a session outlives its closed page (Bokeh's default is 15 s, checked every 17 s).
+SESSION_LIFETIME_MS = 5000
+#: Milliseconds a session built for a page waits for that page's websocket.
+UNOPENED_SESSION_MS = 60_000
+
+#: Seconds the loop runs other work before each build: a few iterations, so that a request or
+#: a frame whose callback needs more than one hop (a timer, then its task) completes.
+TURN_GAP_S = 0.005
+#: Seconds a build waits at most for pages already built to receive their documents.
+MAX_BUILD_WAIT_S = 2.0
+#: Seconds a page's open websocket counts as waiting for its document (a client that never
+#: asks for it stops holding builds back).
+SERVING_TIMEOUT_S = 10.0
+
+_ORIGINAL = {
+    "session_init": ServerSession.__init__,
+    "create": ApplicationContext.create_session_if_needed,
+    "open": WSHandler._async_open,
+    "close": WSHandler.on_close,
+    "pull": ServerSession._handle_pull,
+}
+_turn: dict[str, Any] = {}
+#: id of a page's websocket handler → when it opened, until its document is sent.
+_serving: dict[int, float] = {}
+
+
+def wait_for_websockets(grace_ms: int = UNOPENED_SESSION_MS) -> None:
+    """Keep a session whose page has not connected yet for ``grace_ms``; once its page
+    connected and left, it lingers :data:`SESSION_LIFETIME_MS` as before.
+
+    Bokeh discards a session without connections once ``milliseconds_since_last_unsubscribe``
+    passes the lifetime, counting from the session's creation when nothing connected yet: the
+    creation time is moved ``grace_ms - SESSION_LIFETIME_MS`` into the future."""
+    original = _ORIGINAL["session_init"]
+
+    def init(self: ServerSession, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        self._last_unsubscribe_time += grace_ms - SESSION_LIFETIME_MS
+
+    ServerSession.__init__ = init  # type: ignore[method-assign]
+
+
+async def _create_in_turn(
+    self: ApplicationContext, session_id: Any, request: Any = None, token: Any = None
+) -> ServerSession:
+    """Bokeh's session creation, one new document at a time, after :data:`TURN_GAP_S` of the
+    loop's other work and the documents of pages already built (at most
+    :data:`MAX_BUILD_WAIT_S`)."""
+    create = _ORIGINAL["create"]
+    if session_id in self._sessions or session_id in self._pending_sessions:
+        return await create(self, session_id, request, token)  # a page's websocket: no build
+    lock = _turn.get("lock")
+    if lock is None:
+        lock = _turn["lock"] = asyncio.Lock()
+    async with lock:
+        deadline = time.monotonic() + MAX_BUILD_WAIT_S
+        await asyncio.sleep(TURN_GAP_S)  # what became ready during the last build runs first
+        while _pages_waiting() and time.monotonic() < deadline:
+            await asyncio.sleep(TURN_GAP_S)
+        return await create(self, session_id, request, token)
+
+
+def _pages_waiting() -> bool:
+    stale = time.monotonic() - SERVING_TIMEOUT_S
+    for key in [key for key, opened in _serving.items() if opened < stale]:
+        del _serving[key]
+    return bool(_serving)
+
+
+async def _open(self: WSHandler, token: str) -> None:
+    """A page's websocket: while its session is built and its document not sent, new builds
+    wait."""
+    try:
+        known = get_session_id(token) in self.application_context._sessions
+    except Exception:  # Bokeh's own open reports a bad token
+        known = False
+    if known:
+        _serving[id(self)] = time.monotonic()
+    try:
+        await _ORIGINAL["open"](self, token)
+    except BaseException:
+        _serving.pop(id(self), None)
+        raise
+
+
+def _on_close(self: WSHandler) -> None:
+    _serving.pop(id(self), None)
+    _ORIGINAL["close"](self)
+
+
+async def _handle_pull(self: ServerSession, message: Any, connection: Any) -> Any:
+    try:
+        return await _ORIGINAL["pull"](self, message, connection)
+    finally:
+        _serving.pop(id(connection._socket), None)
+
+
+def take_turns() -> None:
+    """Build new sessions' documents one at a time, with the loop's other work, and the
+    documents of pages already built, in between."""
+    ApplicationContext.create_session_if_needed = _create_in_turn  # type: ignore[method-assign]
+    WSHandler._async_open = _open  # type: ignore[method-assign]
+    WSHandler.on_close = _on_close  # type: ignore[method-assign]
+    ServerSession._handle_pull = _handle_pull  # type: ignore[method-assign]
+
+
+def restore() -> None:
+    """Bokeh's own session creation and lifetime back (tests)."""
+    ServerSession.__init__ = _ORIGINAL["session_init"]  # type: ignore[method-assign]
+    ApplicationContext.create_session_if_needed = _ORIGINAL["create"]  # type: ignore[method-assign]
+    WSHandler._async_open = _ORIGINAL["open"]  # type: ignore[method-assign]
+    WSHandler.on_close = _ORIGINAL["close"]  # type: ignore[method-assign]
+    ServerSession._handle_pull = _ORIGINAL["pull"]  # type: ignore[method-assign]
+    _turn.clear()
+    _serving.clear()
