@@ -11,6 +11,7 @@ stops. The app shell drives the animation by calling :meth:`tick` from one perio
 
 from __future__ import annotations
 
+import asyncio
 import io
 import threading
 import time
@@ -19,6 +20,7 @@ from typing import Any, ClassVar
 
 import panel as pn
 import param
+from tornado.ioloop import IOLoop
 
 from app.models.base import SimulationModel
 from app.models.jobs import BackgroundJob
@@ -83,6 +85,7 @@ class SimulationTab(pn.viewable.Viewer):
         self.lesson = lesson
         self._document = pn.state.curdoc
         self._loop_thread = threading.get_ident()
+        self._loop = _running_loop()  # None outside a server (tests, notebooks)
         #: held while the model steps and while the panels redraw. With ``--num-threads`` the
         #: clock's tick runs on a worker thread while a redraw runs on the session's loop: a
         #: panel read the run's arrays mid-step (t of 81 points, y of 80) and two ticks could
@@ -332,10 +335,22 @@ class SimulationTab(pn.viewable.Viewer):
             self._update_plots()
 
     def call_on_loop(self, fn: Callable[[], None]) -> None:
-        """Run ``fn`` now on the session's event loop, or schedule it there from a worker."""
+        """Run ``fn`` now on the session's event loop, or schedule it there from a worker.
+
+        A worker never touches the document: it hands ``fn`` to the loop (tornado's
+        ``add_callback`` is thread-safe), which adds it as the document's next-tick callback.
+        Added from the worker, the callback's registration event could land in the document's
+        held events while the loop was dispatching them (Panel's ``hold`` copies the list, then
+        empties it) and be lost: a finished job whose result never reached the page."""
         if threading.get_ident() == self._loop_thread or self._document is None:
             held(fn, self._document)  # Panel may be running us without the document lock
-        elif self._document.session_context is not None and not self._closed:
+        elif self._loop is not None:
+            self._loop.add_callback(self._next_tick, fn)
+        else:
+            self._next_tick(fn)
+
+    def _next_tick(self, fn: Callable[[], None]) -> None:
+        if self._document.session_context is not None and not self._closed:
             self._document.add_next_tick_callback(fn)
         # else: the session is gone; a finishing background job has nobody to tell
 
@@ -652,3 +667,12 @@ def _number_format(step: float | None, start: float | None = None) -> str:
     if step is None or (step >= 1 and step_decimals(step, start) == 0):
         return "0.[00]"
     return "0." + "0" * max(2, step_decimals(step, start))
+
+
+def _running_loop() -> IOLoop | None:
+    """The event loop running this thread (a server session's), else None."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+    return IOLoop.current()
