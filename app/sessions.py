@@ -12,8 +12,8 @@ Two of its defaults hurt a burst of pages (a class opening the lecturer's link t
   document not sent yet): a page's wait grows with its place in the queue;
 * a session whose page has not connected yet is discarded after the short lifetime meant for
   closed pages; its websocket then arrived after the other pages' builds and Bokeh built the
-  document a second time (40 pages took 98 s instead of about 45). :func:`wait_for_websockets`
-  keeps such a session longer.
+  document a second time (every page of a burst of 40 paid two builds).
+  :func:`wait_for_websockets` keeps such a session longer.
 """
 
 from __future__ import annotations
@@ -31,8 +31,10 @@ __all__ = ["SESSION_LIFETIME_MS", "UNOPENED_SESSION_MS", "take_turns", "wait_for
 
 #: Milliseconds a session outlives its closed page (Bokeh's default is 15 s, checked every 17 s).
 SESSION_LIFETIME_MS = 5000
-#: Milliseconds a session built for a page waits for that page's websocket.
-UNOPENED_SESSION_MS = 60_000
+#: Milliseconds a session built for a page waits for that page's websocket: Bokeh's default
+#: lifetime. With builds taking turns a page's websocket comes within a build or two of its
+#: page; longer would let a flood of GETs without websockets hold many documents.
+UNOPENED_SESSION_MS = 15_000
 
 #: Seconds the loop runs other work before each build: a few iterations, so that a request or
 #: a frame whose callback needs more than one hop (a timer, then its task) completes.
