@@ -22,10 +22,11 @@ import panel.models.location
 import panel.models.markup  # noqa: F401
 from bokeh.client import pull_session
 from bokeh.events import DocumentReady
-from bokeh.models import Markup, Toggle
+from bokeh.models import LayoutDOM, Markup, Toggle
 from tornado.ioloop import IOLoop
 
 import app.main  # noqa: F401  (registers the page's own models: keyboard, labels)
+from app.tabs.base import PANELS_READY
 
 #: Patch events that carry plot data (skipped by a client that does not apply them).
 DATA_EVENTS = frozenset({"ColumnDataChanged", "ColumnsStreamed", "ColumnsPatched"})
@@ -75,6 +76,15 @@ class Client:
                     events[:] = [e for e in events if e.get("kind") not in DATA_EVENTS]
                 self.session._handle_patch(message)
 
+    def complete(self) -> bool:
+        """Whether the page holds every panel of its tab: the first one comes with the
+        document, the others once the page reports it has shown it (the client's
+        ``DocumentReady``; :func:`app.sessions.after_first_paint`)."""
+        return any(
+            PANELS_READY in (model.css_classes or [])
+            for model in self.session.document.select({"type": LayoutDOM})
+        )
+
     def sim_time(self) -> float | None:
         """The simulated time the hero's ``t`` chip shows, or None."""
         for model in self.session.document.select({"type": Markup}):
@@ -112,6 +122,16 @@ class Client:
 def pump(seconds: float) -> None:
     """Run the shared client event loop for ``seconds`` (messages arrive only meanwhile)."""
     IOLoop.current().run_sync(lambda: asyncio.sleep(seconds), timeout=seconds + 60)
+
+
+def wait_for_panels(clients: Sequence[Client], timeout: float = 120.0) -> None:
+    """Pump the client loop until every client's page holds all its tab's panels (their
+    receivers must run: :func:`start_receivers`)."""
+    deadline = time.perf_counter() + timeout
+    while not all(client.complete() for client in clients):
+        if time.perf_counter() > deadline:
+            raise TimeoutError(f"the tab's other panels did not arrive within {timeout} s")
+        pump(0.1)
 
 
 def start_receivers(clients: Sequence[Client]) -> None:

@@ -14,20 +14,34 @@ Two of its defaults hurt a burst of pages (a class opening the lecturer's link t
   closed pages; its websocket then arrived after the other pages' builds and Bokeh built the
   document a second time (every page of a burst of 40 paid two builds).
   :func:`wait_for_websockets` keeps such a session longer.
+
+A page is also cheaper to show: a tab builds its first panel with the page and the others
+once the page has shown it (:func:`after_first_paint`), in a spare turn, when no new page
+waits for its build: a class opening the link together first sees every page's first plot,
+then every page's other panels.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import Any
 
+import panel as pn
 from bokeh.server.contexts import ApplicationContext
 from bokeh.server.session import ServerSession
 from bokeh.server.views.ws import WSHandler
 from bokeh.util.token import get_session_id
+from tornado.ioloop import IOLoop
 
-__all__ = ["SESSION_LIFETIME_MS", "UNOPENED_SESSION_MS", "take_turns", "wait_for_websockets"]
+__all__ = [
+    "SESSION_LIFETIME_MS",
+    "UNOPENED_SESSION_MS",
+    "after_first_paint",
+    "take_turns",
+    "wait_for_websockets",
+]
 
 #: Milliseconds a session outlives its closed page (Bokeh's default is 15 s, checked every 17 s).
 SESSION_LIFETIME_MS = 5000
@@ -44,6 +58,8 @@ MAX_BUILD_WAIT_S = 2.0
 #: Seconds a page's open websocket counts as waiting for its document (a client that never
 #: asks for it stops holding builds back).
 SERVING_TIMEOUT_S = 10.0
+#: Seconds between two looks for a spare turn (:func:`after_first_paint`).
+SPARE_TURN_POLL_S = 0.05
 
 _ORIGINAL = {
     "session_init": ServerSession.__init__,
@@ -82,15 +98,70 @@ async def _create_in_turn(
     create = _ORIGINAL["create"]
     if session_id in self._sessions or session_id in self._pending_sessions:
         return await create(self, session_id, request, token)  # a page's websocket: no build
-    lock = _turn.get("lock")
-    if lock is None:
-        lock = _turn["lock"] = asyncio.Lock()
-    async with lock:
+    lock = _lock()
+    _turn["queued"] = _turn.get("queued", 0) + 1
+    try:
+        await lock.acquire()
+    finally:
+        _turn["queued"] -= 1
+    try:
         deadline = time.monotonic() + MAX_BUILD_WAIT_S
         await asyncio.sleep(TURN_GAP_S)  # what became ready during the last build runs first
         while _pages_waiting() and time.monotonic() < deadline:
             await asyncio.sleep(TURN_GAP_S)
         return await create(self, session_id, request, token)
+    finally:
+        lock.release()
+
+
+def _lock() -> asyncio.Lock:
+    lock = _turn.get("lock")
+    if lock is None:
+        lock = _turn["lock"] = asyncio.Lock()
+    return lock
+
+
+def after_first_paint(document: Any, build: Callable[[], None]) -> None:
+    """Run ``build`` (which adds to ``document``) once the page has shown what was built with
+    it, in a spare turn: when no new page waits for its build and no built page for its
+    document. Outside a server session (tests, notebooks, the warm-up) it runs now.
+
+    The page reports that it has shown its document (BokehJS's ``DocumentReady``, Panel's
+    ``onload``); ``build`` then waits for a spare turn, holds the build turn while it runs
+    (as a new page's build would) and runs as the document's next-tick callback (with the
+    document locked, as every callback). A session closed meanwhile drops it."""
+    context = getattr(document, "session_context", None)
+    if context is None:
+        build()
+        return
+    loop = IOLoop.current()  # Panel may run onload callbacks on its thread pool
+
+    def loaded() -> None:
+        loop.add_callback(lambda: asyncio.ensure_future(_in_spare_turn(document, build)))
+
+    pn.state.onload(loaded)
+
+
+async def _in_spare_turn(document: Any, build: Callable[[], None]) -> None:
+    lock = _lock()
+    context = document.session_context
+    while _turn.get("queued", 0) or lock.locked() or _pages_waiting():
+        if context.destroyed:
+            return
+        await asyncio.sleep(SPARE_TURN_POLL_S)
+    async with lock:
+        done = asyncio.get_running_loop().create_future()
+
+        def run() -> None:
+            try:
+                build()
+            finally:
+                done.set_result(None)
+
+        document.add_next_tick_callback(run)
+        # a session destroyed before its turn drops the callback: stop waiting then
+        while not done.done() and not context.destroyed:
+            await asyncio.wait([done], timeout=SPARE_TURN_POLL_S)
 
 
 def _pages_waiting() -> bool:

@@ -27,7 +27,7 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +40,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from app.protocol_client import Client, pump, start_receivers  # noqa: E402
+from app.protocol_client import Client, pump, start_receivers, wait_for_panels  # noqa: E402
 from app.serve_process import ServeProcess  # noqa: E402
+from app.tabs.base import PANELS_READY  # noqa: E402
 
 
 def server_processes(pid: int) -> list[psutil.Process]:
@@ -136,6 +137,7 @@ def measure(
     else:
         heavy = []
     start_receivers([*clients, *heavy])
+    wait_for_panels([*clients, *heavy])
     for client in heavy:
         client.play()
     pump(1.0)  # let every session settle (first ticks, stale studies)
@@ -180,11 +182,49 @@ def measure(
     }
 
 
-async def open_page(base_url: str, tab: str) -> tuple[float, float]:
+#: What BokehJS sends once it has shown the document: the server then builds the tab's other
+#: panels (app.sessions.after_first_paint). A PATCH-DOC message's three frames.
+DOCUMENT_READY = (
+    json.dumps({"msgid": "ready", "msgtype": "PATCH-DOC"}),
+    "{}",
+    json.dumps(
+        {
+            "events": [
+                {
+                    "kind": "MessageSent",
+                    "msg_type": "bokeh_event",
+                    "msg_data": {
+                        "type": "event",
+                        "name": "document_ready",
+                        "values": {"type": "map"},
+                    },
+                }
+            ]
+        }
+    ),
+)
+
+
+async def read_message(socket: Any) -> tuple[str, str]:
+    """One server message, undecoded: its header's type and its content frame (binary
+    buffers are read and dropped)."""
+    header = await socket.read_message()
+    if header is None:
+        raise RuntimeError("the server closed the websocket")
+    await socket.read_message()  # metadata
+    content = await socket.read_message()
+    for _ in range(2 * json.loads(header).get("num_buffers", 0)):
+        await socket.read_message()
+    return json.loads(header)["msgtype"], content
+
+
+async def open_page(base_url: str, tab: str) -> tuple[float, float, float]:
     """What a browser does to show a page, without rendering: GET the page (the server builds
-    the session's document), then ask for that document over the websocket (PULL-DOC) and
-    receive it whole, undecoded (decoding is the browser's work, and here it would load the
-    machine the server runs on). Returns the seconds until the HTML and until the document."""
+    the session's document with the tab's first panel), ask for that document over the
+    websocket (PULL-DOC) and receive it whole, undecoded (decoding is the browser's work, and
+    here it would load the machine the server runs on), report it shown (``DocumentReady``)
+    and wait for the patch that brings the tab's other panels. Returns the seconds until the
+    HTML, the document (the first plot) and the other panels."""
     start = time.perf_counter()
     answer = await AsyncHTTPClient().fetch(
         f"{base_url}?tab={tab}", connect_timeout=600, request_timeout=600
@@ -204,29 +244,29 @@ async def open_page(base_url: str, tab: str) -> tuple[float, float]:
         max_message_size=2**30,
     )
     try:
-        for _ in range(3):  # the server's ACK (header, metadata, content) comes first: BokehJS
-            await socket.read_message()  # waits for it, and so must we
+        await read_message(socket)  # the server's ACK comes first: BokehJS waits for it too
         header = json.dumps({"msgid": "pull", "msgtype": "PULL-DOC-REQ"})
         for part in (header, "{}", "{}"):
             await socket.write_message(part)
-        while True:  # frames: header, metadata, content, then two per buffer
-            frame = await socket.read_message()
-            if frame is None:
-                raise RuntimeError("the server closed the websocket")
-            if isinstance(frame, str) and '"PULL-DOC-REPLY"' in frame:
-                for _ in range(2 + 2 * json.loads(frame).get("num_buffers", 0)):
-                    await socket.read_message()
+        while (await read_message(socket))[0] != "PULL-DOC-REPLY":
+            pass
+        got_document = time.perf_counter() - start
+        for part in DOCUMENT_READY:
+            await socket.write_message(part)
+        while True:
+            kind, content = await read_message(socket)
+            if kind == "PATCH-DOC" and PANELS_READY in content:
                 break
     finally:
         socket.close()
-    return got_html, time.perf_counter() - start
+    return got_html, got_document, time.perf_counter() - start
 
 
 def measure_burst(server: ServeProcess, tab: str, pages: int) -> dict[str, Any]:
     """``pages`` pages of ``tab`` opened at the same moment."""
     AsyncHTTPClient.configure(None, max_clients=pages)
 
-    async def burst() -> list[tuple[float, float] | BaseException]:
+    async def burst() -> list[tuple[float, float, float] | BaseException]:
         tasks = [open_page(server.base_url, tab) for _ in range(pages)]
         return await asyncio.gather(*tasks, return_exceptions=True)
 
@@ -237,14 +277,19 @@ def measure_burst(server: ServeProcess, tab: str, pages: int) -> dict[str, Any]:
     probe.join()
     times = [r for r in results if isinstance(r, tuple)]
     errors = [r for r in results if not isinstance(r, tuple)]
-    documents = [t[1] for t in times] or [float("nan")]
+
+    def seconds(index: int, summary: Callable[[Sequence[float]], float]) -> float | None:
+        return round(summary([t[index] for t in times]), 2) if times else None
+
     return {
         "case": f"{tab}: {pages} pages opened at once",
         "failed": len(errors),
         "errors": sorted({f"{type(e).__name__}: {str(e)[:80]}" for e in errors}),
-        "page HTML median s": round(statistics.median(t[0] for t in times), 2) if times else None,
-        "document median s": round(statistics.median(documents), 2),
-        "document max s": round(max(documents), 2),
+        "page HTML median s": seconds(0, statistics.median),
+        "first plot median s": seconds(1, statistics.median),
+        "first plot max s": seconds(1, max),
+        "all panels median s": seconds(2, statistics.median),
+        "all panels max s": seconds(2, max),
         "loop lag p99 ms": round(1000 * percentile(probe.latencies, 0.99)),
         "server PSS MiB": round(rss_mib(server.pid)),
     }

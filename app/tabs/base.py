@@ -22,6 +22,7 @@ import panel as pn
 import param
 from tornado.ioloop import IOLoop
 
+from app import sessions
 from app.models.base import SimulationModel
 from app.models.jobs import BackgroundJob
 from app.sweeps.registry import SWEEP_SLUGS
@@ -32,6 +33,8 @@ from app.tabs.sweep import SweepPanel
 from app.url_state import step_decimals
 
 CONTROL_WIDTH = 320
+#: CSS class of a tab's panels once all of them are built (:meth:`SimulationTab._build_rest`).
+PANELS_READY = "ns-panels-ready"
 #: Room in pixels for the key controls beside the presenter bar's buttons at 1024 × 768 with
 #: the sidebar hidden (the tab is 962 px wide there; the buttons with their margins take 440).
 KEY_CONTROLS_WIDTH = 520
@@ -98,9 +101,27 @@ class SimulationTab(pn.viewable.Viewer):
         self._turn = 0
         self._stepped_at = 0.0
         self._controls = self._build_controls()
-        self._panels = self._build_panels()
-        self.sweep_session: SweepSession | None = None
-        sweep = [self._sweep_view()] if self.slug in SWEEP_SLUGS else []
+        #: the sweep panel's settings exist with the page (a link's ``sweep_*`` keys apply to
+        #: them at once); the panel itself comes with the other panels
+        self.sweep_session: SweepSession | None = (
+            SweepSession(self.slug) if self.slug in SWEEP_SLUGS else None
+        )
+        #: whether every panel is built (the first one comes with the page, the others once
+        #: the page shows it: :meth:`_build_rest`)
+        self.complete = False
+        first = self._build_first()
+        #: the tab's panels, first the first panel and a note that the others are coming
+        self._panels = pn.Column(
+            *([first] if first is not None else []),
+            pn.pane.Markdown(
+                "Loading the other panels…",
+                css_classes=["ns-pending"],
+                stylesheets=[STYLESHEET],
+                sizing_mode="stretch_width",
+            ),
+            sizing_mode="stretch_width",
+            css_classes=["ns-panels"],
+        )
         self._story = pn.pane.Markdown(
             "",
             css_classes=["ns-story", "ns-story-lesson"] if self.lesson else ["ns-story"],
@@ -130,16 +151,49 @@ class SimulationTab(pn.viewable.Viewer):
         self.content = pn.Column(
             *([self._stage(top)] if self.lesson else top),
             self._panels,
-            *sweep,
             sizing_mode="stretch_width",
         )
         self.controls = self._controls
         self._layout: pn.Row | None = None
+        sessions.after_first_paint(self._document, self._build_rest)
 
     # -------------------------------------------------------------- subclass
+    def _build_first(self) -> pn.viewable.Viewable | None:
+        """Build the panel a page shows first (the hero; registered with :meth:`add_panel`)
+        and return its layout, or None. It is built with the page; :meth:`_build_panels`
+        builds the others once the page shows it."""
+        return None
+
     def _build_panels(self) -> pn.viewable.Viewable:
-        """Build the panels (each registered with :meth:`add_panel`); return their layout."""
+        """Build the panels not built by :meth:`_build_first` (each registered with
+        :meth:`add_panel`); return the layout of all of them (the first one included)."""
         raise NotImplementedError
+
+    def _build_rest(self) -> None:
+        """The panels after the first (:meth:`_build_panels`) and the sweep panel, put in
+        place under the first panel, which stays where it is drawn (in the spotlight too).
+
+        A page of a tab is about a thousand Bokeh models, a second of the server's time to
+        build and a third to send (the tokens tab's 11 figures); its first panel is a third
+        of that. Built later, in a spare turn (:func:`app.sessions.after_first_paint`), the
+        others do not delay other pages' first plots when a class opens the link together."""
+        with self._frame_lock, pn.io.hold(self._document):
+            if self._closed or self.complete:
+                return
+            layout = self._build_panels()
+            sweep = [self._sweep_view()] if self.sweep_session is not None else []
+            objects = [*layout.objects, *sweep]
+            if self._spotlit is not None:
+                parent, index, view, _ = self._spotlit
+                if parent is self._panels and index < len(objects) and objects[index] is view:
+                    objects[index] = parent.objects[index]  # the spacer keeping its place
+                else:
+                    self._unspotlight()
+            self._panels.objects = objects
+            self._panels.css_classes = ["ns-panels", PANELS_READY]
+            self.complete = True
+            self._show_story()
+            _update(self.panels)
 
     def _stage(self, top: list[pn.viewable.Viewable]) -> pn.Column:
         """Presenter mode: the presenter bar above ``top`` (status line, story and spotlight)
@@ -246,13 +300,7 @@ class SimulationTab(pn.viewable.Viewer):
         panel = getattr(self, name, None) if name else None
         view = panel.view() if isinstance(panel, TabPanel) else None
         if self._spotlit is not None and (view is None or view is not self._spotlit[2]):
-            parent, index, moved, undo = self._spotlit
-            self._spotlight.objects = []
-            _apply(undo)
-            objects = list(parent.objects)
-            objects[index] = moved
-            parent.objects = objects
-            self._spotlit = None
+            self._unspotlight()
         if view is None or self._spotlit is not None:
             return
         found = _parent_of(self._panels, view)
@@ -268,9 +316,18 @@ class SimulationTab(pn.viewable.Viewer):
         self._spotlight.objects = [view]
         self._spotlit = (parent, index, view, undo)
 
+    def _unspotlight(self) -> None:
+        """The spotlit panel back to its place, with its own sizes."""
+        parent, index, moved, undo = self._spotlit
+        self._spotlight.objects = []
+        _apply(undo)
+        objects = list(parent.objects)
+        objects[index] = moved
+        parent.objects = objects
+        self._spotlit = None
+
     def _sweep_view(self) -> pn.viewable.Viewable:
         """The shared sweep panel (:mod:`app.tabs.sweep`) under the tab's own panels."""
-        self.sweep_session = SweepSession(self.slug)
         panel = self.add_panel(SweepPanel(self.model, self.sweep_session, self.call_on_loop))
         self.sweep_panel = panel
         # the live-view star follows the swept parameters

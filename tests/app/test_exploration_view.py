@@ -130,7 +130,7 @@ def test_panels_share_the_panel_interface_and_the_card_is_data(tab: ExplorationT
     assert [type(p).__name__ for p in tab.panels if p.every_frame] == ["ExplorerMaps"]
     assert {tab.maps, tab.coverage, tab.learning, tab.policies, tab.sweep_panel} == set(tab.panels)
     assert "tick" not in vars(ExplorationTab) and "_update_plots" not in vars(ExplorationTab)
-    card = tab._panels.objects[-1]
+    card = next(c for c in tab._panels.objects if getattr(c, "title", "").startswith("Model card"))
     texts = [getattr(pane, "object", "") for pane in card.objects]
     assert any("Uₖ = {s ∈ Sᵥ" in text for text in texts)  # Unicode, not TeX
     assert sum(text.startswith("$d^{\\pi}_{\\nu}") for text in texts) == 1

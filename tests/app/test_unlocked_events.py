@@ -18,7 +18,7 @@ from pathlib import Path
 from bokeh.events import ButtonClick
 from bokeh.models import Button, Slider
 
-from app.protocol_client import Client, pump, start_receivers
+from app.protocol_client import Client, pump, start_receivers, wait_for_panels
 from app.serve_process import ServeProcess
 
 KAPPA_PRIME = re.compile(r"σ_w² E s'²</span><span class=.ns-chip-value.>([-0-9.]+)<")
@@ -40,6 +40,7 @@ def test_a_click_during_a_slider_debounce_redraws_without_a_lock_error(tmp_path:
         document = client.session.document
         step = next(m for m in document.select({"type": Button}) if m.label == "Step")
         sigma_w = next(m for m in document.select({"type": Slider}) if "σ_w" in m.title)
+        wait_for_panels([client])  # the kernel panel comes after the first plot
         before = kappa_prime(client)
         for _ in range(3):
             value = sigma_w.value + sigma_w.step

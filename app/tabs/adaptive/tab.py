@@ -54,7 +54,7 @@ class AdaptiveTab(SimulationTab):
         _retarget_step_button(controls, self.model.step_frame)
         return controls
 
-    def _build_panels(self) -> pn.viewable.Viewable:
+    def _build_first(self) -> pn.viewable.Viewable:
         model = self.model
         # runs are computed on the job pool and shown on this loop (issue 14); the status line
         # follows the job meanwhile, and Play waits for the run
@@ -66,13 +66,17 @@ class AdaptiveTab(SimulationTab):
             lambda *_: self.call_on_loop(model.show_run_progress), ["progress", "running"]
         )
         model.compute_off_loop()
+        self.hero = self.add_panel(AdaptiveHero(model))
+        return self.hero.view()
+
+    def _build_panels(self) -> pn.viewable.Viewable:
+        model = self.model
         weak_controls = self.job_controls(
             model.weak_job, "Run weak-error study", model.run_weak_error
         )
         scaling_controls = self.job_controls(
             model.scaling_job, "Run scaling study", model.run_scaling
         )
-        self.hero = self.add_panel(AdaptiveHero(model))
         self.moments = self.add_panel(MomentsPanel(model))
         self.final = self.add_panel(FinalPanel(model))
         self.scaling = self.add_panel(ScalingPanel(model, scaling_controls))

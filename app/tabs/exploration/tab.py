@@ -45,9 +45,15 @@ class ExplorationTab(SimulationTab):
     hero_panel = "maps"
     speed_label = "Steps per frame"
 
+    def _build_first(self) -> pn.viewable.Viewable:
+        self.maps = self.add_panel(ExplorerMaps(self.model))
+        self._maps_card = panel_card(
+            "Explorer iterations: maps of Dₖ, πₖ and μ", self.maps.view(), HERO_CAPTION
+        )
+        return self._maps_card
+
     def _build_panels(self) -> pn.viewable.Viewable:
         model = self.model
-        self.maps = self.add_panel(ExplorerMaps(model))
         self.coverage = self.add_panel(CoveragePanel(model))
         controls = self.job_controls(model.learning, "Run learning curves", model.run_learning)
         self.policies = self.add_panel(LearnedPolicyMaps(model))
@@ -57,7 +63,7 @@ class ExplorationTab(SimulationTab):
         # the first tick of a live session fills the curves (throwaway views never start them)
         model.learn_at_next_poll()
         return pn.Column(
-            panel_card("Explorer iterations: maps of Dₖ, πₖ and μ", self.maps.view(), HERO_CAPTION),
+            self._maps_card,
             self.coverage.view(),
             self.learning.view(),
             panel_card("Why restarting from μ is safe", *_theory_panes(), collapsed=False),

@@ -91,10 +91,13 @@ class SignatureTab(SimulationTab):
     hero_panel = "series"
     speed_label = "Sample paths per second"
 
+    def _build_first(self) -> pn.viewable.Viewable:
+        self._drag_at = 0.0
+        self.series = self.add_panel(SeriesPanel(self.model))
+        return self.series.view()
+
     def _build_panels(self) -> pn.viewable.Viewable:
         model = self.model
-        self._drag_at = 0.0
-        self.series = self.add_panel(SeriesPanel(model))
         self.signature = self.add_panel(SignaturePanel(model))
         controls = self.job_controls(model.features_job, "Recompute", model.refresh_features)
         self.accuracy = self.add_panel(AccuracyPanel(model, controls))

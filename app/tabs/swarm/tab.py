@@ -47,10 +47,13 @@ class SwarmTab(SimulationTab):
     # the hero needs the browser's frame: the secondary panels take turns while playing
     secondary_in_turns = True
 
+    def _build_first(self) -> pn.viewable.Viewable:
+        self._turn = 0
+        self.hero = self.add_panel(SwarmHero(self.model))
+        return self.hero.view()
+
     def _build_panels(self) -> pn.viewable.Viewable:
         model = self.model
-        self._turn = 0
-        self.hero = self.add_panel(SwarmHero(model))
         self.weights = self.add_panel(WeightsPanel(model))
         self.series = self.add_panel(TimeSeriesPanel(model))
         self.schedules = self.add_panel(SchedulePanel(model))

@@ -40,9 +40,12 @@ class TokensTab(SimulationTab):
     model_class = TokensModel
     speed_label = "Layers per frame"
 
+    def _build_first(self) -> pn.viewable.Viewable:
+        self.hero = self.add_panel(TokenHero(self.model))
+        return self.hero.view()
+
     def _build_panels(self) -> pn.viewable.Viewable:
         model = self.model
-        self.hero = self.add_panel(TokenHero(model))
         self.depth = self.add_panel(SimilarityDepthPanel(model))
         self.diameter = self.add_panel(DiameterPanel(model))
         ensemble_controls = self.job_controls(

@@ -49,18 +49,22 @@ class WidenetTab(SimulationTab):
         warm_shared_sweep()
         super().__init__(*args, **kwargs)
 
-    def _build_panels(self) -> pn.viewable.Viewable:
+    def _build_first(self) -> pn.viewable.Viewable:
         model = self.model
         sweep_controls = self.job_controls(model.sweep, "Rerun sweep", model.rerun)
+        self.w2 = self.add_panel(W2Panel(model, sweep_controls))
+        self._version_seen = 0
+        return self.w2.view()
+
+    def _build_panels(self) -> pn.viewable.Viewable:
+        model = self.model
         lindeberg_controls = self.job_controls(
             model.lindeberg, "Run exchange at width shown", model.run_lindeberg
         )
-        self.w2 = self.add_panel(W2Panel(model, sweep_controls))
         self.law = self.add_panel(OutputLawPanel(model))
         self.lindeberg = self.add_panel(LindebergPanel(model, lindeberg_controls))
         self.cumulants = self.add_panel(CumulantPanel(model))
         self.covariance = self.add_panel(CovariancePanel(model))
-        self._version_seen = 0
         # live params only re-read the cached sweep; while playing, the frame counter already
         # redraws after each width change
         model.param.watch(
