@@ -305,6 +305,7 @@ def _serve(args: argparse.Namespace) -> int:
         pn.config.nthreads = args.num_threads
     sessions.take_turns()  # a burst of pages: one build at a time, the loop's work in between
     sessions.wait_for_websockets()  # and no document built twice
+    sessions.skip_callback_checks()  # Panel's ~500 property links per page, inspected each
     from app.sweeps import cluster
 
     cluster.SHARED.scheduler = args.dask_scheduler or cluster.scheduler_from_env()

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bokeh.models import LayoutDOM
+from bokeh.models import Div, LayoutDOM
 
 from app import sessions
 from app.protocol_client import Client, start_receivers, wait_for_panels
@@ -113,3 +113,21 @@ def test_a_page_gets_its_first_plot_then_its_other_panels(tmp_path: Path) -> Non
     # the first document holds well under half the page (tokens: ~370 of ~910 models)
     assert first < 0.5 * after, (first, after)
     assert "Traceback" not in log, log[-3000:]
+
+
+def test_callback_checks_are_skipped_unless_bokeh_is_told_otherwise(
+    patched: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def wrong(attr: str) -> None:  # Bokeh's on_change callbacks take (attr, old, new)
+        pass
+
+    monkeypatch.delenv("BOKEH_PERFORM_ERROR_DIAGNOSTICS", raising=False)
+    with pytest.raises(ValueError, match="signature"):
+        Div().on_change("text", wrong)
+    sessions.skip_callback_checks()
+    Div().on_change("text", wrong)  # not inspected
+    sessions.restore()
+    monkeypatch.setenv("BOKEH_PERFORM_ERROR_DIAGNOSTICS", "true")
+    sessions.skip_callback_checks()
+    with pytest.raises(ValueError, match="signature"):
+        Div().on_change("text", wrong)
