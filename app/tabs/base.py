@@ -81,6 +81,12 @@ class SimulationTab(pn.viewable.Viewer):
     #: Attribute name of the tab's hero panel: presenter mode puts it on the stage for a
     #: preset whose story names no panel of its own.
     hero_panel: ClassVar[str] = "hero"
+    #: Whether the model's background studies (:meth:`SimulationModel.poll`) start before the
+    #: tab's other panels are built: only for a tab whose first panel draws a study (the
+    #: widenet W₂ sweep). Otherwise a page's studies wait for the panels that show them, and
+    #: a class opening the link together spends the server on first plots first (the tokens
+    #: ensemble of each page took a third of the CPU of a burst of 40 pages).
+    studies_before_panels: ClassVar[bool] = False
 
     def __init__(self, model: SimulationModel | None = None, lesson: bool = False, **params: Any):
         super().__init__(**params)
@@ -372,7 +378,8 @@ class SimulationTab(pn.viewable.Viewer):
     # ------------------------------------------------------------ animation
     def tick(self) -> None:
         """Advance one animation frame if playing (skip if the previous frame still runs or the
-        model's ``frame_interval`` has not elapsed), then let the model start pending work."""
+        model's ``frame_interval`` has not elapsed), then let the model start pending work
+        (once the panels are built, see :attr:`studies_before_panels`)."""
         if self.model.playing and self._frame_lock.acquire(blocking=False):
             try:
                 now = time.monotonic()
@@ -381,7 +388,7 @@ class SimulationTab(pn.viewable.Viewer):
                     self.model.step()
             finally:
                 self._frame_lock.release()
-        if not self._closed:
+        if not self._closed and (self.complete or self.studies_before_panels):
             self.model.poll()
 
     def _on_frame(self, event: param.parameterized.Event) -> None:

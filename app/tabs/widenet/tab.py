@@ -41,6 +41,7 @@ class WidenetTab(SimulationTab):
     model_class = WidenetModel
     # presenter mode stages this panel for a preset that names none
     hero_panel = "w2"
+    studies_before_panels = True  # the W₂ panel, built first, draws the sweep
     speed_label = None  # Play doubles the width shown, at the model's frame_interval
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
