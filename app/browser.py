@@ -122,14 +122,19 @@ def launch_chromium(playwright: Playwright) -> Browser:
 
 def wait_for_bokeh(page: Page, plot: str | None = VISIBLE_PLOT, timeout_ms: float = 60_000) -> None:
     """Wait until Bokeh has built the page's document and, unless ``plot`` is None, until the
-    first element matching ``plot`` (default: a visible plot canvas) is on screen and the plot
-    that owns it has finished rendering."""
+    first element matching ``plot`` (default: a visible plot canvas) is on screen, the plot
+    that owns it has finished rendering and the open tab holds all its panels (the first
+    comes with the page, the others just after: :meth:`SimulationTab._build_rest`)."""
+    from app.tabs.base import PANELS_READY
+
     page.wait_for_function(BOKEH_DOCUMENT_JS, timeout=timeout_ms)
     if plot is None:
         return
     target = page.locator(plot).first
     target.wait_for(state="visible", timeout=timeout_ms)
     page.wait_for_function(_VIEW_FINISHED_JS, arg=target.element_handle(), timeout=timeout_ms)
+    if page.locator(".ns-panels").count():
+        page.locator(f".{PANELS_READY}").first.wait_for(state="attached", timeout=timeout_ms)
 
 
 def install_update_hook(page: Page, model_type_pattern: str = "DataSource$") -> None:

@@ -60,6 +60,8 @@ SCROLL_TO_TOP = (
     "window.scrollTo(0, 0); "
     "for (const el of document.querySelectorAll('#main, .main, #content')) el.scrollTop = 0;"
 )
+#: Where the server serves Panel's files, relative to the page (Panel's own ``dist_url``).
+SERVER_DIST = "./" + panel_resources.LOCAL_DIST
 #: KaTeX's @font-face rules at document level (inside shadow roots they are ignored).
 KATEX_FONTS = "assets/katex/katex-fonts.css"
 #: Pixels of the sidebar holding the open tab's controls.
@@ -136,11 +138,18 @@ def _never_to_the_cdn(patch: Callable[[Any, str], None]) -> Callable[[Any, str],
     ``cdn.holoviz.org``: every component of the page then asks that host for it (an offline
     lecture hall gets errors, an online one sends each visitor's address there). The app
     serves Panel's files itself, so a rewrite to the CDN is dropped and the stylesheet keeps
-    its server URL."""
+    its server URL; in a server session, one that still points at the CDN (the design's theme
+    sheets start there) is pointed at the server's copy."""
 
     def patched(stylesheet: Any, dist_url: str) -> None:
         if dist_url == panel_resources.CDN_DIST:
-            return
+            document = pn.state.curdoc
+            if document is None or document.session_context is None:
+                return  # not served by this app's server: leave the stylesheet as it is
+            # a stylesheet the design made for a model not yet attached (a tab's panels
+            # built while the page shows another tab) starts as a CDN address: point it at
+            # the server's own copy, as Panel does for the page's first models
+            dist_url = SERVER_DIST
         patch(stylesheet, dist_url)
 
     return patched

@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bokeh.models import Div, LayoutDOM
+from bokeh.models import Div, ImportedStyleSheet, LayoutDOM, Tabs
 
 from app import sessions
-from app.protocol_client import Client, start_receivers, wait_for_panels
+from app.protocol_client import Client, pump, start_receivers, wait_for_panels
 from app.serve_process import ServeProcess
 from app.tabs.base import PANELS_READY
 from app.tabs.tokens.tab import TokensTab
@@ -131,3 +131,21 @@ def test_callback_checks_are_skipped_unless_bokeh_is_told_otherwise(
     sessions.skip_callback_checks()
     with pytest.raises(ValueError, match="signature"):
         Div().on_change("text", wrong)
+
+
+def test_panels_built_while_the_page_shows_another_tab_load_nothing_from_the_cdn(
+    tmp_path: Path,
+) -> None:
+    with ServeProcess(log_path=tmp_path / "server.log") as server:
+        client = Client(server.base_url, "tokens", apply_data=False)
+        document = client.session.document
+        tabs = next(iter(document.select({"type": Tabs})))
+        tabs.active = 2  # the visitor moves on before the tokens tab's other panels come
+        start_receivers([client])
+        pump(3.0)
+        tabs.active = 1  # and back: the panels built meanwhile are shown now
+        wait_for_panels([client], timeout=60)
+        sheets = [m for m in document.models if isinstance(m, ImportedStyleSheet)]
+        urls = {str(sheet.url) for sheet in sheets}
+        client.close()
+    assert urls and not [url for url in urls if "cdn.holoviz" in url]

@@ -8,7 +8,13 @@ from urllib.parse import parse_qs, urlparse
 
 from playwright.sync_api import Page, expect
 
-from app.browser import click_button, drag_slider, hook_state, install_update_hook
+from app.browser import (
+    click_button,
+    drag_slider,
+    hook_state,
+    install_update_hook,
+    wait_for_bokeh,
+)
 
 TAB = "?tab=tokens"
 
@@ -102,7 +108,7 @@ def test_copied_link_reproduces_the_numbers(
     other = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
         other.goto(link)
-        other.locator(".bk-Canvas >> visible=true").first.wait_for()
+        wait_for_bokeh(other)
         step_to(other, 10)
         assert {label: chip(other, label) for label in numbers} == numbers
     finally:
@@ -176,7 +182,7 @@ def test_sessions_are_isolated(open_app: Callable[..., Page], browser, app_url: 
     other = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
         other.goto(app_url + TAB)
-        other.locator(".bk-Canvas >> visible=true").first.wait_for()
+        wait_for_bokeh(other)
         before = chip(other, "λ_dist")
         drag_slider(page, slider_handle("σ_n noise strength"), dx=-80)
         wait_chip_change(page, "λ_dist", before)

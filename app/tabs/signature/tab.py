@@ -105,6 +105,7 @@ class SignatureTab(SimulationTab):
         self.brownian = self.add_panel(BrownianPanel(model))
         self.update_on(model.features_job, self.accuracy, self.embedding)
         model.features_job.param.watch(lambda *_: self.call_on_loop(self._report_time), ["result"])
+        self._report_time()  # the features may have come while only the first panel showed
         self.update_on_params(["series_index", "channel", "n_samples"], self.series, self.signature)
         model.param.watch(
             lambda *_: self.call_on_loop(self.embedding.update_ring),
