@@ -1,6 +1,7 @@
 """Sessions under a burst of pages (:mod:`app.sessions`, issue 14): documents are built one at a
-time with the loop's other work between two builds, and a session waits for its page's
-websocket longer than a closed page's session lingers."""
+time with the loop's other work between two builds, a page's other panels wait for a spare turn
+(no new page waiting for its first build), and a session waits for its page's websocket longer
+than a closed page's session lingers."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 
 import pytest
 from bokeh.document import Document
+from bokeh.models import Div
 from bokeh.server.session import ServerSession
 from tornado.ioloop import IOLoop
 
@@ -144,3 +146,69 @@ def test_a_build_waits_for_pages_already_built_to_get_their_documents(
     served_first, capped = asyncio.run(scenario())
     assert 0.2 <= served_first < 0.45  # waited for the document, not for the cap
     assert 0.5 <= capped < 0.75  # the cap, plus scheduling slack
+
+
+class SessionContext:
+    """A session context as :func:`app.sessions._in_spare_turn` reads it."""
+
+    def __init__(self) -> None:
+        self.destroyed = False
+
+
+class Doc:
+    """A session's document: next-tick callbacks run on the loop's next iteration."""
+
+    def __init__(self) -> None:
+        self.session_context = SessionContext()
+
+    def add_next_tick_callback(self, fn: Any) -> None:
+        asyncio.get_running_loop().call_soon(fn)
+
+
+def test_the_other_panels_wait_for_every_new_page_and_a_closed_page_drops_them(
+    patched: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    order: list[str] = []
+
+    async def create(self: Context, session_id: str, request: Any = None, token: Any = None):
+        time.sleep(BUILD_S)  # a build holds the loop
+        order.append(session_id)
+        self._sessions[session_id] = session_id
+
+    monkeypatch.setitem(sessions._ORIGINAL, "create", create)
+
+    async def burst() -> None:
+        context = Context()
+        closed = Doc()
+        closed.session_context.destroyed = True
+        pages = [sessions._create_in_turn(context, f"page {k}") for k in range(3)]
+        first = asyncio.ensure_future(pages[0])
+        await asyncio.sleep(0)  # page 0's build holds the turn, pages 1 and 2 queue behind it
+        rest = [asyncio.ensure_future(page) for page in pages[1:]]
+        later = [
+            sessions._in_spare_turn(Doc(), lambda: order.append("other panels")),
+            sessions._in_spare_turn(closed, lambda: order.append("closed page's panels")),
+        ]
+        await asyncio.gather(first, *rest, *later)
+
+    asyncio.run(burst())
+    # the other panels of a shown page wait until no new page waits for its first build
+    assert order == ["page 0", "page 1", "page 2", "other panels"]
+
+
+def test_callback_checks_are_skipped_unless_bokeh_is_told_otherwise(
+    patched: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def wrong(attr: str) -> None:  # Bokeh's on_change callbacks take (attr, old, new)
+        pass
+
+    monkeypatch.delenv("BOKEH_PERFORM_ERROR_DIAGNOSTICS", raising=False)
+    with pytest.raises(ValueError, match="signature"):
+        Div().on_change("text", wrong)
+    sessions.skip_callback_checks()
+    Div().on_change("text", wrong)  # not inspected
+    sessions.restore()
+    monkeypatch.setenv("BOKEH_PERFORM_ERROR_DIAGNOSTICS", "true")
+    sessions.skip_callback_checks()
+    with pytest.raises(ValueError, match="signature"):
+        Div().on_change("text", wrong)
