@@ -37,6 +37,8 @@ from bokeh.settings import settings
 from bokeh.util.token import get_session_id
 from tornado.ioloop import IOLoop
 
+from app import memory
+
 __all__ = [
     "SESSION_LIFETIME_MS",
     "UNOPENED_SESSION_MS",
@@ -158,6 +160,7 @@ async def _in_spare_turn(document: Any, build: Callable[[], None]) -> None:
         def run() -> None:
             try:
                 build()
+                memory.freeze_built_session()  # automatic collections skip the built page
             finally:
                 done.set_result(None)
 

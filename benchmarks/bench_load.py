@@ -9,7 +9,8 @@ server's) is out of the measurement. Reported per K:
 * frames per second per session (median, slowest, fastest) and the slowest / median ratio;
 * simulated time per second per session, from the hero's ``t`` chip;
 * Play-to-first-frame latency (median, max);
-* the server's event-loop lag: ``GET /liveness`` every 100 ms from a thread (p50, p99);
+* the server's event-loop lag: ``GET /liveness`` every 100 ms from a process of its own
+  (p50, p99);
 * server CPU (% of one core) and resident memory.
 
 Usage: ``python benchmarks/bench_load.py [--tab tokens] [--k 1,5,10,20,40] [--seconds 10]``
@@ -23,10 +24,9 @@ import asyncio
 import json
 import re
 import statistics
+import subprocess
 import sys
-import threading
 import time
-import urllib.request
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -67,24 +67,41 @@ def rss_mib(pid: int) -> float:
     return sum(p.memory_full_info().pss for p in server_processes(pid)) / 2**20
 
 
-class LagProbe(threading.Thread):
-    """``GET /liveness`` every 100 ms; the answers' latencies in seconds."""
+#: The probe's own process: a thread of this one would wait for the clients' decoding (they
+#: hold the GIL for up to 0.4 s per message), which is the benchmark's lag, not the server's.
+PROBE_SCRIPT = """
+import sys, time, urllib.request
+url = sys.argv[1]
+while True:
+    start = time.perf_counter()
+    try:
+        urllib.request.urlopen(url, timeout=30).read()
+        print(time.perf_counter() - start, flush=True)
+    except OSError:
+        print(30.0, flush=True)
+    time.sleep(0.1)
+"""
+
+
+class LagProbe:
+    """``GET /liveness`` every 100 ms from a process of its own; the answers' latencies in
+    seconds (read once :meth:`join` has stopped it)."""
 
     def __init__(self, base_url: str) -> None:
-        super().__init__(daemon=True)
         self.url = base_url + "liveness"
         self.latencies: list[float] = []
-        self.stop = threading.Event()
+        self._process: subprocess.Popen[str] | None = None
 
-    def run(self) -> None:
-        while not self.stop.is_set():
-            start = time.perf_counter()
-            try:
-                urllib.request.urlopen(self.url, timeout=30).read()
-                self.latencies.append(time.perf_counter() - start)
-            except OSError:
-                self.latencies.append(30.0)
-            self.stop.wait(0.1)
+    def start(self) -> None:
+        self._process = subprocess.Popen(
+            [sys.executable, "-c", PROBE_SCRIPT, self.url], stdout=subprocess.PIPE, text=True
+        )
+
+    def join(self) -> None:
+        assert self._process is not None, "start the probe first"
+        self._process.terminate()
+        out, _ = self._process.communicate(timeout=30)
+        self.latencies = [float(line) for line in out.split()]
 
 
 def keep_playing(clients: Sequence[Client], seconds: float) -> None:
@@ -156,7 +173,6 @@ def measure(
     fps = [(c.frames - f) / wall for c, f in zip(clients, f0, strict=True)]
     rates = [(c.sim_total - s) / wall for c, s in zip(clients, s0, strict=True)]
     first = [c.first_frame_at - c.play_at for c in clients if c.first_frame_at is not None]
-    probe.stop.set()
     probe.join()
     rss = rss_mib(server.pid)
     for client in [*clients, *heavy]:
@@ -273,7 +289,6 @@ def measure_burst(server: ServeProcess, tab: str, pages: int) -> dict[str, Any]:
     probe = LagProbe(server.base_url)
     probe.start()
     results = IOLoop.current().run_sync(burst, timeout=900)
-    probe.stop.set()
     probe.join()
     times = [r for r in results if isinstance(r, tuple)]
     errors = [r for r in results if not isinstance(r, tuple)]
