@@ -24,8 +24,12 @@ PAGES = 5
 
 
 @pytest.fixture
-def patched() -> Iterator[None]:
-    yield
+def patched(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Bokeh's classes restored afterwards; a record of the builds after which the server
+    would freeze the objects alive (this process's are not frozen)."""
+    frozen: list[str] = []
+    monkeypatch.setattr(sessions.memory, "freeze_built_session", lambda: frozen.append("freeze"))
+    yield frozen
     sessions.restore()
 
 
@@ -76,7 +80,7 @@ def largest_loop_gap(create: Any) -> float:
 
 
 def test_a_burst_of_pages_builds_one_at_a_time_with_the_loop_served_between(
-    patched: None, monkeypatch: pytest.MonkeyPatch
+    patched: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(sessions._ORIGINAL, "create", bokeh_like_create)
     # Bokeh's own order: every build back to back, the probe waits for all of them
@@ -88,7 +92,7 @@ def test_a_burst_of_pages_builds_one_at_a_time_with_the_loop_served_between(
 
 
 def test_a_page_websocket_for_a_known_session_does_not_wait_for_a_build(
-    patched: None, monkeypatch: pytest.MonkeyPatch
+    patched: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The websocket of a page already built finds its session without queuing behind new
     builds."""
@@ -108,7 +112,7 @@ def test_a_page_websocket_for_a_known_session_does_not_wait_for_a_build(
     assert asyncio.run(scenario()) < BUILD_S
 
 
-def test_a_session_waits_for_its_page_longer_than_a_closed_page_lingers(patched: None) -> None:
+def test_a_session_waits_for_its_page_longer_than_a_closed_page_lingers(patched: list[str]) -> None:
     """Kept UNOPENED_SESSION_MS until its page connects; once the page connected and left,
     the usual SESSION_LIFETIME_MS (Bokeh discards when ``connection_count == 0 and
     milliseconds_since_last_unsubscribe > lifetime``)."""
@@ -123,7 +127,7 @@ def test_a_session_waits_for_its_page_longer_than_a_closed_page_lingers(patched:
 
 
 def test_a_build_waits_for_pages_already_built_to_get_their_documents(
-    patched: None, monkeypatch: pytest.MonkeyPatch
+    patched: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A page whose websocket is open and whose document is not sent yet goes before the next
     build; a page that never asks for its document holds builds back at most
@@ -166,7 +170,7 @@ class Doc:
 
 
 def test_the_other_panels_wait_for_every_new_page_and_a_closed_page_drops_them(
-    patched: None, monkeypatch: pytest.MonkeyPatch
+    patched: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     order: list[str] = []
 
@@ -194,10 +198,11 @@ def test_the_other_panels_wait_for_every_new_page_and_a_closed_page_drops_them(
     asyncio.run(burst())
     # the other panels of a shown page wait until no new page waits for its first build
     assert order == ["page 0", "page 1", "page 2", "other panels"]
+    assert patched == ["freeze"] * 4  # after each build: three pages, one page's other panels
 
 
 def test_callback_checks_are_skipped_unless_bokeh_is_told_otherwise(
-    patched: None, monkeypatch: pytest.MonkeyPatch
+    patched: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def wrong(attr: str) -> None:  # Bokeh's on_change callbacks take (attr, old, new)
         pass
