@@ -153,7 +153,7 @@ def test_a_build_waits_for_pages_already_built_to_get_their_documents(
 
 
 class SessionContext:
-    """A session context as :func:`app.sessions._in_spare_turn` reads it."""
+    """A session context as :func:`app.sessions._in_spare_turns` reads it."""
 
     def __init__(self) -> None:
         self.destroyed = False
@@ -190,8 +190,10 @@ def test_the_other_panels_wait_for_every_new_page_and_a_closed_page_drops_them(
         await asyncio.sleep(0)  # page 0's build holds the turn, pages 1 and 2 queue behind it
         rest = [asyncio.ensure_future(page) for page in pages[1:]]
         later = [
-            sessions._in_spare_turn(Doc(), lambda: order.append("other panels")),
-            sessions._in_spare_turn(closed, lambda: order.append("closed page's panels")),
+            sessions._in_spare_turns(Doc(), sessions._steps(lambda: order.append("other panels"))),
+            sessions._in_spare_turns(
+                closed, sessions._steps(lambda: order.append("closed page's panels"))
+            ),
         ]
         await asyncio.gather(first, *rest, *later)
 
@@ -199,6 +201,39 @@ def test_the_other_panels_wait_for_every_new_page_and_a_closed_page_drops_them(
     # the other panels of a shown page wait until no new page waits for its first build
     assert order == ["page 0", "page 1", "page 2", "other panels"]
     assert patched == ["freeze"] * 4  # after each build: three pages, one page's other panels
+
+
+def test_panels_put_on_the_page_in_steps_let_a_new_page_build_between_two_steps(
+    patched: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    order: list[str] = []
+
+    async def create(self: Context, session_id: str, request: Any = None, token: Any = None):
+        time.sleep(BUILD_S)
+        order.append(session_id)
+        self._sessions[session_id] = session_id
+
+    monkeypatch.setitem(sessions._ORIGINAL, "create", create)
+
+    async def scenario() -> None:
+        context = Context()
+        new_page: list[asyncio.Future[Any]] = []
+
+        def build() -> Iterator[None]:
+            order.append("panels built")
+            # a student opens the link while this page's panels are being put in place
+            new_page.append(asyncio.ensure_future(sessions._create_in_turn(context, "new page")))
+            yield
+            order.append("panel 1 shown")
+            yield
+            order.append("panel 2 shown")
+
+        await sessions._in_spare_turns(Doc(), sessions._steps(build))
+        await new_page[0]
+
+    asyncio.run(scenario())
+    assert order == ["panels built", "new page", "panel 1 shown", "panel 2 shown"]
+    assert patched == ["freeze", "freeze"]  # after the new page's build, after the last step
 
 
 def test_callback_checks_are_skipped_unless_bokeh_is_told_otherwise(

@@ -249,7 +249,15 @@ class SignaturePanel(TabPanel):
         )
         self._levels = empty_source("x", "y", "text")
         fig.text("x", "y", "text", source=self._levels, text_font_size="11px", text_color="#555555")
-        self._separators: list[Span] = []
+        # the level separators all exist from the start (at most one between two of the
+        # deepest signature's levels), hidden until used: an annotation added to a plot the
+        # browser already shows gets no view there (BokehJS: ``cannot find a view for Span``)
+        self._separators = [
+            Span(dimension="height", line_color="#aaaaaa", line_dash="dashed", visible=False)
+            for _ in range(model.param.depth.bounds[1] - 1)
+        ]
+        for span in self._separators:
+            fig.add_layout(span)
         legend_above(fig)
         self.figure = fig
         heat = labelled_figure(
@@ -351,11 +359,8 @@ class SignaturePanel(TabPanel):
         self.readout.object = readout(chips)
 
     def _set_separators(self, positions: np.ndarray) -> None:
-        for span in self._separators:
-            span.visible = False
-        for k, x in enumerate(positions):
-            if k >= len(self._separators):
-                span = Span(dimension="height", line_color="#aaaaaa", line_dash="dashed")
-                self.figure.add_layout(span)
-                self._separators.append(span)
-            self._separators[k].update(location=float(x), visible=True)
+        for k, span in enumerate(self._separators):
+            if k < len(positions):
+                span.update(location=float(positions[k]), visible=True)
+            else:
+                span.visible = False
