@@ -372,7 +372,6 @@ def _serve(args: argparse.Namespace) -> int:
 
     release = PeriodicCallback(memory.release_after_closed_sessions, MEMORY_RELEASE_MS)
     memory.freeze_startup_objects()
-    memory.freeze_after_full_collections()
     server.start()
     release.start()
     loop.add_callback(announce)

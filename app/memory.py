@@ -15,7 +15,6 @@ import threading
 import time
 
 __all__ = [
-    "freeze_after_full_collections",
     "freeze_built_session",
     "freeze_startup_objects",
     "note_session_closed",
@@ -70,35 +69,19 @@ REFREEZE_S = 300.0
 
 
 def freeze_built_session() -> None:
-    """Called when a session's page is built: collect the young generations, then move every
-    object alive into the permanent generation (``gc.freeze``).
+    """Called when a session's page is built (its browser showed it and its panels are all
+    there): collect the young generations, then move every object alive into the permanent
+    generation (``gc.freeze``). A page no browser opened (a crawler's GET) is not frozen by
+    its own build: its session is discarded unused, and frozen it would wait for a release pass.
 
     The interpreter's automatic full collections then scan only what was made since, not every
     open session: with 10 pages open each one held the loop 200–330 ms, every few seconds
     (about 24 ms per open session of 63 000 tracked objects). The frozen objects of a session
     that closes, and cycles among frozen objects that died, are freed by the next release
     pass (:func:`release_after_closed_sessions`)."""
-    gc.collect(1)  # the young generations: what the full collections froze is not scanned
+    gc.collect(1)  # cheap; older garbage frozen here is freed by the next release pass
     gc.freeze()
     _frozen.set()
-
-
-def freeze_after_full_collections() -> None:
-    """After each full collection the interpreter starts on its own, freeze what survived:
-    the next one scans only what was made since.
-
-    Playing pages keep making objects that outlive two young collections (a frame's data, its
-    messages); unfrozen, every full collection scanned all of them again: 0.5–0.8 s with 40
-    pages playing. Survivors that die later in a cycle wait for the next release pass
-    (:data:`REFREEZE_S` at most)."""
-    if _freeze_survivors not in gc.callbacks:
-        gc.callbacks.append(_freeze_survivors)
-
-
-def _freeze_survivors(phase: str, info: dict[str, int]) -> None:
-    if phase == "stop" and info["generation"] == 2:
-        gc.freeze()
-        _frozen.set()
 
 
 def release_after_closed_sessions() -> bool:

@@ -115,9 +115,7 @@ async def _create_in_turn(
         await asyncio.sleep(TURN_GAP_S)  # what became ready during the last build runs first
         while _pages_waiting() and time.monotonic() < deadline:
             await asyncio.sleep(TURN_GAP_S)
-        session = await create(self, session_id, request, token)
-        memory.freeze_built_session()  # a burst's pages are not all rescanned by each collection
-        return session
+        return await create(self, session_id, request, token)
     finally:
         lock.release()
 

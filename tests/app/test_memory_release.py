@@ -89,19 +89,3 @@ def test_a_built_session_is_out_of_automatic_collections_until_the_release_pass(
     finally:
         gc.unfreeze()
         memory._frozen.clear()
-
-
-def test_the_survivors_of_a_full_collection_are_frozen_not_those_of_a_young_one() -> None:
-    memory.freeze_after_full_collections()
-    memory.freeze_after_full_collections()  # installed once
-    try:
-        assert gc.callbacks.count(memory._freeze_survivors) == 1
-        gc.unfreeze()
-        gc.collect(1)
-        assert gc.get_freeze_count() == 0
-        gc.collect()
-        assert gc.get_freeze_count() > 0 and memory._frozen.is_set()
-    finally:
-        gc.callbacks.remove(memory._freeze_survivors)
-        gc.unfreeze()
-        memory._frozen.clear()
