@@ -15,7 +15,6 @@ import threading
 import time
 
 __all__ = [
-    "freeze_built_session",
     "freeze_startup_objects",
     "note_session_closed",
     "release_after_closed_sessions",
@@ -23,8 +22,6 @@ __all__ = [
 ]
 
 _closed = threading.Event()
-#: Set when a session's objects were frozen since the last release pass.
-_frozen = threading.Event()
 
 
 def _load_trim():  # type: ignore[no-untyped-def]
@@ -63,45 +60,19 @@ RELEASE_DUTY = 0.05
 _last = {"ended": 0.0, "seconds": 0.0}
 
 
-#: Seconds after which a release pass also runs without a closed session, once sessions were
-#: frozen: cycles among frozen objects that died since (a plot's replaced models) are freed.
-REFREEZE_S = 300.0
-
-
-def freeze_built_session() -> None:
-    """Called when a session's page is built (its browser showed it and its panels are all
-    there): collect the young generations, then move every object alive into the permanent
-    generation (``gc.freeze``). A page no browser opened (a crawler's GET) is not frozen by
-    its own build: its session is discarded unused, and frozen it would wait for a release pass.
-
-    The interpreter's automatic full collections then scan only what was made since, not every
-    open session: with 10 pages open each one held the loop 200–330 ms, every few seconds
-    (about 24 ms per open session of 63 000 tracked objects). The frozen objects of a session
-    that closes, and cycles among frozen objects that died, are freed by the next release
-    pass (:func:`release_after_closed_sessions`)."""
-    gc.collect(1)  # cheap; older garbage frozen here is freed by the next release pass
-    gc.freeze()
-    _frozen.set()
-
-
 def release_after_closed_sessions() -> bool:
-    """Thaw, collect every generation and trim the heap if a session closed since the last
-    call (or sessions were frozen :data:`REFREEZE_S` ago), unless the last pass was too recent
-    for its cost (:data:`RELEASE_DUTY`); what survives is frozen again.
+    """Collect cycles and trim the heap if a session closed since the last call, unless the
+    last pass was too recent for its cost (:data:`RELEASE_DUTY`).
 
     Returns True when it did. It runs every few seconds on the server's loop, never per
     message."""
-    now = time.monotonic()
-    if not (_closed.is_set() or (_frozen.is_set() and now - _last["ended"] >= REFREEZE_S)):
+    if not _closed.is_set():
         return False
-    if now - _last["ended"] < _last["seconds"] / RELEASE_DUTY:
+    if time.monotonic() - _last["ended"] < _last["seconds"] / RELEASE_DUTY:
         return False  # the closed sessions wait for the next pass
     _closed.clear()
-    _frozen.clear()
     start = time.monotonic()
-    gc.unfreeze()
     gc.collect()
-    gc.freeze()
     trim_heap()
     _last["ended"] = time.monotonic()
     _last["seconds"] = _last["ended"] - start

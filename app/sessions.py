@@ -26,8 +26,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator
-from functools import partial
+from collections.abc import Callable
 from typing import Any
 
 import panel as pn
@@ -37,8 +36,6 @@ from bokeh.server.views.ws import WSHandler
 from bokeh.settings import settings
 from bokeh.util.token import get_session_id
 from tornado.ioloop import IOLoop
-
-from app import memory
 
 __all__ = [
     "SESSION_LIFETIME_MS",
@@ -127,70 +124,47 @@ def _lock() -> asyncio.Lock:
     return lock
 
 
-def after_first_paint(document: Any, build: Callable[[], Iterable[None] | None]) -> None:
+def after_first_paint(document: Any, build: Callable[[], None]) -> None:
     """Run ``build`` (which adds to ``document``) once the page has shown what was built with
-    it, in spare turns: when no new page waits for its build and no built page for its
-    document. A generator ``build`` runs in steps, one per spare turn (each ``yield`` ends a
-    step). Outside a server session (tests, notebooks, the warm-up) it runs now, whole.
+    it, in a spare turn: when no new page waits for its build and no built page for its
+    document. Outside a server session (tests, notebooks, the warm-up) it runs now.
 
     The page reports that it has shown its document (BokehJS's ``DocumentReady``, Panel's
-    ``onload``); each step then waits for a spare turn, holds the build turn while it runs
+    ``onload``); ``build`` then waits for a spare turn, holds the build turn while it runs
     (as a new page's build would) and runs as the document's next-tick callback (with the
-    document locked, as every callback). A session closed meanwhile drops the rest."""
-    steps = _steps(build)
+    document locked, as every callback). A session closed meanwhile drops it."""
     context = getattr(document, "session_context", None)
     if context is None:
-        for _ in steps:
-            pass
+        build()
         return
     loop = IOLoop.current()  # Panel may run onload callbacks on its thread pool
 
     def loaded() -> None:
-        loop.add_callback(lambda: asyncio.ensure_future(_in_spare_turns(document, steps)))
+        loop.add_callback(lambda: asyncio.ensure_future(_in_spare_turn(document, build)))
 
     pn.state.onload(loaded)
 
 
-def _steps(build: Callable[[], Iterable[None] | None]) -> Iterator[None]:
-    """``build``'s steps: the whole call for a function, its ``yield``s for a generator."""
-    result = build()
-    if result is not None:
-        yield from result
-
-
-async def _in_spare_turns(document: Any, steps: Iterator[None]) -> None:
+async def _in_spare_turn(document: Any, build: Callable[[], None]) -> None:
     lock = _lock()
     context = document.session_context
-    finished = False
-    while not finished:
-        while _turn.get("queued", 0) or lock.locked() or _pages_waiting():
-            if context.destroyed:
-                return
-            await asyncio.sleep(SPARE_TURN_POLL_S)
-        async with lock:
-            done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-            document.add_next_tick_callback(partial(_step, steps, done))
-            # a session destroyed before its turn drops the callback: stop waiting then
-            while not done.done() and not context.destroyed:
-                await asyncio.wait([done], timeout=SPARE_TURN_POLL_S)
-            if not done.done():
-                return
-            finished = done.result()
+    while _turn.get("queued", 0) or lock.locked() or _pages_waiting():
+        if context.destroyed:
+            return
+        await asyncio.sleep(SPARE_TURN_POLL_S)
+    async with lock:
+        done = asyncio.get_running_loop().create_future()
 
+        def run() -> None:
+            try:
+                build()
+            finally:
+                done.set_result(None)
 
-_END = object()
-
-
-def _step(steps: Iterator[None], done: asyncio.Future[bool]) -> None:
-    """Run one of ``steps``; ``done`` is True once none is left (or one failed: Bokeh logs
-    the error). A page whose steps are all done is frozen out of automatic collections."""
-    finished = True
-    try:
-        finished = next(steps, _END) is _END
-        if finished:
-            memory.freeze_built_session()
-    finally:
-        done.set_result(finished)
+        document.add_next_tick_callback(run)
+        # a session destroyed before its turn drops the callback: stop waiting then
+        while not done.done() and not context.destroyed:
+            await asyncio.wait([done], timeout=SPARE_TURN_POLL_S)
 
 
 def _pages_waiting() -> bool:

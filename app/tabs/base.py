@@ -15,7 +15,7 @@ import asyncio
 import io
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import panel as pn
@@ -175,16 +175,14 @@ class SimulationTab(pn.viewable.Viewer):
         :meth:`add_panel`); return the layout of all of them (the first one included)."""
         raise NotImplementedError
 
-    def _build_rest(self) -> Iterator[None]:
+    def _build_rest(self) -> None:
         """The panels after the first (:meth:`_build_panels`) and the sweep panel, put in
         place under the first panel, which stays where it is drawn (in the spotlight too).
 
         A page of a tab is about a thousand Bokeh models, a second of the server's time to
         build and a third to send (the tokens tab's 11 figures); its first panel is a third
         of that. Built later, in a spare turn (:func:`app.sessions.after_first_paint`), the
-        others do not delay other pages' first plots when a class opens the link together.
-        Each ``yield`` ends a step: the panels are built in one, then put on the page one per
-        step, so that no step holds the server's loop for the whole page."""
+        others do not delay other pages' first plots when a class opens the link together."""
         with self._frame_lock, pn.io.hold(self._document):
             if self._closed or self.complete:
                 return
@@ -192,49 +190,16 @@ class SimulationTab(pn.viewable.Viewer):
             sweep = [self._sweep_view()] if self.sweep_session is not None else []
             objects = [*layout.objects, *sweep]
             if self._spotlit is not None:
-                self._keep_spotlit(layout, objects)
-            # the first panel stays, unless the layout puts it in a row (its first object then
-            # takes its place); the note that more is coming stays last, hidden at the end
-            note = self._panels.objects[-1]
-            drawn = self._draw_panels_in(objects[0], set())
-            self._panels.objects = [*objects[:1], note]
-        for view in objects[1:]:
-            yield
-            with self._frame_lock, pn.io.hold(self._document):
-                if self._closed:
-                    return
-                drawn = self._draw_panels_in(view, drawn)
-                self._panels.insert(len(self._panels.objects) - 1, view)
-        with self._frame_lock, pn.io.hold(self._document):
-            if self._closed:
-                return
-            note.visible = False  # not removed: the page's children are not sent again
+                parent, index, view, _ = self._spotlit
+                if parent is self._panels and index < len(objects) and objects[index] is view:
+                    objects[index] = parent.objects[index]  # the spacer keeping its place
+                else:
+                    self._unspotlight()
+            self._panels.objects = objects
             self._panels.css_classes = ["ns-panels", PANELS_READY]
             self.complete = True
-            _update(panel for panel in self.panels if id(panel) not in drawn)
             self._show_story()
-
-    def _draw_panels_in(self, view: Any, drawn: set[int]) -> set[int]:
-        """Draw the panels shown in ``view`` before the browser gets them (their first
-        state then comes with their models, not as changes to plots it shows); return
-        ``drawn`` with their ids added."""
-        for panel in self.panels:
-            shown = panel.built_view()
-            if id(panel) in drawn or shown is None:
-                continue
-            if shown is view or _parent_of(view, shown) is not None:
-                panel.update()
-                drawn.add(id(panel))
-        return drawn
-
-    def _keep_spotlit(self, layout: pn.viewable.Viewable, objects: list[Any]) -> None:
-        """The spotlit first panel stays in the spotlight when the other panels come: its
-        place keeps its spacer, in ``objects`` or in the row that holds it in ``layout``."""
-        parent, index, view, _ = self._spotlit
-        if parent is self._panels and index < len(objects) and objects[index] is view:
-            objects[index] = parent.objects[index]  # the spacer keeping its place
-        elif parent is self._panels or _parent_of(layout, parent) is None:
-            self._unspotlight()
+            _update(self.panels)
 
     def _stage(self, top: list[pn.viewable.Viewable]) -> pn.Column:
         """Presenter mode: the presenter bar above ``top`` (status line, story and spotlight)

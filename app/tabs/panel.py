@@ -60,10 +60,6 @@ class TabPanel(ABC):
     def view(self) -> pn.viewable.Viewable:
         """The panel's layout (built once; :meth:`update` changes it in place)."""
 
-    def built_view(self) -> pn.viewable.Viewable | None:
-        """The layout :meth:`view` built, or None before its first call."""
-        return self.__dict__.get("_built_view")
-
     @abstractmethod
     def update(self) -> None:
         """Redraw from the model's current state (called on the session's event loop)."""

@@ -20,12 +20,8 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
         return 0
 
     monkeypatch.setattr(memory.gc, "collect", slow_collect)
-    # this process's objects are neither thawed nor frozen by the paced passes below
-    monkeypatch.setattr(memory.gc, "freeze", lambda: None)
-    monkeypatch.setattr(memory.gc, "unfreeze", lambda: None)
     monkeypatch.setattr(memory, "_last", {"ended": 0.0, "seconds": 0.0})
     memory._closed.clear()
-    memory._frozen.clear()
     return now
 
 
@@ -50,42 +46,3 @@ def test_startup_objects_are_frozen_out_of_later_collections() -> None:
         assert frozen > 0 and gc.get_freeze_count() == frozen
     finally:
         gc.unfreeze()
-
-
-def test_frozen_sessions_get_a_pass_without_a_close_after_a_while(clock: list[float]) -> None:
-    memory.note_session_closed()
-    assert memory.release_after_closed_sessions() is True
-    memory.freeze_built_session()  # a page built since; nothing closed
-    clock[0] += 0.9 * memory.REFREEZE_S
-    assert memory.release_after_closed_sessions() is False
-    clock[0] += 0.2 * memory.REFREEZE_S
-    assert memory.release_after_closed_sessions() is True
-    assert memory.release_after_closed_sessions() is False  # nothing frozen or closed since
-
-
-class _Node:
-    """A reference cycle: only the cycle collector frees it."""
-
-    def __init__(self) -> None:
-        self.me = self
-
-
-def test_a_built_session_is_out_of_automatic_collections_until_the_release_pass() -> None:
-    import weakref
-
-    memory._last.update(ended=0.0, seconds=0.0)
-    node = _Node()
-    alive = weakref.ref(node)
-    try:
-        memory.freeze_built_session()
-        assert gc.get_freeze_count() > 0
-        del node
-        gc.collect()  # what the interpreter's automatic full collection does: frozen is skipped
-        assert alive() is not None
-        memory.note_session_closed()
-        assert memory.release_after_closed_sessions() is True
-        assert alive() is None  # thawed, collected; the survivors are frozen again
-        assert gc.get_freeze_count() > 0
-    finally:
-        gc.unfreeze()
-        memory._frozen.clear()

@@ -24,12 +24,8 @@ PAGES = 5
 
 
 @pytest.fixture
-def patched(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """Bokeh's classes restored afterwards; a record of the builds after which the server
-    would freeze the objects alive (this process's are not frozen)."""
-    frozen: list[str] = []
-    monkeypatch.setattr(sessions.memory, "freeze_built_session", lambda: frozen.append("freeze"))
-    yield frozen
+def patched() -> Iterator[None]:
+    yield
     sessions.restore()
 
 
@@ -80,7 +76,7 @@ def largest_loop_gap(create: Any) -> float:
 
 
 def test_a_burst_of_pages_builds_one_at_a_time_with_the_loop_served_between(
-    patched: list[str], monkeypatch: pytest.MonkeyPatch
+    patched: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(sessions._ORIGINAL, "create", bokeh_like_create)
     # Bokeh's own order: every build back to back, the probe waits for all of them
@@ -92,7 +88,7 @@ def test_a_burst_of_pages_builds_one_at_a_time_with_the_loop_served_between(
 
 
 def test_a_page_websocket_for_a_known_session_does_not_wait_for_a_build(
-    patched: list[str], monkeypatch: pytest.MonkeyPatch
+    patched: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The websocket of a page already built finds its session without queuing behind new
     builds."""
@@ -112,7 +108,7 @@ def test_a_page_websocket_for_a_known_session_does_not_wait_for_a_build(
     assert asyncio.run(scenario()) < BUILD_S
 
 
-def test_a_session_waits_for_its_page_longer_than_a_closed_page_lingers(patched: list[str]) -> None:
+def test_a_session_waits_for_its_page_longer_than_a_closed_page_lingers(patched: None) -> None:
     """Kept UNOPENED_SESSION_MS until its page connects; once the page connected and left,
     the usual SESSION_LIFETIME_MS (Bokeh discards when ``connection_count == 0 and
     milliseconds_since_last_unsubscribe > lifetime``)."""
@@ -127,7 +123,7 @@ def test_a_session_waits_for_its_page_longer_than_a_closed_page_lingers(patched:
 
 
 def test_a_build_waits_for_pages_already_built_to_get_their_documents(
-    patched: list[str], monkeypatch: pytest.MonkeyPatch
+    patched: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A page whose websocket is open and whose document is not sent yet goes before the next
     build; a page that never asks for its document holds builds back at most
@@ -153,7 +149,7 @@ def test_a_build_waits_for_pages_already_built_to_get_their_documents(
 
 
 class SessionContext:
-    """A session context as :func:`app.sessions._in_spare_turns` reads it."""
+    """A session context as :func:`app.sessions._in_spare_turn` reads it."""
 
     def __init__(self) -> None:
         self.destroyed = False
@@ -170,7 +166,7 @@ class Doc:
 
 
 def test_the_other_panels_wait_for_every_new_page_and_a_closed_page_drops_them(
-    patched: list[str], monkeypatch: pytest.MonkeyPatch
+    patched: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     order: list[str] = []
 
@@ -190,55 +186,18 @@ def test_the_other_panels_wait_for_every_new_page_and_a_closed_page_drops_them(
         await asyncio.sleep(0)  # page 0's build holds the turn, pages 1 and 2 queue behind it
         rest = [asyncio.ensure_future(page) for page in pages[1:]]
         later = [
-            sessions._in_spare_turns(Doc(), sessions._steps(lambda: order.append("other panels"))),
-            sessions._in_spare_turns(
-                closed, sessions._steps(lambda: order.append("closed page's panels"))
-            ),
+            sessions._in_spare_turn(Doc(), lambda: order.append("other panels")),
+            sessions._in_spare_turn(closed, lambda: order.append("closed page's panels")),
         ]
         await asyncio.gather(first, *rest, *later)
 
     asyncio.run(burst())
     # the other panels of a shown page wait until no new page waits for its first build
     assert order == ["page 0", "page 1", "page 2", "other panels"]
-    # a page is frozen once it is whole, not after its first build (a crawler's GET is not)
-    assert patched == ["freeze"]
-
-
-def test_panels_put_on_the_page_in_steps_let_a_new_page_build_between_two_steps(
-    patched: list[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    order: list[str] = []
-
-    async def create(self: Context, session_id: str, request: Any = None, token: Any = None):
-        time.sleep(BUILD_S)
-        order.append(session_id)
-        self._sessions[session_id] = session_id
-
-    monkeypatch.setitem(sessions._ORIGINAL, "create", create)
-
-    async def scenario() -> None:
-        context = Context()
-        new_page: list[asyncio.Future[Any]] = []
-
-        def build() -> Iterator[None]:
-            order.append("panels built")
-            # a student opens the link while this page's panels are being put in place
-            new_page.append(asyncio.ensure_future(sessions._create_in_turn(context, "new page")))
-            yield
-            order.append("panel 1 shown")
-            yield
-            order.append("panel 2 shown")
-
-        await sessions._in_spare_turns(Doc(), sessions._steps(build))
-        await new_page[0]
-
-    asyncio.run(scenario())
-    assert order == ["panels built", "new page", "panel 1 shown", "panel 2 shown"]
-    assert patched == ["freeze"]  # after the last step only
 
 
 def test_callback_checks_are_skipped_unless_bokeh_is_told_otherwise(
-    patched: list[str], monkeypatch: pytest.MonkeyPatch
+    patched: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def wrong(attr: str) -> None:  # Bokeh's on_change callbacks take (attr, old, new)
         pass
