@@ -23,8 +23,9 @@ DEFAULT_ADDRESS = "127.0.0.1"
 #: Comma-separated extra websocket origins (host[:port]); how Docker passes them in.
 ORIGIN_ENV = "NOISESCOPE_ALLOW_WEBSOCKET_ORIGIN"
 _ALL_INTERFACES = ("0.0.0.0", "::", "")
-#: How often the server returns the memory of destroyed sessions to the system (app/memory.py).
-MEMORY_RELEASE_MS = 5000
+#: How often the server tends its memory (app/memory.py): freezes connected pages out of the
+#: cycle collector, returns the memory of destroyed sessions to the system.
+MEMORY_TEND_MS = 1000
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -370,7 +371,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from tornado.ioloop import PeriodicCallback
 
-    release = PeriodicCallback(memory.release_after_closed_sessions, MEMORY_RELEASE_MS)
+    release = PeriodicCallback(memory.tend, MEMORY_TEND_MS)
     memory.freeze_startup_objects()
     server.start()
     release.start()

@@ -403,8 +403,10 @@ def _start_clock(
             clock.stop()
             for view in list(views.values()):
                 view.close()
-            memory.note_session_closed()
+            memory.note_session_closed(document)
 
+        document = pn.state.curdoc
+        memory.open_page(document)
         pn.state.on_session_destroyed(close_views)
 
 

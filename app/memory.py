@@ -1,10 +1,21 @@
-"""Give memory back to the operating system once closed sessions are gone.
+"""Keep the cycle collector off open pages, and give memory back once pages close.
 
-CPython frees a destroyed session's objects into the C allocator, which keeps most of the pages
-(glibc's malloc returns only the top of its heap). Under session churn the server then holds
-the high-water mark of every burst of page loads. :func:`release_after_closed_sessions`, run
-now and then on the server's loop, collects reference cycles and asks glibc to return free
-pages (``malloc_trim``), only when a session has closed since the last call."""
+Two costs of CPython's memory management grow with the number of open pages:
+
+* **Full collections.** The interpreter's automatic full collection scans every tracked object:
+  about 63 000 per open page, 24 ms per page, so with 10 pages open the loop stopped for
+  200–330 ms every few seconds. Once every open page's browser is connected, :func:`tend`
+  moves everything alive into the permanent generation (``gc.freeze``); later collections scan
+  only what was made since. A page no browser opened (a crawler's GET) or one whose browser
+  left is never frozen: its session is about to be discarded, and frozen its memory would wait
+  for the next thaw.
+* **The allocator's high-water mark.** CPython frees a destroyed session's objects into the C
+  allocator, which keeps most of the pages (glibc's malloc returns only the top of its heap).
+  After a page closes, :func:`tend` collects its cycles (thawing the frozen objects first if the
+  page was frozen) and asks glibc to return free pages (``malloc_trim``).
+
+:func:`tend` runs every second on the server's loop, paced by its own cost
+(:data:`RELEASE_DUTY`)."""
 
 from __future__ import annotations
 
@@ -13,15 +24,23 @@ import ctypes.util
 import gc
 import threading
 import time
+import weakref
+from typing import Any
 
 __all__ = [
     "freeze_startup_objects",
     "note_session_closed",
-    "release_after_closed_sessions",
+    "open_page",
+    "tend",
     "trim_heap",
 ]
 
 _closed = threading.Event()
+#: Set when a page closed whose objects were frozen: only a thaw frees them.
+_closed_frozen = threading.Event()
+#: Open pages (their documents) → whether their objects are frozen.
+_pages: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
+_lock = threading.Lock()
 
 
 def _load_trim():  # type: ignore[no-untyped-def]
@@ -48,43 +67,114 @@ def trim_heap() -> bool:
     return True
 
 
-def note_session_closed() -> None:
-    """Called when a session is destroyed: the next release pass has work to do."""
-    _closed.set()
+def open_page(document: Any) -> None:
+    """Called when a session's document is built: the page counts until it is destroyed
+    (:func:`note_session_closed`) and is frozen once its browser is connected."""
+    with _lock:
+        _pages[document] = False
 
 
-#: A release pass may hold the loop for at most this fraction of the time since the last one:
-#: a full collection costs about 10 ms per open or just-closed session (2.3 s after 40 pages
-#: closed at once), so a burst of closes is followed by one pass, not one every few seconds.
+def note_session_closed(document: Any = None) -> None:
+    """Called when a session is destroyed: the next pass has work to do."""
+    with _lock:
+        frozen = _pages.pop(document, False) if document is not None else False
+    (_closed_frozen if frozen else _closed).set()
+
+
+#: The passes may hold the loop for at most this fraction of the time since the last one: a
+#: thaw costs about 24 ms per open or just-closed page (2.3 s after 40 pages closed at once),
+#: so a burst of closes is followed by one pass, not one every few seconds.
 RELEASE_DUTY = 0.05
-_last = {"ended": 0.0, "seconds": 0.0}
+#: Seconds after which frozen pages are thawed and collected once even if none closed: cycles
+#: among frozen objects that died since (a plot's replaced models) are freed.
+THAW_EVERY_S = 300.0
+_last = {"ended": 0.0, "seconds": 0.0, "frozen": 0.0}
 
 
-def release_after_closed_sessions() -> bool:
-    """Collect cycles and trim the heap if a session closed since the last call, unless the
-    last pass was too recent for its cost (:data:`RELEASE_DUTY`).
+def _connected(document: Any) -> bool:
+    context = getattr(document, "session_context", None)
+    session = getattr(context, "session", None)
+    return session is not None and session.connection_count > 0
 
-    Returns True when it did. It runs every few seconds on the server's loop, never per
+
+def _freezable() -> bool:
+    """Every open page's browser is connected (vacuously so with no page open)."""
+    with _lock:
+        documents = list(_pages)
+    return all(_connected(document) for document in documents)
+
+
+def _mark_frozen(frozen: bool) -> None:
+    with _lock:
+        for document in list(_pages):
+            _pages[document] = frozen
+
+
+def _work() -> str | None:
+    """What the next pass has to do, if anything."""
+    now = time.monotonic()
+    with _lock:
+        unfrozen = not all(_pages.values())
+        frozen = any(_pages.values())
+    if _closed_frozen.is_set() or (frozen and now - _last["frozen"] >= THAW_EVERY_S):
+        return "thaw"
+    if unfrozen and _freezable():
+        return "freeze"
+    if _closed.is_set():
+        return "collect"
+    return None
+
+
+def tend() -> str | None:
+    """One memory pass, unless the last one was too recent for its cost
+    (:data:`RELEASE_DUTY`):
+
+    * ``"thaw"`` after a frozen page closed (or :data:`THAW_EVERY_S` after the last freeze):
+      unfreeze, collect every generation, trim the heap, and freeze again if every open
+      page's browser is connected;
+    * ``"freeze"`` when a page built since the last freeze is connected and so is every other:
+      collect what is not frozen, then freeze everything alive;
+    * ``"collect"`` after a page that was never frozen closed: collect and trim.
+
+    Returns what it did, or None. It runs every second on the server's loop, never per
     message."""
-    if not _closed.is_set():
-        return False
-    if time.monotonic() - _last["ended"] < _last["seconds"] / RELEASE_DUTY:
-        return False  # the closed sessions wait for the next pass
-    _closed.clear()
+    work = _work()
+    if work is None or time.monotonic() - _last["ended"] < _last["seconds"] / RELEASE_DUTY:
+        return None
     start = time.monotonic()
-    gc.collect()
-    trim_heap()
+    if work == "thaw":
+        _closed_frozen.clear()
+        _closed.clear()
+        gc.unfreeze()
+        _mark_frozen(False)
+        gc.collect()
+        trim_heap()
+        if _freezable():
+            _freeze()
+    elif work == "freeze":
+        gc.collect()  # only what is not frozen yet: the pages built since the last freeze
+        _freeze()
+    else:
+        _closed.clear()
+        gc.collect()
+        trim_heap()
     _last["ended"] = time.monotonic()
     _last["seconds"] = _last["ended"] - start
-    return True
+    return work
+
+
+def _freeze() -> None:
+    gc.freeze()
+    _mark_frozen(True)
+    _last["frozen"] = time.monotonic()
 
 
 def freeze_startup_objects() -> int:
     """Exclude every object alive now (modules, kernels, start-up caches) from all later
     garbage collections (``gc.freeze``): each full collection then scans only what sessions
-    made, and a forked server process does not touch the pages it shares with its parent.
-    The heap the warm-up freed goes back to the system. Returns the number of objects
-    frozen."""
+    made, and a forked server process does not touch the pages it shares with its parent
+    (until a thaw: :func:`tend`). The heap the warm-up freed goes back to the system. Returns
+    the number of objects frozen."""
     gc.collect()
     gc.freeze()
     trim_heap()

@@ -30,6 +30,13 @@ from app.tabs.base import PANELS_READY
 
 #: Patch events that carry plot data (skipped by a client that does not apply them).
 DATA_EVENTS = frozenset({"ColumnDataChanged", "ColumnsStreamed", "ColumnsPatched"})
+#: Frames a run plays between two of :meth:`Client.poke`'s interactions.
+POKE_AFTER_FRAMES = 10
+#: Seconds a poked client waits after Pause before it moves the slider (the frames already on
+#: their way arrive meanwhile).
+PAUSE_SETTLE_S = 0.2
+#: Seconds after which a slider move or a Play that got no frame counts as unanswered.
+ANSWER_TIMEOUT_S = 10.0
 T_CHIP = re.compile(r'ns-chip-label">t</span><span class="ns-chip-value">([-+0-9.eE]+)<')
 
 
@@ -49,7 +56,16 @@ class Client:
         self.frames = 0
         self.first_frame_at: float | None = None
         self.play_at = 0.0
-        self.task: asyncio.Future[None] | None = None
+        #: Seconds from each slider move of :meth:`poke` to the frame that answered it, and
+        #: from each Play that followed to the first frame of the resumed run.
+        self.answers: list[float] = []
+        self.resumes: list[float] = []
+        #: Interactions that got no frame within :data:`ANSWER_TIMEOUT_S`.
+        self.unanswered = 0
+        #: "playing", then "pausing" (since when), "moved" (when, the ``t`` shown before),
+        #: "resuming" (since when): one :meth:`poke` cycle.
+        self._poke: tuple[str, float, float] = ("playing", 0.0, 0.0)
+        self._frames_at_answer = 0
         original = self.session._handle_patch
 
         def counted(message: Any) -> None:
@@ -57,6 +73,7 @@ class Client:
             self.frames += 1
             if self.first_frame_at is None and self.play_at:
                 self.first_frame_at = time.perf_counter()
+            self._answered()
 
         self.session._handle_patch = counted  # type: ignore[method-assign]
         # what BokehJS sends once it has rendered the page: until then Panel holds the
@@ -111,9 +128,59 @@ class Client:
         if t is not None:
             self.sim_total += t - self.last_t if t >= self.last_t else t
             self.last_t = t
+        state, since, _ = self._poke
+        waited = time.perf_counter() - since
+        if state == "pausing" and waited >= PAUSE_SETTLE_S:
+            self._move_slider()
+        elif state in ("moved", "resuming") and waited > ANSWER_TIMEOUT_S:
+            self.unanswered += 1
+            self.toggle.active = True
+            self._poke = ("playing", 0.0, 0.0)
+            self._frames_at_answer = self.frames
+        if state != "playing":
+            return  # paused by poke, not by the horizon
         if not self.toggle.active:
             self.seed.value = int(self.seed.value) + 1
             self.toggle.active = True
+
+    def poke(self) -> bool:
+        """Start one interaction of a student with a playing page: press Pause, move the Seed
+        slider one step (:data:`PAUSE_SETTLE_S` later, from :meth:`keep_playing`), and press
+        Play once the page shows the new seed's run. Timed into :attr:`answers` (slider move
+        → the restarted run's first frame, its ``t`` chip back below what it showed) and
+        :attr:`resumes` (Play → the next frame). False (and nothing done) while a cycle is
+        under way or fewer than :data:`POKE_AFTER_FRAMES` frames came since the last one."""
+        if self._poke[0] != "playing" or self.frames - self._frames_at_answer < POKE_AFTER_FRAMES:
+            return False
+        if not self.toggle.active:
+            return False  # the run reached its horizon: keep_playing restarts it
+        self.toggle.active = False
+        self._poke = ("pausing", time.perf_counter(), 0.0)
+        return True
+
+    def _move_slider(self) -> None:
+        t = self.sim_time()
+        if t is None or t <= 0.0:  # nothing to restart: back to playing
+            self.toggle.active = True
+            self._poke = ("playing", 0.0, 0.0)
+            return
+        self._poke = ("moved", time.perf_counter(), t)
+        self.seed.value = int(self.seed.value) + 1
+
+    def _answered(self) -> None:
+        """Called with each frame: advance a :meth:`poke` cycle that waits for one."""
+        state, since, shown = self._poke
+        if state == "moved":
+            t = self.sim_time()
+            if t is not None and t < shown:  # the new seed's run is on the page
+                now = time.perf_counter()
+                self.answers.append(now - since)
+                self.toggle.active = True
+                self._poke = ("resuming", now, 0.0)
+        elif state == "resuming":
+            self.resumes.append(time.perf_counter() - since)
+            self._poke = ("playing", 0.0, 0.0)
+            self._frames_at_answer = self.frames
 
     def close(self) -> None:
         self.session.close()

@@ -8,7 +8,11 @@ server's) is out of the measurement. Reported per K:
 
 * frames per second per session (median, slowest, fastest) and the slowest / median ratio;
 * simulated time per second per session, from the hero's ``t`` chip;
-* Play-to-first-frame latency (median, max);
+* Play-to-first-frame latency (median, max), every client pressing Play at the same moment;
+* a student's interaction under load (:meth:`Client.poke`): every :data:`POKE_EVERY_S`
+  seconds one client in turn presses Pause, moves its Seed slider and presses Play again while
+  the others play: slider-to-frame latency (p50, p95: until the page shows the new seed's run),
+  Play-to-frame (p95) and the count of interactions that got no answer;
 * the server's event-loop lag: ``GET /liveness`` every 100 ms from a process of its own
   (p50, p99);
 * server CPU (% of one core) and resident memory.
@@ -104,13 +108,29 @@ class LagProbe:
         self.latencies = [float(line) for line in out.split()]
 
 
-def keep_playing(clients: Sequence[Client], seconds: float) -> None:
-    """Pump the loop for ``seconds`` in short slices, keeping every client playing."""
+#: Seconds between two interactions (:meth:`Client.poke`), each by the next client in turn:
+#: at K = 20 every student pauses, moves a slider and plays again once every 20 s.
+POKE_EVERY_S = 1.0
+#: Seconds the client loop runs between two looks at the clients.
+SLICE_S = 0.25
+
+
+def keep_playing(clients: Sequence[Client], seconds: float, poke: bool = False) -> None:
+    """Pump the loop for ``seconds`` in slices of :data:`SLICE_S`, keeping every client
+    playing; with ``poke``, one client in turn interacts every :data:`POKE_EVERY_S`."""
     end = time.perf_counter() + seconds
+    turn = 0
+    last_poke = time.perf_counter()
     while (left := end - time.perf_counter()) > 0:
-        pump(min(0.25, left))
+        pump(min(SLICE_S, left))
         for client in clients:
             client.keep_playing()
+        if poke and clients and time.perf_counter() - last_poke >= POKE_EVERY_S:
+            for _ in range(len(clients)):  # the next client that can interact now
+                turn += 1
+                if clients[turn % len(clients)].poke():
+                    last_poke = time.perf_counter()
+                    break
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -166,13 +186,15 @@ def measure(
     f0 = [c.frames for c in clients]
     s0 = [c.sim_total for c in clients]
     cpu0, wall0, own0 = cpu_seconds(server.pid), time.perf_counter(), time.process_time()
-    keep_playing(clients, seconds)
+    keep_playing(clients, seconds, poke=True)
     wall = time.perf_counter() - wall0
     cpu = cpu_seconds(server.pid) - cpu0
     own = time.process_time() - own0
     fps = [(c.frames - f) / wall for c, f in zip(clients, f0, strict=True)]
     rates = [(c.sim_total - s) / wall for c, s in zip(clients, s0, strict=True)]
     first = [c.first_frame_at - c.play_at for c in clients if c.first_frame_at is not None]
+    answers = [a for c in clients for a in c.answers]
+    resumes = [a for c in clients for a in c.resumes]
     probe.join()
     rss = rss_mib(server.pid)
     for client in [*clients, *heavy]:
@@ -189,6 +211,11 @@ def measure(
         "sim time/s median": round(statistics.median(rates), 3) if rates else None,
         "play→frame median ms": round(1000 * statistics.median(first)) if first else None,
         "play→frame max ms": round(1000 * max(first)) if first else None,
+        "slider→frame p50 ms": round(1000 * percentile(answers, 0.5)) if answers else None,
+        "slider→frame p95 ms": round(1000 * percentile(answers, 0.95)) if answers else None,
+        "replay→frame p95 ms": round(1000 * percentile(resumes, 0.95)) if resumes else None,
+        "interactions": len(answers),
+        "unanswered": sum(c.unanswered for c in clients),
         "loop lag p50 ms": round(1000 * percentile(probe.latencies, 0.5)),
         "loop lag p99 ms": round(1000 * percentile(probe.latencies, 0.99)),
         "server CPU %": round(100 * cpu / wall),

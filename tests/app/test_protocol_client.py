@@ -1,0 +1,53 @@
+"""The load benchmark's protocol-level client (app/protocol_client.py) measures what it says:
+frames while playing, the simulated time from the hero's chip, and a student's interaction
+with a playing page (Pause, a slider move answered by the new seed's run, Play again)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from app.protocol_client import (
+    PAUSE_SETTLE_S,
+    POKE_AFTER_FRAMES,
+    Client,
+    pump,
+    start_receivers,
+)
+from app.serve_process import ServeProcess
+
+
+def _pump_until(client: Client, condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.perf_counter() + timeout
+    while not condition():
+        assert time.perf_counter() < deadline, "timed out"
+        pump(0.05)
+        client.keep_playing()
+
+
+def test_a_playing_client_counts_frames_and_times_an_interaction(tmp_path: Path) -> None:
+    with ServeProcess(log_path=tmp_path / "server.log") as server:
+        client = Client(server.base_url, "tokens", apply_data=False)
+        start_receivers([client])
+        client.play()
+        assert not client.poke()  # no frame yet: nothing to interrupt
+        _pump_until(client, lambda: client.frames >= POKE_AFTER_FRAMES and client.sim_time())
+        assert client.first_frame_at is not None and client.first_frame_at > client.play_at
+        seed = int(client.seed.value)
+        assert client.poke()
+        assert not client.toggle.active  # paused
+        assert not client.poke()  # one interaction at a time
+        pump(PAUSE_SETTLE_S)
+        _pump_until(client, lambda: bool(client.resumes))
+        assert int(client.seed.value) == seed + 1
+        assert client.toggle.active  # playing again
+        assert len(client.answers) == 1 and 0.0 < client.answers[0] < 10.0
+        assert 0.0 < client.resumes[0] < 10.0
+        assert client.unanswered == 0
+        frames = client.frames
+        _pump_until(client, lambda: client.frames > frames + POKE_AFTER_FRAMES)
+        client.close()
+        pump(0.3)
+        log = server.log_text()
+    assert "Traceback" not in log, log[-3000:]
