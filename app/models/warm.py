@@ -7,7 +7,10 @@ it is built (:meth:`SharedResults.warm`; ``noisescope serve`` builds every tab o
 the store holds adopts the result at once, and one asking while it is being computed follows
 that job (:meth:`SharedResults.job`) instead of computing it a second time. Used by the
 Wasserstein-convergence sweeps (:data:`app.models.widenet.model.SHARED`) and the Adaptive SGD
-weak-error study (:data:`app.models.adaptive.studies.WEAK_STUDIES`).
+weak-error study (:data:`app.models.adaptive.studies.WEAK_STUDIES`). A session's own job can
+also ask the store (:meth:`SharedResults.once`): the token-synchronization ensembles
+(:data:`app.models.tokens.studies.ENSEMBLES`), which a class clicking the same preset asks for
+within seconds.
 
 A store given a ``disk_slug`` also keeps the results it computes with ``persist=True`` on disk
 (:meth:`SharedResults.load`), named by the key and a digest of the model's code, so a 20 s
@@ -31,6 +34,21 @@ __all__ = ["CACHE_ENV", "SharedResults"]
 
 #: Environment variable naming the folder of the disk cache of start-up results.
 CACHE_ENV = "NOISESCOPE_WARM_CACHE"
+
+
+#: Seconds between two looks of a job waiting in :meth:`SharedResults.once` at the job it waits
+#: for (and at its own cancellation).
+WAIT_POLL_S = 0.1
+
+
+class _Running:
+    """A computation of :meth:`SharedResults.once` under way: its progress, and its result
+    once ``done`` is set (None if it failed or was cancelled)."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.progress = 0.0
+        self.result: Any = None
 
 
 class SharedResults:
@@ -60,6 +78,7 @@ class SharedResults:
         self._lock = threading.Lock()
         self._results: OrderedDict[Hashable, Any] = OrderedDict()
         self._jobs: dict[Hashable, BackgroundJob] = {}
+        self._running: dict[Hashable, _Running] = {}
         self._warm_lock = threading.Lock()
         #: the start-up job (:meth:`warm`) and whether it was started
         self.warm_job: BackgroundJob | None = None
@@ -186,6 +205,58 @@ class SharedResults:
                 self.warm_started = True
                 self.warm_job = start()
         return self.warm_job
+
+    def once(
+        self,
+        key: Hashable,
+        fn: Callable[[ProgressFn], Any],
+        progress: ProgressFn,
+        keep: Callable[[Any], bool] | None = None,
+    ) -> Any:
+        """``fn(progress)``, computed once for every session asking for ``key`` at the same
+        time: called from a session's own job, it returns the kept result of ``key``, or waits
+        for the job of another session computing it now (reporting that job's progress), or
+        computes it and keeps it if ``keep(result)`` (default: always).
+
+        A waiting job holds its worker, but the job it waits for is running already, so the
+        wait ends. If that job fails or is cancelled, the waiting one computes the result
+        itself; cancelling the waiting job (``progress`` returns False) raises
+        :class:`~app.models.jobs.Cancelled` within :data:`WAIT_POLL_S`."""
+        while True:
+            with self._lock:
+                result = self._results.get(key)
+                if result is not None:
+                    self._results.move_to_end(key)
+                    return result
+                running = self._running.get(key)
+                if running is None:
+                    running = self._running[key] = _Running()
+                    break
+            while not running.done.wait(WAIT_POLL_S):
+                if progress(running.progress) is False:
+                    raise Cancelled
+            if running.result is not None:
+                return running.result
+            # the job computing it failed or was cancelled: compute it here
+
+        def report(fraction: float) -> bool:
+            running.progress = fraction
+            return progress(fraction) is not False
+
+        try:
+            result = fn(report)
+        except BaseException:
+            with self._lock:
+                self._running.pop(key, None)
+            running.done.set()
+            raise
+        if keep is None or keep(result):
+            self.put(key, result)
+        running.result = result
+        with self._lock:
+            self._running.pop(key, None)
+        running.done.set()
+        return result
 
     def clear(self) -> None:
         """Forget every kept result (tests)."""

@@ -537,7 +537,7 @@ class TokensModel(TokensParams):
 
         def start(n_real: int) -> None:
             self.ensemble.start(
-                lambda progress: studies.ensemble(progress=progress, n_real=n_real, **args),
+                lambda progress: studies.shared_ensemble(progress, n_real, **args),
                 "Simulating",
             )
 
