@@ -12,7 +12,7 @@ import asyncio
 import html
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 # Panel's Bokeh models must be registered for a client to deserialize the app's document.
@@ -44,12 +44,20 @@ class Client:
     """One protocol-level session: counts frames and reads the simulated time."""
 
     def __init__(
-        self, url: str, tab: str, query: dict[str, str] | None = None, apply_data: bool = True
+        self,
+        url: str,
+        tab: str,
+        query: dict[str, str] | None = None,
+        apply_data: bool = True,
+        seeds: Iterator[int] | None = None,
     ) -> None:
         """Open ``url?tab=TAB&QUERY``. Without ``apply_data`` the client counts the server's
         frames but does not decode their plot data (a load benchmark's many clients would
-        otherwise use more CPU than the server they measure)."""
+        otherwise use more CPU than the server they measure). ``seeds``: the Seed values
+        :meth:`poke` moves to in turn (default: one more than the page shows; clients that
+        start at the same seed then ask for the same runs, which the server may share)."""
         self.apply_data = apply_data
+        self._seeds = seeds
         # one shared event loop for every client (bokeh.client makes one per connection)
         arguments = {"tab": tab, **(query or {})}
         self.session = pull_session(url=url, io_loop=IOLoop.current(), arguments=arguments)
@@ -140,7 +148,7 @@ class Client:
         if state != "playing":
             return  # paused by poke, not by the horizon
         if not self.toggle.active:
-            self.seed.value = int(self.seed.value) + 1
+            self.seed.value = next(self._seeds) if self._seeds else int(self.seed.value) + 1
             self.toggle.active = True
 
     def poke(self) -> bool:
@@ -165,7 +173,7 @@ class Client:
             self._poke = ("playing", 0.0, 0.0)
             return
         self._poke = ("moved", time.perf_counter(), t)
-        self.seed.value = int(self.seed.value) + 1
+        self.seed.value = next(self._seeds) if self._seeds else int(self.seed.value) + 1
 
     def _answered(self) -> None:
         """Called with each frame: advance a :meth:`poke` cycle that waits for one."""

@@ -12,7 +12,9 @@ server's) is out of the measurement. Reported per K:
 * a student's interaction under load (:meth:`Client.poke`): every :data:`POKE_EVERY_S`
   seconds one client in turn presses Pause, moves its Seed slider and presses Play again while
   the others play: slider-to-frame latency (p50, p95: until the page shows the new seed's run),
-  Play-to-frame (p95) and the count of interactions that got no answer;
+  Play-to-frame (p95) and the count of interactions that got no answer. Each student moves
+  to seeds of their own (no two ask for the same run); ``--shared-seeds`` moves them all to
+  the same next seed, which the server can compute once for everyone;
 * the server's event-loop lag: ``GET /liveness`` every 100 ms from a process of its own
   (p50, p99);
 * server CPU (% of one core) and resident memory.
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import re
 import statistics
@@ -153,6 +156,11 @@ def maxima_query(slug: str) -> dict[str, str]:
     return query
 
 
+#: Seeds of student i's interactions: SEED_BLOCK·(i + 1), then one more each time (disjoint
+#: for fewer than SEED_BLOCK interactions per student), so no two students ask for one run.
+SEED_BLOCK = 1000
+
+
 def measure(
     server: ServeProcess,
     tab: str,
@@ -160,10 +168,21 @@ def measure(
     seconds: float,
     hostile: bool = False,
     hostile_tabs: Sequence[str] = (),
+    shared_seeds: bool = False,
 ) -> dict[str, Any]:
     """One row: K sessions playing ``tab``; with ``hostile``, one more visitor meanwhile plays
-    the all-maxima link of each tab in ``hostile_tabs`` (default: every tab)."""
-    clients = [Client(server.base_url, tab, apply_data=False) for _ in range(k)]
+    the all-maxima link of each tab in ``hostile_tabs`` (default: every tab). The sessions
+    start at the same seed (a class at the teaching default); the seeds their interactions
+    move to are each student's own (:data:`SEED_BLOCK`) unless ``shared_seeds``."""
+    clients = [
+        Client(
+            server.base_url,
+            tab,
+            apply_data=False,
+            seeds=None if shared_seeds else itertools.count(SEED_BLOCK * (i + 1)),
+        )
+        for i in range(k)
+    ]
     if hostile:
         from app.main import TABS
 
@@ -203,7 +222,8 @@ def measure(
     median = statistics.median(fps)
     return {
         "case": f"{tab}, K = {k}"
-        + (f" + maxima links of {', '.join(hostile_tabs) or 'every tab'}" if hostile else ""),
+        + (f" + maxima links of {', '.join(hostile_tabs) or 'every tab'}" if hostile else "")
+        + (", shared seeds" if shared_seeds else ""),
         "fps median": round(median, 1),
         "fps slowest": round(min(fps), 1),
         "fps fastest": round(max(fps), 1),
@@ -355,6 +375,11 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
         help="with --hostile: only this tab's maxima link (repeatable; one user's bad input)",
     )
     parser.add_argument(
+        "--shared-seeds",
+        action="store_true",
+        help="interactions move every student to the same next seed (default: their own)",
+    )
+    parser.add_argument(
         "--burst",
         type=int,
         default=0,
@@ -378,7 +403,9 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
                 continue
             for k in (int(v) for v in args.k.split(",")):
                 for hostile in (False, True) if args.hostile else (False,):
-                    row = measure(server, tab, k, args.seconds, hostile, args.hostile_tab)
+                    row = measure(
+                        server, tab, k, args.seconds, hostile, args.hostile_tab, args.shared_seeds
+                    )
                     print(row, flush=True)
                     rows.append(row)
         log_text = server.log_text()

@@ -26,20 +26,27 @@ def _pump_until(client: Client, condition: Callable[[], bool], timeout: float = 
         client.keep_playing()
 
 
+def _one_interaction(client: Client) -> int:
+    """Play until a poke is allowed, then one full Pause → Seed → Play cycle; the seed the
+    page showed before."""
+    start_receivers([client])
+    client.play()
+    assert not client.poke()  # no frame yet: nothing to interrupt
+    _pump_until(client, lambda: client.frames >= POKE_AFTER_FRAMES and client.sim_time())
+    assert client.first_frame_at is not None and client.first_frame_at > client.play_at
+    seed = int(client.seed.value)
+    assert client.poke()
+    assert not client.toggle.active  # paused
+    assert not client.poke()  # one interaction at a time
+    pump(PAUSE_SETTLE_S)
+    _pump_until(client, lambda: bool(client.resumes))
+    return seed
+
+
 def test_a_playing_client_counts_frames_and_times_an_interaction(tmp_path: Path) -> None:
     with ServeProcess(log_path=tmp_path / "server.log") as server:
         client = Client(server.base_url, "tokens", apply_data=False)
-        start_receivers([client])
-        client.play()
-        assert not client.poke()  # no frame yet: nothing to interrupt
-        _pump_until(client, lambda: client.frames >= POKE_AFTER_FRAMES and client.sim_time())
-        assert client.first_frame_at is not None and client.first_frame_at > client.play_at
-        seed = int(client.seed.value)
-        assert client.poke()
-        assert not client.toggle.active  # paused
-        assert not client.poke()  # one interaction at a time
-        pump(PAUSE_SETTLE_S)
-        _pump_until(client, lambda: bool(client.resumes))
+        seed = _one_interaction(client)
         assert int(client.seed.value) == seed + 1
         assert client.toggle.active  # playing again
         assert len(client.answers) == 1 and 0.0 < client.answers[0] < 10.0
@@ -48,6 +55,11 @@ def test_a_playing_client_counts_frames_and_times_an_interaction(tmp_path: Path)
         frames = client.frames
         _pump_until(client, lambda: client.frames > frames + POKE_AFTER_FRAMES)
         client.close()
+        # a student with seeds of their own (the load benchmark's default)
+        own = Client(server.base_url, "tokens", apply_data=False, seeds=iter([4321]))
+        _one_interaction(own)
+        assert int(own.seed.value) == 4321 and len(own.answers) == 1
+        own.close()
         pump(0.3)
         log = server.log_text()
     assert "Traceback" not in log, log[-3000:]
