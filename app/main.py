@@ -270,6 +270,10 @@ def create_app() -> pn.template.FastListTemplate:
         ],
         favicon="assets/favicon.svg",
         theme_toggle=True,
+        # Panel's busy flag is one for the whole server (set while any session's callback
+        # runs): its header spinner would turn on every page for each click of any student,
+        # one message per open page each time. Each tab shows its own work's progress.
+        busy_indicator=None,
         main_max_width="1800px",
         accent="#2f6f9f",
         header_background="#1d3f5c",

@@ -35,6 +35,12 @@ LOG = logging.getLogger(__name__)
 #: said (app/models/budget.py keeps estimates to half of this; this is the guarantee). The
 #: clock starts when a worker takes the job up, not while it waits in its owner's queue.
 JOB_DEADLINE_S = 55.0
+#: Niceness added to each worker thread (Linux schedules threads on their own): the event loop
+#: thread, which draws every session's frames and answers every click, then gets a core
+#: before the studies do whenever it wants one (CFS weights 1024 vs 110: about 9 to 1), and
+#: the studies still use every cycle the loop leaves. The fairness rules below are between
+#: jobs, which all run at this one niceness.
+JOB_NICENESS = 10
 
 
 def _cores() -> int:
@@ -43,6 +49,17 @@ def _cores() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
+
+
+def _lower_priority(increment: int) -> None:
+    """Add ``increment`` to the calling thread's niceness (its own, not the process's: on
+    Linux a thread id names one thread to ``setpriority``); elsewhere, or if refused, keep
+    it."""
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + increment)
+    except (AttributeError, OSError):  # no setpriority here (Windows)
+        pass
 
 
 @dataclass(eq=False)
@@ -228,6 +245,7 @@ class JobPool:
         return best, task
 
     def _serve(self) -> None:
+        _lower_priority(JOB_NICENESS)
         while True:
             with self._cond:
                 while (picked := self._pick()) is None:

@@ -8,6 +8,7 @@ events or sleep: the tests measure the scheduler, not the CPU.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -306,3 +307,16 @@ def test_each_session_queues_its_models_jobs_under_its_own_key(
     assert len(owned) == 2 and owned[0][1] != owned[1][1]
     for model, owner in owned:
         assert model.ensemble.owner == owner and model.ensemble_study.job.owner == owner
+
+
+def test_jobs_run_below_the_event_loop_s_priority(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker thread is JOB_NICENESS nicer than the thread that started it (capped at 19, the
+    nicest), so the loop drawing every session's frames gets a core before the studies do."""
+    assert jobs.JOB_NICENESS > 0
+    _use_pool(monkeypatch, workers=1)
+    mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    job = BackgroundJob(name="niceness")
+    job.start(lambda progress: os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+    assert job.wait(TIMEOUT)
+    assert job.result == min(19, mine + jobs.JOB_NICENESS)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == mine  # not the process

@@ -11,6 +11,7 @@ import pytest
 from bokeh.document import Document
 from bokeh.models import ImportedStyleSheet
 from panel.io.state import set_curdoc
+from panel.util import edit_readonly
 
 from app import main
 
@@ -59,3 +60,17 @@ def test_a_page_is_attached_in_one_pass_and_equals_the_unfrozen_build(monkeypatc
     plain, plain_passes = _page(monkeypatch, query)
     assert plain_passes > 1
     assert _graph(doc) == _graph(plain)
+
+
+def test_a_page_changes_nothing_on_another_page_while_it_is_busy(monkeypatch) -> None:
+    """Panel's busy flag is one for the whole server, set while any session's callback runs,
+    and a template's busy indicator follows it: every open page would get a message (a
+    spinning header) for each callback of any other page. The pages show no such indicator."""
+    first, _ = _page(monkeypatch, {"tab": "tokens"})
+    second, _ = _page(monkeypatch, {"tab": "swarm"})
+    changes: list[object] = []
+    second.on_change(changes.append)
+    with set_curdoc(first), edit_readonly(pn.state):
+        pn.state.busy = True
+        pn.state.busy = False
+    assert changes == []

@@ -237,6 +237,22 @@ def test_ensemble_summary_statistics_and_predicted_rates():
     assert model.ensemble_summary() is not summary
 
 
+def test_the_ensemble_job_summarizes_its_result_off_the_event_loop(monkeypatch):
+    model = TokensModel(n_real=8, t_max=2.0)
+    model.run_ensemble()
+    _wait(model.ensemble)
+
+    def on_the_loop(result):
+        raise AssertionError("summarized when the result arrived, on the event loop")
+
+    monkeypatch.setattr(model, "_summarize_ensemble", on_the_loop)
+    summary = model.ensemble_summary()  # the job's worker made it
+    assert summary is not None and summary.n_real == 8
+    monkeypatch.undo()
+    model.energy_kind = "distance"  # a live change after the job: summarized anew, here
+    assert model.ensemble_summary() is not summary
+
+
 def test_ensemble_rerun_is_stale_from_the_start_and_polled():
     model = TokensModel(n_real=4, t_max=1.0)
     assert model.ensemble_study.stale  # a fresh model fills it on the first poll

@@ -18,7 +18,7 @@ from typing import Any, ClassVar, TypeVar
 import numpy as np
 
 from app.models import budget
-from app.models.jobs import BackgroundJob
+from app.models.jobs import BackgroundJob, ProgressFn
 from app.models.tokens import costs, readouts, studies
 from app.models.tokens.params import (
     ACTIVATION_NAMES,
@@ -537,7 +537,7 @@ class TokensModel(TokensParams):
 
         def start(n_real: int) -> None:
             self.ensemble.start(
-                lambda progress: studies.shared_ensemble(progress, n_real, **args),
+                lambda progress: self._summarized_ensemble(progress, n_real, args),
                 "Simulating",
             )
 
@@ -555,8 +555,26 @@ class TokensModel(TokensParams):
         result = self.ensemble.result
         if result is None:
             return None
-        key = (_Same(result), self.energy_kind, self.energy_q, self._theory_key())
+        key = self._ensemble_key(result)
         return self._cached("ensemble", key, lambda: self._summarize_ensemble(result))
+
+    def _ensemble_key(self, result: dict[str, np.ndarray]) -> tuple[Any, ...]:
+        return (_Same(result), self.energy_kind, self.energy_q, self._theory_key())
+
+    def _summarized_ensemble(
+        self, progress: ProgressFn, n_real: int, args: dict[str, Any]
+    ) -> dict[str, np.ndarray]:
+        """The ensemble (:func:`studies.shared_ensemble`), its summary at the current
+        parameters computed here in the job's worker and kept for :meth:`ensemble_summary`:
+        otherwise every session computes it on the event loop when the result arrives (the
+        energy of every pair of tokens in every frame of every run: 65 ms at the
+        teaching default). Kept only if no parameter it depends on moved meanwhile."""
+        result = studies.shared_ensemble(progress, n_real, **args)
+        key = self._ensemble_key(result)
+        summary = self._summarize_ensemble(result)
+        if self._ensemble_key(result) == key:
+            self._cache["ensemble"] = (key, summary)
+        return result
 
     def _summarize_ensemble(self, result: dict[str, np.ndarray]) -> EnsembleSummary:
         p = self.energy_exponent()
