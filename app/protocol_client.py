@@ -148,8 +148,12 @@ class Client:
         if state != "playing":
             return  # paused by poke, not by the horizon
         if not self.toggle.active:
-            self.seed.value = next(self._seeds) if self._seeds else int(self.seed.value) + 1
+            self.seed.value = self._next_seed()
             self.toggle.active = True
+
+    def _next_seed(self) -> int:
+        """The Seed value to move to: the next of ``seeds``, or one more than shown."""
+        return next(self._seeds) if self._seeds else int(self.seed.value) + 1
 
     def poke(self) -> bool:
         """Start one interaction of a student with a playing page: press Pause, move the Seed
@@ -173,7 +177,7 @@ class Client:
             self._poke = ("playing", 0.0, 0.0)
             return
         self._poke = ("moved", time.perf_counter(), t)
-        self.seed.value = next(self._seeds) if self._seeds else int(self.seed.value) + 1
+        self.seed.value = self._next_seed()
 
     def _answered(self) -> None:
         """Called with each frame: advance a :meth:`poke` cycle that waits for one."""

@@ -245,17 +245,13 @@ class SharedResults:
 
         try:
             result = fn(report)
-        except BaseException:
+            if keep is None or keep(result):
+                self.put(key, result)
+            running.result = result
+        finally:  # waiting jobs wake up, with the result or to compute it themselves
             with self._lock:
                 self._running.pop(key, None)
             running.done.set()
-            raise
-        if keep is None or keep(result):
-            self.put(key, result)
-        running.result = result
-        with self._lock:
-            self._running.pop(key, None)
-        running.done.set()
         return result
 
     def clear(self) -> None:
