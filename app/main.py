@@ -23,6 +23,7 @@ from panel.theme.fast import Fast
 from app import bokeh_refs, bokeh_writes, memory
 from app.accessibility import FOCUS_RING, AccessibleNames
 from app.models.base import CUSTOM_PRESET, SimulationModel
+from app.on_screen import OnScreen, shown_keys
 from app.shortcuts import HELP, Shortcuts
 from app.sweeps.session import SweepSession
 from app.tabs.adaptive.tab import AdaptiveTab
@@ -64,6 +65,8 @@ SCROLL_TO_TOP = (
 SERVER_DIST = "./" + panel_resources.LOCAL_DIST
 #: KaTeX's @font-face rules at document level (inside shadow roots they are ignored).
 KATEX_FONTS = "assets/katex/katex-fonts.css"
+#: Repaint costs of BokehJS removed in the browser (see the file), loaded after BokehJS.
+BOKEH_FIXES = "assets/bokeh_fixes.js"
 #: Pixels of the sidebar holding the open tab's controls.
 SIDEBAR_WIDTH = 340
 SIDEBAR_ABOUT = (
@@ -215,6 +218,15 @@ def create_app() -> pn.template.FastListTemplate:
         holders[tab_class.slug] = pn.Column(sizing_mode="stretch_width")
         tabs.append((tab_class.title, holders[tab_class.slug]))
     views: dict[str, SimulationTab] = {}
+    # the panels the page shows: a playing run redraws only those (app/on_screen.py)
+    on_screen = OnScreen(height=0, width=0, margin=0)
+
+    def show_on_screen(*_: Any) -> None:
+        keys = shown_keys(on_screen.shown)
+        for view in views.values():
+            view.show_on_screen(keys)
+
+    on_screen.param.watch(show_on_screen, ["shown", "reports"])
 
     def build_view(slug: str, link_query: dict[str, str]) -> SimulationTab:
         tab_class = TABS[slugs.index(slug)]
@@ -228,6 +240,8 @@ def create_app() -> pn.template.FastListTemplate:
             notices.extend(view.sweep_session.apply_query(sweep_keys))
         holders[slug].objects = [view.content]
         views[slug] = view
+        if on_screen.reports or on_screen.shown:
+            view.show_on_screen(shown_keys(on_screen.shown))
         return view
 
     if active_slug in slugs:
@@ -264,6 +278,7 @@ def create_app() -> pn.template.FastListTemplate:
                 tabs,
                 _page_title(tabs),
                 shortcuts,
+                on_screen,
                 AccessibleNames(height=0, width=0, margin=0),
                 sizing_mode="stretch_width",
             )
@@ -279,6 +294,7 @@ def create_app() -> pn.template.FastListTemplate:
         header_background="#1d3f5c",
     )
     template.config.css_files = [KATEX_FONTS]
+    template.config.js_files = {"noisescope_bokeh_fixes": BOKEH_FIXES}
     template.config.raw_css.append(FOCUS_RING)  # the header's own controls (theme switch)
     template.config.raw_css.extend([SIDEBAR_FIRST, SIDEBAR_HIDDEN])
     template.modal.append(pn.pane.Markdown(HELP, width=420))

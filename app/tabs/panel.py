@@ -35,6 +35,12 @@ class TabPanel(ABC):
     #: redrawn by its own triggers (``update_on``, ``update_on_params``) and when paused.
     follows_run: ClassVar[bool] = True
 
+    #: The panel's key in its tab (``<slug>-<index>``, set by ``SimulationTab.add_panel``): the
+    #: page reports the panels it shows by key (:mod:`app.on_screen`).
+    key: str = ""
+    #: Whether a redraw was skipped because the panel was off the screen while the run played.
+    stale: bool = False
+
     def __init__(self, model: Any) -> None:
         self.model = model
 
