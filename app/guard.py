@@ -61,7 +61,8 @@ def allowed_hosts(address: str, extra: Iterable[str] = ()) -> frozenset[str]:
 def content_security_policy(frame_ancestors: str = "'self'") -> str:
     """The page's policy: scripts, styles, fonts, images and connections from this server only
     (BokehJS needs inline scripts and styles, ``eval`` for its compiled callbacks and blob:
-    scripts for the modules Panel loads)."""
+    scripts for the modules Panel loads, which its module loader fetches from their blob:
+    URLs: the page's own ``JSComponent`` elements, app/on_screen.py)."""
     return "; ".join(
         (
             "default-src 'self'",
@@ -69,7 +70,7 @@ def content_security_policy(frame_ancestors: str = "'self'") -> str:
             "style-src 'self' 'unsafe-inline'",
             "img-src 'self' data: blob:",
             "font-src 'self' data:",
-            "connect-src 'self'",
+            "connect-src 'self' blob:",
             "object-src 'none'",
             "base-uri 'self'",
             "form-action 'self'",

@@ -9,7 +9,7 @@ redraws cost the server a third of its event loop with twenty pages playing the 
 with them, 24 without, bench_app). A tab skips the panels the page reports off the screen while
 it plays, marks them stale, and redraws them when they come on screen or the run stops.
 
-:class:`OnScreen` is an invisible ``ReactiveHTML`` element. Its script watches every element
+:class:`OnScreen` is an invisible ``JSComponent``. Its script watches every element
 with the class ``ns-watch`` (a tab tags each panel's layout with it and ``ns-key-<key>``) with
 an ``IntersectionObserver`` and reports the keys of those on screen, space-separated, in
 :attr:`OnScreen.shown`. Panels built later are found by a scan every
@@ -20,9 +20,7 @@ client without a browser).
 from __future__ import annotations
 
 import param
-from panel.reactive import ReactiveHTML
-
-from app.reporting import hidden_template
+from panel.custom import JSComponent
 
 __all__ = ["KEY_PREFIX", "SCAN_INTERVAL_MS", "WATCH_CLASS", "OnScreen", "shown_keys"]
 
@@ -42,18 +40,20 @@ def shown_keys(report: str) -> frozenset[str]:
     return frozenset(report.split())
 
 
-class OnScreen(ReactiveHTML):
+class OnScreen(JSComponent):
     """Reports the keys of the watched elements on screen in :attr:`shown`."""
 
     shown = param.String(default="", doc="Space-separated keys of the watched elements shown.")
     reports = param.Integer(default=0, doc="Incremented on every report.")
 
-    _template = hidden_template("on_screen", "shown", "reports")
+    # a JSComponent, not a ReactiveHTML: a ReactiveHTML re-renders its template for each change
+    # that comes from the browser, which makes Bokeh walk the page's whole model graph again
+    # (about 95 ms of the server's loop per report on a page of a thousand models, py-spy)
+    _esm = f"""
+      export function render({{ model }}) {{
 
-    _scripts = {
-        "render": f"""
-        if (window.__noisescopeOnScreen) {{ window.__noisescopeOnScreen.sink = data; return; }}
-        const store = window.__noisescopeOnScreen = {{sink: data}};
+        if (window.__noisescopeOnScreen) {{ window.__noisescopeOnScreen.sink = model; return; }}
+        const store = window.__noisescopeOnScreen = {{sink: model}};
         // watched element -> whether it intersects the window (with the margin)
         const intersecting = new Map();
         const keyOf = (el) => {{
@@ -95,5 +95,5 @@ class OnScreen(ReactiveHTML):
         }};
         tick();
         setInterval(tick, {SCAN_INTERVAL_MS});
-        """
-    }
+      }}
+    """

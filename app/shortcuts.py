@@ -17,8 +17,6 @@ from __future__ import annotations
 import param
 from panel.reactive import ReactiveHTML
 
-from app.reporting import hidden_template
-
 __all__ = ["HELP", "Shortcuts"]
 
 #: What the help overlay lists (Markdown).
@@ -45,7 +43,14 @@ class Shortcuts(ReactiveHTML):
     popped = param.String(default="", doc="The query string Back or Forward moved to.")
     pops = param.Integer(default=0, doc="Incremented on every Back or Forward.")
 
-    _template = hidden_template("shortcuts", "action", "presses", "popped", "pops")
+    # the params appear in the template, each in an element with an id: ReactiveHTML sends a
+    # change made in the browser to Python only for params bound that way
+    _template = (
+        '<div id="shortcuts" style="display: none">'
+        '<span id="action">${action}</span><span id="presses">${presses}</span>'
+        '<span id="popped">${popped}</span><span id="pops">${pops}</span>'
+        "</div>"
+    )
 
     _scripts = {
         "render": """
