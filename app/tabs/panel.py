@@ -4,8 +4,9 @@ A panel is built once from its model (Bokeh figures, sources, panes), returns it
 :meth:`TabPanel.view` and redraws in place in :meth:`TabPanel.update`, reading only what its
 model computes. The tab (:class:`app.tabs.base.SimulationTab`) owns the schedule: a panel with
 ``every_frame = True`` (the hero) redraws on every frame, the others that follow the run at most
-every :data:`app.tabs.base.SECONDARY_PERIOD_S` while playing, and all of them on every change
-while paused.
+every :data:`app.tabs.base.SECONDARY_PERIOD_S` while playing (only those the page shows: the
+others wait, marked :attr:`TabPanel.stale`, see :mod:`app.on_screen`), and all of them on every
+change while paused.
 """
 
 from __future__ import annotations
