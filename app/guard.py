@@ -61,8 +61,7 @@ def allowed_hosts(address: str, extra: Iterable[str] = ()) -> frozenset[str]:
 def content_security_policy(frame_ancestors: str = "'self'") -> str:
     """The page's policy: scripts, styles, fonts, images and connections from this server only
     (BokehJS needs inline scripts and styles, ``eval`` for its compiled callbacks and blob:
-    scripts for the modules Panel loads, which its module loader fetches from their blob:
-    URLs: the page's own ``JSComponent`` elements, app/on_screen.py)."""
+    scripts for the modules Panel loads)."""
     return "; ".join(
         (
             "default-src 'self'",
@@ -70,7 +69,7 @@ def content_security_policy(frame_ancestors: str = "'self'") -> str:
             "style-src 'self' 'unsafe-inline'",
             "img-src 'self' data: blob:",
             "font-src 'self' data:",
-            "connect-src 'self' blob:",
+            "connect-src 'self'",
             "object-src 'none'",
             "base-uri 'self'",
             "form-action 'self'",

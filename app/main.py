@@ -23,7 +23,6 @@ from panel.theme.fast import Fast
 from app import bokeh_refs, bokeh_writes, memory
 from app.accessibility import FOCUS_RING, AccessibleNames
 from app.models.base import CUSTOM_PRESET, SimulationModel
-from app.on_screen import OnScreen, shown_keys
 from app.shortcuts import HELP, Shortcuts
 from app.sweeps.session import SweepSession
 from app.tabs.adaptive.tab import AdaptiveTab
@@ -218,15 +217,6 @@ def create_app() -> pn.template.FastListTemplate:
         holders[tab_class.slug] = pn.Column(sizing_mode="stretch_width")
         tabs.append((tab_class.title, holders[tab_class.slug]))
     views: dict[str, SimulationTab] = {}
-    # the panels the page shows: a playing run redraws only those (app/on_screen.py)
-    on_screen = OnScreen(height=0, width=0, margin=0)
-
-    def show_on_screen(*_: Any) -> None:
-        keys = shown_keys(on_screen.shown)
-        for view in views.values():
-            view.show_on_screen(keys)
-
-    on_screen.param.watch(show_on_screen, ["shown", "reports"])
 
     def build_view(slug: str, link_query: dict[str, str]) -> SimulationTab:
         tab_class = TABS[slugs.index(slug)]
@@ -240,8 +230,6 @@ def create_app() -> pn.template.FastListTemplate:
             notices.extend(view.sweep_session.apply_query(sweep_keys))
         holders[slug].objects = [view.content]
         views[slug] = view
-        if on_screen.reports or on_screen.shown:
-            view.show_on_screen(shown_keys(on_screen.shown))
         return view
 
     if active_slug in slugs:
@@ -278,7 +266,6 @@ def create_app() -> pn.template.FastListTemplate:
                 tabs,
                 _page_title(tabs),
                 shortcuts,
-                on_screen,
                 AccessibleNames(height=0, width=0, margin=0),
                 sizing_mode="stretch_width",
             )

@@ -120,18 +120,6 @@ class Client:
                     return float(match.group(1))
         return None
 
-    def show(self, keys: str) -> None:
-        """Report the panels ``keys`` (space-separated, ``"tokens-0"``) as the ones on screen,
-        as a page's :class:`app.on_screen.OnScreen` does: while playing, the server then
-        redraws only those. A page at 1024 × 768 shows its tab's hero, key ``<tab>-0``."""
-        for model in self.session.document.models:
-            data = getattr(model, "data", None)
-            if hasattr(data, "properties") and {"shown", "reports"} <= set(data.properties()):
-                data.shown = keys
-                data.reports = data.reports + 1
-                return
-        raise LookupError("the page has no OnScreen element")
-
     def play(self) -> None:
         document = self.session.document
         self.toggle = next(m for m in document.select({"type": Toggle}) if "Play" in m.label)

@@ -259,8 +259,7 @@ def assert_in_step(slug: str, tab: SimulationTab, context: str) -> None:
     if tab.model.playing and tab.secondary_in_turns:
         # the others were redrawn at earlier frames: their run numbers moved on since
         panels = [p for p in panels if p.every_frame or not p.follows_run]
-    for panel in panels:  # what the panels show when drawn afresh
-        panel.update()
+    tab_base._update(panels)  # what the panels show when drawn afresh
     redrawn = chips(tab, panels)
     stale = {k: (shown.get(k), v) for k, v in redrawn.items() if shown.get(k) != v}
     assert not stale, f"{context}: chips out of step (shown, redrawn): {stale}"
@@ -374,6 +373,5 @@ def test_the_swarm_dates_its_escape_in_the_runs_own_time_after_the_step_moved():
     assert model.has_escaped()
     hit = model.hit_times()["softmin"]
     assert before <= hit <= model.t
-    for panel in tab.panels:
-        panel.update()
+    tab_base._update(tab.panels)
     assert_shows(chips(tab)[("SwarmHero", "swarm reached target")], hit, "swarm hit chip")
