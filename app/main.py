@@ -21,6 +21,7 @@ from panel.theme.base import Inherit
 from panel.theme.fast import Fast
 
 from app import bokeh_refs, bokeh_writes, memory
+from app import on_screen as on_screen_report
 from app.accessibility import FOCUS_RING, AccessibleNames
 from app.models.base import CUSTOM_PRESET, SimulationModel
 from app.shortcuts import HELP, Shortcuts
@@ -217,6 +218,16 @@ def create_app() -> pn.template.FastListTemplate:
         holders[tab_class.slug] = pn.Column(sizing_mode="stretch_width")
         tabs.append((tab_class.title, holders[tab_class.slug]))
     views: dict[str, SimulationTab] = {}
+    # the panels the page shows: a playing run redraws only those (app/on_screen.py)
+    on_screen = on_screen_report.report_input()
+
+    def show_on_screen(*_: Any) -> None:
+        keys = on_screen_report.shown_keys(on_screen.value)
+        if keys is not None:
+            for view in views.values():
+                view.show_on_screen(keys)
+
+    on_screen.param.watch(show_on_screen, ["value"])
 
     def build_view(slug: str, link_query: dict[str, str]) -> SimulationTab:
         tab_class = TABS[slugs.index(slug)]
@@ -230,6 +241,9 @@ def create_app() -> pn.template.FastListTemplate:
             notices.extend(view.sweep_session.apply_query(sweep_keys))
         holders[slug].objects = [view.content]
         views[slug] = view
+        reported = on_screen_report.shown_keys(on_screen.value)
+        if reported is not None:
+            view.show_on_screen(reported)
         return view
 
     if active_slug in slugs:
@@ -266,6 +280,7 @@ def create_app() -> pn.template.FastListTemplate:
                 tabs,
                 _page_title(tabs),
                 shortcuts,
+                on_screen,
                 AccessibleNames(height=0, width=0, margin=0),
                 sizing_mode="stretch_width",
             )
@@ -281,7 +296,10 @@ def create_app() -> pn.template.FastListTemplate:
         header_background="#1d3f5c",
     )
     template.config.css_files = [KATEX_FONTS]
-    template.config.js_files = {"noisescope_bokeh_fixes": BOKEH_FIXES}
+    template.config.js_files = {
+        "noisescope_bokeh_fixes": BOKEH_FIXES,
+        "noisescope_on_screen": on_screen_report.SCRIPT,
+    }
     template.config.raw_css.append(FOCUS_RING)  # the header's own controls (theme switch)
     template.config.raw_css.extend([SIDEBAR_FIRST, SIDEBAR_HIDDEN])
     template.modal.append(pn.pane.Markdown(HELP, width=420))

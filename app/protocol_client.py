@@ -26,6 +26,7 @@ from bokeh.models import LayoutDOM, Markup, Toggle
 from tornado.ioloop import IOLoop
 
 import app.main  # noqa: F401  (registers the page's own models: keyboard, labels)
+from app.on_screen import NONE_SHOWN, SINK_CLASS
 from app.tabs.base import PANELS_READY
 
 #: Patch events that carry plot data (skipped by a client that does not apply them).
@@ -119,6 +120,16 @@ class Client:
                 if match:
                     return float(match.group(1))
         return None
+
+    def show(self, keys: str) -> None:
+        """Report the panels ``keys`` (space-separated, ``"tokens-0"``) as the ones on screen,
+        as a page's script does (:mod:`app.on_screen`): while playing, the server then redraws
+        only those. A page at 1024 × 768 shows its tab's hero, key ``<tab>-0``."""
+        for model in self.session.document.models:
+            if SINK_CLASS in (getattr(model, "css_classes", None) or ()):
+                model.value = keys or NONE_SHOWN
+                return
+        raise LookupError("the page has no on-screen report input")
 
     def play(self) -> None:
         document = self.session.document

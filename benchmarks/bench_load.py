@@ -15,6 +15,9 @@ server's) is out of the measurement. Reported per K:
   Play-to-frame (p95) and the count of interactions that got no answer. Each student moves
   to seeds of their own (no two ask for the same run); ``--shared-seeds`` moves them all to
   the same next seed, which the server can compute once for everyone;
+* each page reports its hero as the only panel on screen (what a browser at 1024 × 768 shows,
+  :mod:`app.on_screen`), so the server redraws the others only when the run stops;
+  ``--all-panels-shown`` sends no report (every panel redraws, as for a page that never says);
 * the server's event-loop lag: ``GET /liveness`` every 100 ms from a process of its own
   (p50, p99);
 * server CPU (% of one core) and resident memory.
@@ -169,11 +172,14 @@ def measure(
     hostile: bool = False,
     hostile_tabs: Sequence[str] = (),
     shared_seeds: bool = False,
+    all_shown: bool = False,
 ) -> dict[str, Any]:
     """One row: K sessions playing ``tab``; with ``hostile``, one more visitor meanwhile plays
     the all-maxima link of each tab in ``hostile_tabs`` (default: every tab). The sessions
     start at the same seed (a class at the teaching default); the seeds their interactions
-    move to are each student's own (:data:`SEED_BLOCK`) unless ``shared_seeds``."""
+    move to are each student's own (:data:`SEED_BLOCK`) unless ``shared_seeds``. Each page
+    reports its hero as the panel on screen (:meth:`Client.show`), as a browser at 1024 × 768
+    does, unless ``all_shown`` (no report: every panel redraws while playing)."""
     clients = [
         Client(
             server.base_url,
@@ -194,6 +200,9 @@ def measure(
         heavy = []
     start_receivers([*clients, *heavy])
     wait_for_panels([*clients, *heavy])
+    if not all_shown:
+        for client in clients:
+            client.show(f"{tab}-0")
     for client in heavy:
         client.play()
     pump(1.0)  # let every session settle (first ticks, stale studies)
@@ -380,6 +389,12 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
         help="interactions move every student to the same next seed (default: their own)",
     )
     parser.add_argument(
+        "--all-panels-shown",
+        action="store_true",
+        help="pages report no panel on screen: every panel redraws while playing "
+        "(default: each reports its hero, as a browser at 1024 × 768 does)",
+    )
+    parser.add_argument(
         "--burst",
         type=int,
         default=0,
@@ -404,7 +419,14 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
             for k in (int(v) for v in args.k.split(",")):
                 for hostile in (False, True) if args.hostile else (False,):
                     row = measure(
-                        server, tab, k, args.seconds, hostile, args.hostile_tab, args.shared_seeds
+                        server,
+                        tab,
+                        k,
+                        args.seconds,
+                        hostile,
+                        args.hostile_tab,
+                        args.shared_seeds,
+                        args.all_panels_shown,
                     )
                     print(row, flush=True)
                     rows.append(row)

@@ -15,7 +15,7 @@ import asyncio
 import io
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
 import panel as pn
@@ -25,6 +25,7 @@ from tornado.ioloop import IOLoop
 from app import sessions
 from app.models.base import SimulationModel
 from app.models.jobs import BackgroundJob
+from app.on_screen import KEY_PREFIX, WATCH_CLASS
 from app.sweeps.registry import SWEEP_SLUGS
 from app.sweeps.session import SweepSession
 from app.tabs.panel import TabPanel, held
@@ -105,6 +106,8 @@ class SimulationTab(pn.viewable.Viewer):
         self.panels: list[TabPanel] = []
         self._secondary_at = 0.0
         self._turn = 0
+        #: keys of the panels the page shows (:meth:`show_on_screen`); None until it reports
+        self._on_screen: frozenset[str] | None = None
         self._stepped_at = 0.0
         self._controls = self._build_controls()
         #: the sweep panel's settings exist with the page (a link's ``sweep_*`` keys apply to
@@ -116,6 +119,7 @@ class SimulationTab(pn.viewable.Viewer):
         #: the page shows it: :meth:`_build_rest`)
         self.complete = False
         first = self._build_first()
+        self._watch_views()
         #: the tab's panels, first the first panel and a note that the others are coming
         self._panels = pn.Column(
             *([first] if first is not None else []),
@@ -188,6 +192,7 @@ class SimulationTab(pn.viewable.Viewer):
                 return
             layout = self._build_panels()
             sweep = [self._sweep_view()] if self.sweep_session is not None else []
+            self._watch_views()
             objects = [*layout.objects, *sweep]
             if self._spotlit is not None:
                 parent, index, view, _ = self._spotlit
@@ -199,7 +204,7 @@ class SimulationTab(pn.viewable.Viewer):
             self._panels.css_classes = ["ns-panels", PANELS_READY]
             self.complete = True
             self._show_story()
-            _update(self.panels)
+            self._redraw(self.panels)
 
     def _stage(self, top: list[pn.viewable.Viewable]) -> pn.Column:
         """Presenter mode: the presenter bar above ``top`` (status line, story and spotlight)
@@ -341,39 +346,83 @@ class SimulationTab(pn.viewable.Viewer):
         return panel.view()
 
     def add_panel(self, panel: TabPanel) -> TabPanel:
-        """Register ``panel`` for the redraw schedule; return it."""
+        """Register ``panel`` for the redraw schedule under the key ``<slug>-<index>``; return
+        it."""
+        panel.key = f"{self.slug}-{len(self.panels)}"
         self.panels.append(panel)
         return panel
 
+    def _watch_views(self) -> None:
+        """Tag each built panel's layout for the page's report of what it shows
+        (:mod:`app.on_screen`)."""
+        for panel in self.panels:
+            view = panel.view()
+            tag = KEY_PREFIX + panel.key
+            if tag not in view.css_classes:
+                view.css_classes = [*view.css_classes, WATCH_CLASS, tag]
+
+    def show_on_screen(self, keys: frozenset[str]) -> None:
+        """The page shows the panels ``keys`` (:class:`app.on_screen.OnScreen`): those of them
+        left stale while the run played off the screen are redrawn now."""
+        self._on_screen = keys
+        stale = [p for p in self.panels if p.stale and p.key in keys]
+        if stale:
+
+            def redraw() -> None:
+                with self._frame_lock:  # never mid-step (see __init__)
+                    self._redraw(stale)
+
+            self.call_on_loop(redraw)
+
+    def _redraw(self, panels: Iterable[TabPanel]) -> None:
+        """Redraw ``panels``, except, while the run plays, those the page reports off the screen:
+        they are marked stale, and redrawn when they come on screen (:meth:`show_on_screen`)
+        or the run stops (:meth:`_update_plots`)."""
+        playing = self.model.playing
+        for panel in panels:
+            if not playing or self._shown(panel):
+                panel.stale = False
+                panel.update()
+            else:
+                panel.stale = True
+
+    def _shown(self, panel: TabPanel) -> bool:
+        """Whether the page shows ``panel`` (or has not said; the hero always counts)."""
+        return self._on_screen is None or panel.every_frame or panel.key in self._on_screen
+
     def update_on(self, job: BackgroundJob, *panels: TabPanel) -> None:
         """Redraw ``panels`` when ``job`` delivers a result (possibly on a worker thread)."""
-        job.param.watch(lambda *_: self.call_on_loop(lambda: _update(panels)), ["result"])
+        job.param.watch(lambda *_: self.call_on_loop(lambda: self._redraw(panels)), ["result"])
 
     def update_on_params(self, names: list[str], *panels: TabPanel) -> None:
         """Redraw ``panels`` when any of the model's params ``names`` changes."""
-        self.model.param.watch(lambda *_: self.call_on_loop(lambda: _update(panels)), names)
+        self.model.param.watch(lambda *_: self.call_on_loop(lambda: self._redraw(panels)), names)
 
     def _update_plots(self) -> None:
-        """Paused: every panel that follows the run. Playing: the every-frame panels, and at
-        most every :data:`SECONDARY_PERIOD_S` the panels that follow the run (all of them, or
-        the next in turn when :attr:`secondary_in_turns`). A fresh run (step 0: a reset, a
-        restart parameter, a preset) redraws every panel."""
+        """Paused: every panel that follows the run, and those left stale. Playing: the
+        every-frame panels, and at most every :data:`SECONDARY_PERIOD_S` the panels on screen
+        that follow the run (all of them, or the next in turn when :attr:`secondary_in_turns`).
+        A fresh run (step 0: a reset, a restart parameter, a preset) redraws every panel (while
+        playing, every panel on screen: :meth:`_redraw`)."""
         if self.model.n_steps_done == 0:
-            _update(self.panels)
+            self._redraw(self.panels)
             return
         if not self.model.playing:
-            _update([p for p in self.panels if p.follows_run or p.every_frame])
+            self._redraw([p for p in self.panels if p.follows_run or p.every_frame or p.stale])
             return
         chosen = [p for p in self.panels if p.every_frame]
         followers = [p for p in self.panels if p.follows_run and not p.every_frame]
         now = time.monotonic()
         if followers and now - self._secondary_at >= SECONDARY_PERIOD_S:
             self._secondary_at = now
-            if self.secondary_in_turns:
-                followers = [followers[self._turn % len(followers)]]
+            shown = [p for p in followers if self._shown(p)]
+            if self.secondary_in_turns and shown:
+                shown = [shown[self._turn % len(shown)]]
                 self._turn += 1
-            chosen += followers
-        _update(chosen)
+            for panel in followers:
+                panel.stale = panel.stale or not self._shown(panel)
+            chosen += shown
+        self._redraw(chosen)
 
     # ------------------------------------------------------------ animation
     def tick(self) -> None:
@@ -717,11 +766,6 @@ def _apply(changes: list[tuple[Any, dict[str, Any]]]) -> list[tuple[Any, dict[st
         for name, value in values.items():
             setattr(target, name, value)
     return undo[::-1]
-
-
-def _update(panels: Any) -> None:
-    for panel in panels:
-        panel.update()
 
 
 def _number_format(step: float | None, start: float | None = None) -> str:

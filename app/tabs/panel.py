@@ -4,8 +4,9 @@ A panel is built once from its model (Bokeh figures, sources, panes), returns it
 :meth:`TabPanel.view` and redraws in place in :meth:`TabPanel.update`, reading only what its
 model computes. The tab (:class:`app.tabs.base.SimulationTab`) owns the schedule: a panel with
 ``every_frame = True`` (the hero) redraws on every frame, the others that follow the run at most
-every :data:`app.tabs.base.SECONDARY_PERIOD_S` while playing, and all of them on every change
-while paused.
+every :data:`app.tabs.base.SECONDARY_PERIOD_S` while playing (only those the page shows: the
+others wait, marked :attr:`TabPanel.stale`, see :mod:`app.on_screen`), and all of them on every
+change while paused.
 """
 
 from __future__ import annotations
@@ -34,6 +35,12 @@ class TabPanel(ABC):
     #: its job delivers, a plot of the restart configuration) is left alone while playing and
     #: redrawn by its own triggers (``update_on``, ``update_on_params``) and when paused.
     follows_run: ClassVar[bool] = True
+
+    #: The panel's key in its tab (``<slug>-<index>``, set by ``SimulationTab.add_panel``): the
+    #: page reports the panels it shows by key (:mod:`app.on_screen`).
+    key: str = ""
+    #: Whether a redraw was skipped because the panel was off the screen while the run played.
+    stale: bool = False
 
     def __init__(self, model: Any) -> None:
         self.model = model

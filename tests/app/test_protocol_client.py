@@ -7,13 +7,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from app.protocol_client import (
+    DATA_EVENTS,
     PAUSE_SETTLE_S,
     POKE_AFTER_FRAMES,
     Client,
     pump,
     start_receivers,
+    wait_for_panels,
 )
 from app.serve_process import ServeProcess
 
@@ -63,3 +66,43 @@ def test_a_playing_client_counts_frames_and_times_an_interaction(tmp_path: Path)
         pump(0.3)
         log = server.log_text()
     assert "Traceback" not in log, log[-3000:]
+
+
+def test_a_page_that_shows_only_its_hero_gets_only_the_hero_s_data(tmp_path: Path) -> None:
+    """While playing, the server redraws only the panels a page reports on screen
+    (app/on_screen.py): after ``show("tokens-0")`` every plot-data change it sends is the
+    hero's. Without the report the secondary panels' data follows a few times a second."""
+    with ServeProcess(log_path=tmp_path / "server.log") as server:
+        sources: dict[str, set[str]] = {}
+        for report in (None, "tokens-0"):
+            client = Client(server.base_url, "tokens")
+            start_receivers([client])
+            wait_for_panels([client])
+            if report is not None:
+                client.show(report)
+            hero = next(
+                model
+                for model in client.session.document.models
+                if "ns-key-tokens-0" in (getattr(model, "css_classes", None) or [])
+            )
+            inside = {model.id for model in hero.references()}
+            seen: set[str] = set()
+            handle = client.session._handle_patch
+
+            def record(message: Any, seen: set[str] = seen, handle: Any = handle) -> None:
+                for event in message.content["events"]:
+                    if event.get("kind") in DATA_EVENTS:
+                        seen.add(event["model"]["id"])
+                handle(message)
+
+            client.play()
+            # from the fifth frame on: what arrived before Play (the page's first drawing, a
+            # study finishing) is drawn everywhere
+            _pump_until(client, lambda client=client: client.frames >= 5)
+            client.session._handle_patch = record
+            _pump_until(client, lambda client=client: client.frames >= 65)
+            sources[str(report)] = {"hero" if s in inside else "other" for s in seen}
+            client.close()
+        pump(0.3)
+    assert sources["None"] == {"hero", "other"}
+    assert sources["tokens-0"] == {"hero"}

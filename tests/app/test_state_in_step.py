@@ -259,7 +259,8 @@ def assert_in_step(slug: str, tab: SimulationTab, context: str) -> None:
     if tab.model.playing and tab.secondary_in_turns:
         # the others were redrawn at earlier frames: their run numbers moved on since
         panels = [p for p in panels if p.every_frame or not p.follows_run]
-    tab_base._update(panels)  # what the panels show when drawn afresh
+    for panel in panels:  # what the panels show when drawn afresh
+        panel.update()
     redrawn = chips(tab, panels)
     stale = {k: (shown.get(k), v) for k, v in redrawn.items() if shown.get(k) != v}
     assert not stale, f"{context}: chips out of step (shown, redrawn): {stale}"
@@ -373,5 +374,6 @@ def test_the_swarm_dates_its_escape_in_the_runs_own_time_after_the_step_moved():
     assert model.has_escaped()
     hit = model.hit_times()["softmin"]
     assert before <= hit <= model.t
-    tab_base._update(tab.panels)
+    for panel in tab.panels:
+        panel.update()
     assert_shows(chips(tab)[("SwarmHero", "swarm reached target")], hit, "swarm hit chip")
