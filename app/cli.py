@@ -299,7 +299,7 @@ def _serve(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     import panel as pn
 
-    from app import guard, memory, sessions
+    from app import guard, memory, pacing, sessions
     from app.main import ASSETS_DIR, create_app, warm_views
 
     if args.num_threads is not None:
@@ -375,6 +375,7 @@ def _serve(args: argparse.Namespace) -> int:
     memory.freeze_startup_objects()
     server.start()
     release.start()
+    pacing.start(loop)  # frames give way to answers when the loop falls behind
     loop.add_callback(announce)
     try:
         loop.start()

@@ -22,7 +22,7 @@ import panel as pn
 import param
 from tornado.ioloop import IOLoop
 
-from app import sessions
+from app import pacing, sessions
 from app.models.base import SimulationModel
 from app.models.jobs import BackgroundJob
 from app.on_screen import KEY_PREFIX, WATCH_CLASS
@@ -426,13 +426,15 @@ class SimulationTab(pn.viewable.Viewer):
 
     # ------------------------------------------------------------ animation
     def tick(self) -> None:
-        """Advance one animation frame if playing (skip if the previous frame still runs or the
-        model's ``frame_interval`` has not elapsed), then let the model start pending work
-        (once the panels are built, see :attr:`studies_before_panels`)."""
+        """Advance one animation frame if playing (skip if the previous frame still runs, or
+        if the model's ``frame_interval`` or the server's shortest interval between frames,
+        :mod:`app.pacing`, has not elapsed), then let the model start pending work (once the
+        panels are built, see :attr:`studies_before_panels`)."""
         if self.model.playing and self._frame_lock.acquire(blocking=False):
             try:
                 now = time.monotonic()
-                if now - self._stepped_at >= self.model.frame_interval:
+                interval = max(self.model.frame_interval, pacing.PACER.min_interval())
+                if now - self._stepped_at >= interval:
                     self._stepped_at = now
                     self.model.step()
             finally:
