@@ -15,16 +15,14 @@ from panel.io.state import set_curdoc
 
 from app import bokeh_defaults
 from app.main import create_app
+from tests.app.patches import without
 
 
 @pytest.fixture
 def bokeh_own() -> Iterator[None]:
     """Bokeh's own defaults for the test's duration, the kept ones (fresh) back afterwards."""
-    was = bokeh_defaults.installed()
-    bokeh_defaults.uninstall()
-    yield
-    if was:
-        bokeh_defaults.install()
+    with without(bokeh_defaults):
+        yield
 
 
 def page_json() -> str:

@@ -14,16 +14,14 @@ from panel.io.state import set_curdoc
 
 from app import bokeh_refs
 from app.main import TABS
+from tests.app.patches import without
 
 
 @pytest.fixture
 def bokeh_own() -> Iterator[None]:
     """Bokeh's own encoder for the test's duration, the lazy one back afterwards."""
-    was = bokeh_refs.installed()
-    bokeh_refs.uninstall()
-    yield
-    if was:
-        bokeh_refs.install()
+    with without(bokeh_refs):
+        yield
 
 
 def message_bytes(document: Document, events: list) -> list[bytes | str]:

@@ -27,6 +27,7 @@ from bokeh.server.views.ws import WSHandler
 from tornado.locks import Lock
 
 from app import bokeh_writes
+from tests.app.patches import without
 
 
 class Wire:
@@ -144,11 +145,8 @@ SCENARIOS: dict[str, Callable[..., Any]] = {
 @pytest.fixture
 def own_writers() -> Iterator[None]:
     """Bokeh's and Panel's own writers for the test's duration."""
-    was = bokeh_writes.installed()
-    bokeh_writes.uninstall()
-    yield
-    if was:
-        bokeh_writes.install()
+    with without(bokeh_writes):
+        yield
 
 
 @pytest.fixture
