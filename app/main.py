@@ -7,7 +7,7 @@ random generators and periodic callback, so one user's actions never change anot
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -222,13 +222,13 @@ def create_app() -> pn.template.FastListTemplate:
     # the panels the page shows: a playing run redraws only those (app/on_screen.py)
     on_screen = on_screen_report.report_input()
 
-    def show_on_screen(*_: Any) -> None:
+    def show_on_screen(targets: Iterable[SimulationTab]) -> None:
         keys = on_screen_report.shown_keys(on_screen.value)
-        if keys is not None:
-            for view in views.values():
+        if keys is not None:  # None: the page has not reported (every panel counts as shown)
+            for view in targets:
                 view.show_on_screen(keys)
 
-    on_screen.param.watch(show_on_screen, ["value"])
+    on_screen.param.watch(lambda *_: show_on_screen(views.values()), ["value"])
 
     def build_view(slug: str, link_query: dict[str, str]) -> SimulationTab:
         tab_class = TABS[slugs.index(slug)]
@@ -242,9 +242,7 @@ def create_app() -> pn.template.FastListTemplate:
             notices.extend(view.sweep_session.apply_query(sweep_keys))
         holders[slug].objects = [view.content]
         views[slug] = view
-        reported = on_screen_report.shown_keys(on_screen.value)
-        if reported is not None:
-            view.show_on_screen(reported)
+        show_on_screen([view])
         return view
 
     if active_slug in slugs:
