@@ -1,4 +1,4 @@
-/* noisescope: three repaint costs of BokehJS 3.9 removed, without changing what is drawn.
+/* noisescope: four repaint costs of BokehJS 3.9 removed, without changing what is drawn.
  *
  * An animated figure repaints every frame. For each repaint BokehJS 3.9
  *
@@ -6,18 +6,28 @@
  *      `update_position`). A glyph renderer's box follows its data, so the text changes at every
  *      frame, and a changed sheet ("style rule change") makes the browser rebuild the style of
  *      the figure's shadow tree at the next style query: the axes query theirs a few times per
- *      repaint. Written as the element's inline style, the same box touches that element only;
+ *      repaint, and a legend then reads its own box, which forces a layout. Written as the
+ *      element's inline style, a box touches that element only. A data renderer's element is an
+ *      empty box (its glyphs are drawn on the canvas): it is taken out of the layout once and
+ *      no longer follows its data;
  *   2. rewrites the other position sheets (legends, annotations) with the same text: setting a
  *      <style> element's text re-parses it even when nothing changed. Equal text is not written;
  *   3. rebuilds a legend's items (new DOM, new canvases) whenever the data of a renderer in it
  *      changes (LegendView follows its items' models recursively, down to the data sources).
  *      When the items and their labels are unchanged, only the entries' "inactive" look is
- *      brought up to date; their glyphs are repainted with the legend anyway.
+ *      brought up to date; their glyphs are repainted with the legend anyway;
+ *   4. lays out the whole page when a plot's axes change size (an auto-ranged axis whose tick
+ *      labels widen): PlotView's `compute_layout` climbs to the layout root, which measures,
+ *      lays out and repaints every plot of the page (about 110 ms on the swarm tab, a frozen
+ *      frame a few times a second while playing). A plot whose outer box does not depend on its
+ *      content (no `frame_width` / `frame_height`: its box comes from its sizing) lays out only
+ *      itself, as the root would lay it out.
  *
- * Measured on the swarm tab's default in headless Chromium (4.5 s of play, see README): 6.4-8.8
- * painted frames/s before, 16.7-17.6 after; the tokens tab 15.8 before, 29.2 after. Each patch checks that the method it replaces is
- * there; with another BokehJS (the check in tests/ui/test_bokeh_fixes.py fails first) the page
- * keeps BokehJS's own behaviour.
+ * Measured on the swarm tab's default in headless Chromium (see README): 6.4-8.8 painted
+ * frames/s before 1-3, 16.7-17.6 after 1-3 (the tokens tab 15.8 before, 29.2 after), 24-28 with
+ * inline boxes for data renderers, 31 with 4 as well. Each patch checks that the method it
+ * replaces is there; with another BokehJS (the check in tests/ui/test_bokeh_fixes.py fails
+ * first) the page keeps BokehJS's own behaviour.
  */
 (function () {
   "use strict";
@@ -59,6 +69,16 @@
       }
     });
 
+  //    ... and a data renderer's element, an empty box (its glyphs are drawn on the canvas), is
+  //    not moved with its data: it leaves the layout once
+  patch("models/renderers/data_renderer", "DataRendererView", "update_position", () =>
+    function update_position() {
+      this.position.clear();
+      if (this.el.style.display !== "none") {
+        this.el.style.display = "none";
+      }
+    });
+
   // 2. a <style> sheet is written only when its text changes
   patch("core/dom", "InlineStyleSheet", "_update", (write) =>
     function _update(css) {
@@ -80,4 +100,27 @@
         this._toggle_inactive(entry);
       }
     });
+
+  // 4. a plot whose axes change size lays itself out, not the whole page
+  patch("models/plots/plot_canvas", "PlotView", "_invalidate_layout_if_needed", (check) =>
+    function _invalidate_layout_if_needed() {
+      if (this.model.frame_width != null || this.model.frame_height != null) {
+        check.call(this);  // its outer box follows its content: the page lays out again
+        return;
+      }
+      this.compute_layout = layout_in_place;
+      try {
+        check.call(this);
+      } finally {
+        delete this.compute_layout;
+      }
+    });
+
+  function layout_in_place() {
+    this.measure_layout();
+    this.update_bbox();
+    this._compute_layout();
+    this.after_layout();
+    this._layout_computed = true;
+  }
 })();

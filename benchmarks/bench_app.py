@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bench_load import cpu_seconds
 from playwright.sync_api import Browser, Page, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
@@ -186,14 +187,17 @@ def measure_slider(page: Page, drags: int, slug: str) -> list[dict[str, Any]]:
     ]
 
 
-def measure_fps(page: Page, seconds: float, slug: str) -> list[dict[str, Any]]:
-    """Painted frames with new data per second while playing (after a 0.5 s ramp-up)."""
+def measure_fps(page: Page, seconds: float, slug: str, server_pid: int) -> list[dict[str, Any]]:
+    """Painted frames with new data per second while playing (after a 0.5 s ramp-up), and the
+    server's CPU meanwhile (the browser shares its two cores)."""
     tab = TABS[slug]
     page.locator(tab["play"]).first.click()
     page.wait_for_timeout(500)
     start = hook_state(page)
+    cpu = cpu_seconds(server_pid)
     page.wait_for_timeout(seconds * 1000)
     end = hook_state(page)
+    cpu = cpu_seconds(server_pid) - cpu
     pause = page.locator(tab["pause"]).first
     still_playing = pause.is_visible()
     if still_playing:
@@ -207,6 +211,7 @@ def measure_fps(page: Page, seconds: float, slug: str) -> list[dict[str, Any]]:
     return [
         _row("animation: painted frames per second", frames / span, "1/s", note, slug),
         _row("animation: data-source changes per second", updates / span, "1/s", note, slug),
+        _row("animation: server CPU", 100 * cpu / span, "%", note, slug),
     ]
 
 
@@ -261,16 +266,18 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
             for slug in slugs:
                 tab = TABS[slug]
                 page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+                # first a page at the tab's defaults playing alone on the server (its
+                # background work finished): the slider drags below restart runs whose studies
+                # would still be computing, in a session that outlives its page by a few seconds
                 open_tab(page, server.base_url, tab)
-                install_update_hook(page, tab["data_model"])
                 sessions[slug] = server.memory_kib()["VmRSS"]
-                rows += measure_slider(page, args.drags, slug)
-                # a fresh session at the tab's defaults, its background work finished
-                open_tab(page, server.base_url, tab)
                 if tab["ready"]:
                     page.locator(tab["ready"]).first.wait_for(timeout=60_000)
                 install_update_hook(page, tab["data_model"])
-                rows += measure_fps(page, args.play_seconds, slug)
+                rows += measure_fps(page, args.play_seconds, slug, server.pid)
+                open_tab(page, server.base_url, tab)
+                install_update_hook(page, tab["data_model"])
+                rows += measure_slider(page, args.drags, slug)
                 page.context.close()
             peak = server.memory_kib()
         browser.close()

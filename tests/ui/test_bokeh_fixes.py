@@ -1,5 +1,7 @@
-"""The repaint fixes of assets/bokeh_fixes.js in a real page: loaded, and legends that keep their
-items while the data behind them changes, and still follow what they list."""
+"""The repaint fixes of assets/bokeh_fixes.js in a real page: loaded; glyph renderers' empty
+elements left alone while their data moves; legends that keep their items while the data behind
+them changes, and still follow what they list; a plot that lays out only itself when its axes
+change size."""
 
 from __future__ import annotations
 
@@ -30,8 +32,10 @@ def test_the_page_loads_every_bokeh_fix(open_app: Callable[..., Page]) -> None:
     page = open_app(TAB)
     assert page.evaluate("() => Bokeh.__noisescopeFixes") == [
         "RendererView.update_position",
+        "DataRendererView.update_position",
         "InlineStyleSheet._update",
         "LegendView._render_items",
+        "PlotView._invalidate_layout_if_needed",
     ]
 
 
@@ -72,3 +76,75 @@ def test_a_legend_still_follows_its_items_and_renderers(open_app: Callable[..., 
     expect(mean).to_have_class("bk-item bk-inactive")
     mean.click()
     expect(mean).to_have_class("bk-item")
+
+
+#: Counts style changes of every glyph renderer's element (an empty box in the plot's frame).
+_WATCH_GLYPH_STYLES_JS = """(elements) => {
+  window.__nsStyleWrites = 0;
+  const observer = new MutationObserver((records) => { window.__nsStyleWrites += records.length; });
+  for (const el of elements) observer.observe(el, {attributes: true, attributeFilter: ["style"]});
+  return elements.length;
+}"""
+
+
+def test_glyph_renderers_elements_are_not_restyled_while_the_data_moves(
+    open_app: Callable[..., Page],
+) -> None:
+    # BokehJS 3.9 moves each glyph renderer's (empty) element onto its data's box at every
+    # paint: a style change per renderer per frame, and a style and layout pass forced by the
+    # next read of a computed style
+    page = open_app(TAB)
+    glyphs = page.locator(".bk-GlyphRenderer").element_handles()
+    assert page.evaluate(_WATCH_GLYPH_STYLES_JS, glyphs) >= 10
+    install_update_hook(page)
+    click_button(page, "Play")
+    page.wait_for_function("() => window.__nsHook.frames.length >= 10", timeout=15_000)
+    click_button(page, "Pause")
+    assert page.evaluate("() => window.__nsStyleWrites") == 0
+
+
+#: Marks the layout root's and one figure's layout passes, then asks that figure to lay out
+#: again, as it does when its axes change size (``_needs_layout``), and repaints it.
+_RELAYOUT_JS = """(frame_width) => {
+  const figures = [];
+  const walk = (view) => {
+    if (view.model.type === "Figure" && view.is_displayed) figures.push(view);
+    if (typeof view.children === "function") for (const child of view.children()) walk(child);
+  };
+  for (const root of Bokeh.index) walk(root);
+  const plot = figures[0];
+  let root = plot;
+  while (root.parent != null && root.parent.compute_layout !== undefined) root = root.parent;
+  if (frame_width !== null) plot.model.frame_width = frame_width;
+  const calls = {root: 0, plot: 0};
+  const count = (view, key) => {
+    const after = view.after_layout;
+    view.after_layout = function () { calls[key] += 1; return after.call(this); };
+  };
+  count(root, "root");
+  count(plot, "plot");
+  plot._needs_layout = true;
+  plot.repaint();
+  delete root.after_layout;
+  delete plot.after_layout;
+  return {calls, same_root: root === plot};
+}"""
+
+
+def test_a_plot_whose_axes_change_size_lays_out_only_itself(
+    open_app: Callable[..., Page],
+) -> None:
+    page = open_app(TAB)
+    result = page.evaluate(_RELAYOUT_JS, None)
+    assert not result["same_root"]  # the figure sits in Panel's layouts
+    # BokehJS 3.9 lays out the whole page (about 100 ms on the swarm tab) for every such change
+    assert result["calls"] == {"root": 0, "plot": 1}
+
+
+def test_a_plot_whose_size_follows_its_frame_still_lays_out_the_page(
+    open_app: Callable[..., Page],
+) -> None:
+    page = open_app(TAB)
+    # a fixed frame: the plot's outer box grows with its axes, its neighbours move
+    result = page.evaluate(_RELAYOUT_JS, 300)
+    assert result["calls"]["root"] >= 1
