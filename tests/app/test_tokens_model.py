@@ -227,7 +227,7 @@ def test_ensemble_summary_statistics_and_predicted_rates():
     summary = model.ensemble_summary()
     energy = model.energy(model.ensemble.result["x"])
     assert summary.n_real == 8 and summary.t.shape == (energy.shape[0],)
-    np.testing.assert_allclose(summary.stats["mean"], np.maximum(energy, 1e-300).mean(axis=1))
+    np.testing.assert_allclose(summary.stats["mean"], np.maximum(energy, 0.0).mean(axis=1))
     assert np.all(summary.low <= summary.high)
     assert summary.median_rate == pytest.approx(2.0 * model.theory()["lambda_dist"])
     assert summary.half_t.shape == summary.mean_theory.shape == summary.median_theory.shape
@@ -328,3 +328,25 @@ def test_readouts_fit_a_synthetic_exponential():
     summary = readouts.ensemble_summary(t, energy, p=1.0, lambda_r=-1.0, mean_rate=-1.0)
     assert summary.slopes["median"] == pytest.approx(-1.0)
     np.testing.assert_allclose(summary.median_theory, summary.stats["median"][t >= 5.0])
+    assert summary.merged == 0
+
+
+def test_paths_merged_in_floating_point_count_as_zero_energy():
+    from app.models.tokens import readouts
+
+    t = np.linspace(0.0, 10.0, 201)
+    energy = np.exp(-t)[:, None] * np.array([1.0, 2.0, 4.0, 8.0])[None, :]
+    energy[t > 6.0, :2] = 0.0  # two of four paths: tokens equal in float64 after t = 6
+    energy[t > 8.0, 2] = -1e-40  # round-off below zero is a zero too
+    summary = readouts.ensemble_summary(t, energy, p=1.0, lambda_r=-1.0, mean_rate=-1.0)
+    assert summary.merged == 3
+    median, geometric = summary.stats["median"], summary.stats["geometric mean"]
+    middle, late = (t > 6.0) & (t <= 8.0), t > 8.0
+    np.testing.assert_allclose(median[middle], 2.0 * np.exp(-t[middle]))  # (0 + 4e^-t) / 2
+    assert np.all(median[late] == 0.0)
+    assert np.all(geometric[t > 6.0] == 0.0) and np.all(geometric[t <= 6.0] > 0.0)
+    assert summary.stats["mean"][-1] == pytest.approx(8.0 * np.exp(-10.0) / 4)
+    # a statistic that reaches 0 in the second half (t >= 5) has no slope; the mean, positive
+    # throughout, has one (its steps down at t = 6 and 8 make it steeper than e^-t)
+    assert np.isnan(summary.slopes["median"]) and np.isnan(summary.slopes["geometric mean"])
+    assert summary.slopes["mean"] < -1.0

@@ -62,7 +62,8 @@ class EnsembleSummary(NamedTuple):
     ``stats``: ``{"mean", "median", "geometric mean"}`` -> (frames,); ``low``, ``high``: the
     10% and 90% quantiles; ``half_t`` the second half of the depth with the lines of the
     predicted mean rate g(p) and median rate p·λ_r through the measured curves; ``slopes``:
-    fitted log slopes of each statistic over that half.
+    fitted log slopes of each statistic over that half; ``merged``: realizations whose energy
+    is exactly 0 at the last depth (tokens equal in floating point).
     """
 
     t: np.ndarray
@@ -76,6 +77,7 @@ class EnsembleSummary(NamedTuple):
     mean_rate: float
     median_rate: float
     n_real: int
+    merged: int = 0
 
 
 class PhasePlane(NamedTuple):
@@ -145,9 +147,16 @@ def ensemble_summary(
 ) -> EnsembleSummary:
     """Statistics of an energy over realizations, ``energy`` (frames, R) at times ``t``
     (frames,), with the predicted median rate p·λ_r and mean rate g(p) = ``mean_rate`` drawn
-    through the measured curves over the second half of the depth (spec §6.3)."""
-    energy = np.maximum(energy, 1e-300)
-    log_e = np.log(energy)
+    through the measured curves over the second half of the depth (spec §6.3).
+
+    An energy is exactly 0 once a path's tokens are equal in floating point (synchronized
+    beyond the resolution of their differences; round-off below 0 counts as 0). Such paths
+    count as 0 in every statistic: the geometric mean is 0 from the first of them and the
+    median once they are half; a log axis cannot show 0 (the panel leaves those points out)
+    and a statistic that reaches 0 in the second half has no slope (nan)."""
+    energy = np.maximum(energy, 0.0)
+    with np.errstate(divide="ignore"):
+        log_e = np.log(energy)
     stats = {
         "mean": energy.mean(axis=1),
         "median": np.median(energy, axis=1),
@@ -155,7 +164,10 @@ def ensemble_summary(
     }
     low, high = np.quantile(energy, [0.1, 0.9], axis=1)
     half = t >= t[-1] / 2
-    slopes = {name: _slope(t[half], np.log(values[half])) for name, values in stats.items()}
+    slopes = {
+        name: _slope(t[half], np.log(values[half])) if np.all(values[half] > 0) else np.nan
+        for name, values in stats.items()
+    }
     th = t[half]
     return EnsembleSummary(
         t=t,
@@ -169,6 +181,7 @@ def ensemble_summary(
         mean_rate=float(mean_rate),
         median_rate=p * lambda_r,
         n_real=energy.shape[1],
+        merged=int(np.count_nonzero(energy[-1] == 0.0)),
     )
 
 

@@ -165,6 +165,11 @@ class DiameterPanel(TabPanel):
 RUN = "#8c564b"
 
 
+def positive(values: np.ndarray) -> np.ndarray:
+    """``values`` with the points a log axis cannot show (≤ 0) left out (NaN)."""
+    return np.where(values > 0, values, np.nan)
+
+
 class EnsemblePanel(TabPanel):
     """Panel 4: the energy over R noise realizations: mean, median, geometric mean, band."""
 
@@ -243,7 +248,7 @@ class EnsemblePanel(TabPanel):
         m = self.model
         self.depth.location = float(m.t)
         t_run, e_run = m.run_energy()
-        self._run.data = {"t": t_run, "y": np.where(e_run > 0, e_run, np.nan)}
+        self._run.data = {"t": t_run, "y": positive(e_run)}
         summary = m.ensemble_summary()
         if summary is self._drawn:
             return  # the same numbers are on screen
@@ -255,26 +260,40 @@ class EnsemblePanel(TabPanel):
             self.figure.x_range.update(start=0.0, end=m.t_max)
             return
         t = summary.t
-        self._band.data = {"t": t, "low": summary.low, "high": summary.high}
-        shown = np.concatenate([summary.low, summary.high, summary.stats["mean"]])
+        shown = np.concatenate([summary.low, summary.high, *summary.stats.values()])
         shown = shown[np.isfinite(shown) & (shown > 0)]
+        # a log axis shows no 0 (paths merged in floating point): lines leave those points
+        # out, the band is cut at the bottom of the axis
+        floor = shown.min() / 2 if shown.size else 1e-6
         if shown.size:
-            self.figure.y_range.update(start=shown.min() / 2, end=shown.max() * 2)
+            self.figure.y_range.update(start=floor, end=shown.max() * 2)
+        self._band.data = {
+            "t": t,
+            "low": np.maximum(summary.low, floor),
+            "high": np.maximum(summary.high, floor),
+        }
         self.figure.x_range.update(start=0.0, end=float(t[-1]))
         for name, values in summary.stats.items():
-            self._lines[name].data = {"t": t, "y": values}
-        self._lines["median theory"].data = {"t": summary.half_t, "y": summary.median_theory}
-        self._lines["mean theory"].data = {"t": summary.half_t, "y": summary.mean_theory}
-        slopes = summary.slopes
-        self.readouts.object = readout(
-            {
-                "R": f"{summary.n_real}",
-                "mean slope (2nd half)": f"{slopes['mean']:+.2f}",
-                "median slope": f"{slopes['median']:+.2f}",
-                "predicted g(p)": f"{summary.mean_rate:+.2f}",
-                "predicted p·λᵣ": f"{summary.median_rate:+.2f}",
-            }
-        )
+            self._lines[name].data = {"t": t, "y": positive(values)}
+        for name, values in (
+            ("median theory", summary.median_theory),
+            ("mean theory", summary.mean_theory),
+        ):
+            self._lines[name].data = {"t": summary.half_t, "y": positive(values)}
+        slopes = {
+            name: "— (E = 0)" if np.isnan(value) else f"{value:+.2f}"
+            for name, value in summary.slopes.items()
+        }
+        chips = {
+            "R": f"{summary.n_real}",
+            "mean slope (2nd half)": slopes["mean"],
+            "median slope": slopes["median"],
+            "predicted g(p)": f"{summary.mean_rate:+.2f}",
+            "predicted p·λᵣ": f"{summary.median_rate:+.2f}",
+        }
+        if summary.merged:
+            chips["merged to E = 0 (float)"] = f"{summary.merged} of {summary.n_real}"
+        self.readouts.object = readout(chips)
 
 
 class KernelPanel(TabPanel):
