@@ -264,9 +264,9 @@ class EnsemblePanel(TabPanel):
         shown = shown[np.isfinite(shown) & (shown > 0)]
         # a log axis shows no 0 (paths merged in floating point): lines leave those points
         # out, the band is cut at the bottom of the axis
-        floor = shown.min() / 2 if shown.size else 1e-6
         if shown.size:
-            self.figure.y_range.update(start=floor, end=shown.max() * 2)
+            self.figure.y_range.update(start=shown.min() / 2, end=shown.max() * 2)
+        floor = self.figure.y_range.start
         self._band.data = {
             "t": t,
             "low": np.maximum(summary.low, floor),
@@ -281,8 +281,8 @@ class EnsemblePanel(TabPanel):
         ):
             self._lines[name].data = {"t": summary.half_t, "y": positive(values)}
         slopes = {
-            name: "— (E = 0)" if np.isnan(value) else f"{value:+.2f}"
-            for name, value in summary.slopes.items()
+            name: "— (E = 0)" if np.isnan(summary.slopes[name]) else f"{summary.slopes[name]:+.2f}"
+            for name in ("mean", "median")
         }
         chips = {
             "R": f"{summary.n_real}",
