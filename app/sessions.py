@@ -37,6 +37,8 @@ from bokeh.settings import settings
 from bokeh.util.token import get_session_id
 from tornado.ioloop import IOLoop
 
+from app import memory
+
 __all__ = [
     "SESSION_LIFETIME_MS",
     "UNOPENED_SESSION_MS",
@@ -112,7 +114,8 @@ async def _create_in_turn(
         await asyncio.sleep(TURN_GAP_S)  # what became ready during the last build runs first
         while _pages_waiting() and time.monotonic() < deadline:
             await asyncio.sleep(TURN_GAP_S)
-        return await create(self, session_id, request, token)
+        with memory.paused_collector():  # the page's objects live on: nothing to collect
+            return await create(self, session_id, request, token)
     finally:
         lock.release()
 
@@ -157,7 +160,8 @@ async def _in_spare_turn(document: Any, build: Callable[[], None]) -> None:
 
         def run() -> None:
             try:
-                build()
+                with memory.paused_collector():  # what it builds lives as long as the page
+                    build()
             finally:
                 done.set_result(None)
 

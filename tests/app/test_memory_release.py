@@ -45,9 +45,9 @@ def clock(reset: None, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     fake: dict[str, Any] = {"now": 1000.0, "calls": []}
     monkeypatch.setattr(memory.time, "monotonic", lambda: fake["now"])
 
-    def collect(*_: object) -> int:
+    def collect(generation: int = 2) -> int:
         fake["now"] += 0.1
-        fake["calls"].append("collect")
+        fake["calls"].append("collect" if generation == 2 else f"collect young ({generation})")
         return 0
 
     monkeypatch.setattr(memory.gc, "collect", collect)
@@ -87,7 +87,8 @@ def test_pages_are_frozen_once_every_open_page_is_connected(clock: dict[str, Any
     assert memory.tend() is None  # a GET without a websocket would be frozen with them
     crawler.connect()
     assert memory.tend() == "freeze"
-    assert clock["calls"] == ["collect", "freeze"]
+    # only the young generations: the pages built since the last freeze are alive
+    assert clock["calls"] == ["collect young (1)", "freeze"]
     _later(clock)
     assert memory.tend() is None  # nothing new to freeze
     newcomer = FakePage(connections=1)
@@ -167,3 +168,20 @@ def test_a_closed_frozen_pages_cycles_are_freed(reset: None) -> None:
 def test_startup_objects_are_frozen_out_of_later_collections(reset: None) -> None:
     frozen = memory.freeze_startup_objects()
     assert frozen > 0 and gc.get_freeze_count() == frozen
+
+
+def test_the_collector_is_paused_for_a_build_and_restored_as_it_was() -> None:
+    assert gc.isenabled()
+    with memory.paused_collector():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), memory.paused_collector():
+        raise RuntimeError("a build that fails")
+    assert gc.isenabled()  # a failed build leaves the collector running
+    gc.disable()
+    try:
+        with memory.paused_collector():
+            pass
+        assert not gc.isenabled()  # paused by someone else: still paused
+    finally:
+        gc.enable()

@@ -11,6 +11,7 @@ import pytest
 from bokeh.document import Document
 from bokeh.models import ImportedStyleSheet
 from panel.io.state import set_curdoc
+from panel.models.layout import Card as BkCard
 from panel.util import edit_readonly
 
 from app import main
@@ -74,3 +75,23 @@ def test_a_page_changes_nothing_on_another_page_while_it_is_busy(monkeypatch) ->
         pn.state.busy = True
         pn.state.busy = False
     assert changes == []
+
+
+def _about_cards(doc: Document) -> int:
+    return sum("ns-tab-card" in model.css_classes for model in doc.select({"type": BkCard}))
+
+
+def test_the_about_page_is_built_when_it_is_first_shown(monkeypatch) -> None:
+    """A link to a tab does not pay for the About page's cards (thumbnails read and encoded):
+    they are built when the About tab opens; a link to the About page has them at once."""
+    monkeypatch.setattr(main, "_session_query", lambda: {"tab": "tokens"})
+    doc = Document()
+    with set_curdoc(doc):
+        template = main.create_app()
+        template.server_doc(doc)
+        assert _about_cards(doc) == 0
+        tabs = next(obj for obj in template.main[0] if isinstance(obj, pn.Tabs))
+        tabs.active = 0
+        assert _about_cards(doc) == len(main.TABS)
+    landing, _ = _page(monkeypatch, {})
+    assert _about_cards(landing) == len(main.TABS)
