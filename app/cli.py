@@ -307,6 +307,7 @@ def _serve(args: argparse.Namespace) -> int:
     sessions.take_turns()  # a burst of pages: one build at a time, the loop's work in between
     sessions.wait_for_websockets()  # and no document built twice
     sessions.skip_callback_checks()  # Panel's ~500 property links per page, inspected each
+    sessions.answer_promptly()  # a click is handled 5 ms after it arrives, not 50
     from app.sweeps import cluster
 
     cluster.SHARED.scheduler = args.dask_scheduler or cluster.scheduler_from_env()

@@ -35,14 +35,17 @@ from bokeh.server.session import ServerSession
 from bokeh.server.views.ws import WSHandler
 from bokeh.settings import settings
 from bokeh.util.token import get_session_id
+from panel.reactive import Syncable
 from tornado.ioloop import IOLoop
 
 from app import memory
 
 __all__ = [
+    "CHANGE_DEBOUNCE_MS",
     "SESSION_LIFETIME_MS",
     "UNOPENED_SESSION_MS",
     "after_first_paint",
+    "answer_promptly",
     "skip_callback_checks",
     "take_turns",
     "wait_for_websockets",
@@ -66,7 +69,13 @@ SERVING_TIMEOUT_S = 10.0
 #: Seconds between two looks for a spare turn (:func:`after_first_paint`).
 SPARE_TURN_POLL_S = 0.05
 
+#: Milliseconds Panel waits after a change from the browser before handling it (Panel's own:
+#: 50). Changes that arrive meanwhile are handled together, as they are while the callback
+#: waits its turn on a busy loop.
+CHANGE_DEBOUNCE_MS = 5
+
 _ORIGINAL = {
+    "debounce": Syncable._debounce,
     "session_init": ServerSession.__init__,
     "create": ApplicationContext.create_session_if_needed,
     "open": WSHandler._async_open,
@@ -216,6 +225,15 @@ def skip_callback_checks() -> None:
         settings.perform_error_diagnostics.set_value(False)
 
 
+def answer_promptly(debounce_ms: int = CHANGE_DEBOUNCE_MS) -> None:
+    """Handle a change from the browser (Play, Pause, a slider's release, a select)
+    ``debounce_ms`` after it arrives instead of Panel's 50 ms: with one page open, those
+    50 ms were half of a moved slider's answer (91-102 ms from the move to the new run's
+    first frame, ``bench_load.py``). A dragged slider's many values still arrive as one
+    change while the first waits: Panel adds them to it (``Syncable._server_change``)."""
+    Syncable._debounce = debounce_ms
+
+
 def take_turns() -> None:
     """Build new sessions' documents one at a time, with the loop's other work, and the
     documents of pages already built, in between."""
@@ -226,7 +244,8 @@ def take_turns() -> None:
 
 
 def restore() -> None:
-    """Bokeh's own session creation and lifetime back (tests)."""
+    """Bokeh's own session creation and lifetime, and Panel's debounce, back (tests)."""
+    Syncable._debounce = _ORIGINAL["debounce"]
     ServerSession.__init__ = _ORIGINAL["session_init"]  # type: ignore[method-assign]
     ApplicationContext.create_session_if_needed = _ORIGINAL["create"]  # type: ignore[method-assign]
     WSHandler._async_open = _ORIGINAL["open"]  # type: ignore[method-assign]

@@ -32,6 +32,7 @@ import argparse
 import asyncio
 import itertools
 import json
+import os
 import re
 import statistics
 import subprocess
@@ -222,6 +223,8 @@ def measure(
     rates = [(c.sim_total - s) / wall for c, s in zip(clients, s0, strict=True)]
     first = [c.first_frame_at - c.play_at for c in clients if c.first_frame_at is not None]
     answers = [a for c in clients for a in c.answers]
+    if os.environ.get("BENCH_RAW"):
+        print("answers ms", sorted(round(1000 * a) for a in answers), flush=True)
     resumes = [a for c in clients for a in c.resumes]
     probe.join()
     rss = rss_mib(server.pid)

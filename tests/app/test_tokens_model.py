@@ -253,6 +253,33 @@ def test_the_ensemble_job_summarizes_its_result_off_the_event_loop(monkeypatch):
     assert model.ensemble_summary() is not summary
 
 
+def test_a_result_its_job_drops_leaves_the_shown_summary_in_place(monkeypatch):
+    """Pause, move the seed, play: the ensemble started for the new seed finishes in its
+    worker but its job drops it (the seed moved on); the summary of the result on show must
+    not be evicted by it, or the next redraw recomputes it on the event loop."""
+    model = TokensModel(n_real=8, t_max=2.0)
+    model.run_ensemble()
+    _wait(model.ensemble)
+    shown = model.ensemble_summary()
+    args = dict(
+        init=model.init,
+        n_tokens=model.run_n_tokens,
+        dim=model.dim,
+        rho0=model.rho0,
+        n_steps=max(1, round(model.t_max / model.dt)),
+        seed=model.seed + 1,
+        kwargs=model.kernel_kwargs(),
+    )
+    dropped = model._summarized_ensemble(lambda *_: None, 8, args)  # a worker's, never shown
+    assert dropped is not model.ensemble.result
+
+    def on_the_loop(result):
+        raise AssertionError("the shown result was summarized again, on the event loop")
+
+    monkeypatch.setattr(model, "_summarize_ensemble", on_the_loop)
+    assert model.ensemble_summary() is shown
+
+
 def test_ensemble_rerun_is_stale_from_the_start_and_polled():
     model = TokensModel(n_real=4, t_max=1.0)
     assert model.ensemble_study.stale  # a fresh model fills it on the first poll

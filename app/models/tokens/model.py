@@ -96,6 +96,9 @@ class TokensModel(TokensParams):
         self.variance = BackgroundJob(name="variance")
         self.x = np.zeros((0, 0))
         self._cache: dict[str, tuple[Hashable, Any]] = {}
+        #: (key, summary) of the last ensemble result its worker summarized, until the job
+        #: delivers it (:meth:`ensemble_summary`)
+        self._worker_summary: tuple[Hashable, EnsembleSummary] | None = None
         #: per job, the notice of its last budget decision: appended to "Done." when the work
         #: was scaled down; kept as the message when it was refused (a run it cancelled
         #: reports "Cancelled." later, which would hide why)
@@ -556,6 +559,9 @@ class TokensModel(TokensParams):
         if result is None:
             return None
         key = self._ensemble_key(result)
+        done = self._worker_summary
+        if done is not None and done[0] == key:
+            return self._cached("ensemble", key, lambda: done[1])
         return self._cached("ensemble", key, lambda: self._summarize_ensemble(result))
 
     def _ensemble_key(self, result: dict[str, np.ndarray]) -> tuple[Any, ...]:
@@ -568,12 +574,15 @@ class TokensModel(TokensParams):
         parameters computed here in the job's worker and kept for :meth:`ensemble_summary`:
         otherwise every session computes it on the event loop when the result arrives (the
         energy of every pair of tokens in every frame of every run: 65 ms at the
-        teaching default). Kept only if no parameter it depends on moved meanwhile."""
+        teaching default). Kept only if no parameter it depends on moved meanwhile, and
+        apart from the summary of the result on show: a result the job drops (its seed moved
+        on while it ran: a student pausing, moving the seed and playing) must not evict it,
+        or the page's next redraw recomputes it on the loop (85-110 ms per move)."""
         result = studies.shared_ensemble(progress, n_real, **args)
         key = self._ensemble_key(result)
         summary = self._summarize_ensemble(result)
         if self._ensemble_key(result) == key:
-            self._cache["ensemble"] = (key, summary)
+            self._worker_summary = (key, summary)
         return result
 
     def _summarize_ensemble(self, result: dict[str, np.ndarray]) -> EnsembleSummary:
