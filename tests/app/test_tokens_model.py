@@ -261,15 +261,7 @@ def test_a_result_its_job_drops_leaves_the_shown_summary_in_place(monkeypatch):
     model.run_ensemble()
     _wait(model.ensemble)
     shown = model.ensemble_summary()
-    args = dict(
-        init=model.init,
-        n_tokens=model.run_n_tokens,
-        dim=model.dim,
-        rho0=model.rho0,
-        n_steps=max(1, round(model.t_max / model.dt)),
-        seed=model.seed + 1,
-        kwargs=model.kernel_kwargs(),
-    )
+    args = {**model.ensemble_args(), "seed": model.seed + 1}
     dropped = model._summarized_ensemble(lambda *_: None, 8, args)  # a worker's, never shown
     assert dropped is not model.ensemble.result
 

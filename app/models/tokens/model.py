@@ -527,8 +527,10 @@ class TokensModel(TokensParams):
             studies.ENSEMBLE_FRAMES,
         )
 
-    def _start_ensemble(self) -> None:
-        args = dict(
+    def ensemble_args(self) -> dict[str, Any]:
+        """The ensemble's arguments at the current params (:func:`studies.shared_ensemble`,
+        with the number of realizations)."""
+        return dict(
             init=self.init,
             n_tokens=self.run_n_tokens,
             dim=self.dim,
@@ -537,6 +539,9 @@ class TokensModel(TokensParams):
             seed=self.seed,
             kwargs=self.kernel_kwargs(),
         )
+
+    def _start_ensemble(self) -> None:
+        args = self.ensemble_args()
 
         def start(n_real: int) -> None:
             self.ensemble.start(
