@@ -313,7 +313,7 @@ def create_app() -> pn.template.FastListTemplate:
     template.config.raw_css.extend([SIDEBAR_FIRST, SIDEBAR_HIDDEN])
     template.modal.append(pn.pane.Markdown(HELP, width=420))
     help_button = pn.widgets.Button(
-        name="?",
+        label="?",
         button_type="light",
         width=40,
         description="Keyboard shortcuts (press ?)",
