@@ -6,9 +6,8 @@ second (:meth:`app.tabs.base.SimulationTab._update_plots`). Most of them are bel
 a 1024 × 768 projector, or a laptop, the page shows the hero and perhaps one more panel. Their
 redraws cost the server a third of its event loop with twenty pages playing the tokens tab
 (py-spy), and the browser a repaint of figures nobody sees. A tab skips the panels the page
-reports off the screen, marks them stale, and redraws them when they come on screen or, once the
-run is paused, a moment later (``app.tabs.base.OFF_SCREEN_DELAY_S``): a student who pauses,
-moves a slider and plays on is answered by the panels on screen alone.
+reports off the screen while it plays, marks them stale, and redraws them when they come on
+screen or the run stops.
 
 The page's script :data:`SCRIPT` watches every element with the class :data:`WATCH_CLASS` (a
 tab tags each panel's layout with it and ``ns-key-<key>``) with an ``IntersectionObserver`` and

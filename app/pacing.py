@@ -32,7 +32,7 @@ WINDOW_S = 0.5
 #: on the page, so each turn's wait must stay a small part of the 300 ms an answer may take
 #: (``bench_load.py``, 20 pages of tokens: 30 ms here gave a slider answer p50 of 306-414 ms,
 #: 15 ms 176-216 ms, the same frames per second; once answers no longer waited for Panel's
-#: debounce and the panels off the screen, 15 ms gave p50 110 ms / p95 237 ms and 10 ms
+#: debounce and the ensemble summary, 15 ms gave p50 110 ms / p95 237 ms and 10 ms
 #: 82-85 / 162-277 ms, 13.2-14.1 frames/s each at both).
 LAG_HIGH_S = 0.010
 #: Mean lag below which frames speed up again (the loop has room to spare).

@@ -41,12 +41,6 @@ PANELS_READY = "ns-panels-ready"
 KEY_CONTROLS_WIDTH = 520
 #: Fewest seconds between two redraws of a secondary panel while playing.
 SECONDARY_PERIOD_S = 0.25
-#: Paused, seconds after a change before the panels the page reports off the screen are
-#: redrawn (one per loop turn), unless the run plays again first. A student who pauses, moves
-#: a slider and plays on (a seed, a noise strength) is answered by the panels on screen alone:
-#: redrawing all eleven of the tokens tab held the loop 80-130 ms per move, the answer's whole
-#: latency with one page open and a stall of every other page's frames with twenty.
-OFF_SCREEN_DELAY_S = 0.3
 #: Presenter mode: the stage (presenter bar, status, story and the preset's panel) is one
 #: window tall under the app's header (64 px) and tab bar (72 px with the main area's margins),
 #: less 10 px of the main area's bottom margin (measured at 1024 × 768, tests/ui/test_presenter.py)
@@ -114,8 +108,6 @@ class SimulationTab(pn.viewable.Viewer):
         self._turn = 0
         #: keys of the panels the page shows (:meth:`show_on_screen`); None until it reports
         self._on_screen: frozenset[str] | None = None
-        #: whether a redraw of the panels off the screen is scheduled (:meth:`_redraw`)
-        self._off_screen_due = False
         self._stepped_at = 0.0
         self._controls = self._build_controls()
         #: the sweep panel's settings exist with the page (a link's ``sweep_*`` keys apply to
@@ -212,11 +204,7 @@ class SimulationTab(pn.viewable.Viewer):
             self._panels.css_classes = ["ns-panels", PANELS_READY]
             self.complete = True
             self._show_story()
-            # drawn before the page gets them, on screen or not: the page receives them
-            # complete (one message) instead of empty figures and then their data
-            for panel in self.panels:
-                panel.stale = False
-                panel.update()
+            self._redraw(self.panels)
 
     def _stage(self, top: list[pn.viewable.Viewable]) -> pn.Column:
         """Presenter mode: the presenter bar above ``top`` (status line, story and spotlight)
@@ -385,62 +373,18 @@ class SimulationTab(pn.viewable.Viewer):
                     self._redraw(stale)
 
             self.call_on_loop(redraw)
-        if (
-            not self.model.playing
-            and self._tab_shown()
-            and any(p.stale and p.key not in keys for p in self.panels)
-        ):
-            self._redraw_off_screen_later()  # back on a paused tab: the rest a moment later
 
     def _redraw(self, panels: Iterable[TabPanel]) -> None:
-        """Redraw ``panels``, except those the page reports off the screen: they are marked
-        stale, and redrawn when they come on screen (:meth:`show_on_screen`) or, paused,
-        :data:`OFF_SCREEN_DELAY_S` later (:meth:`_redraw_off_screen`)."""
-        off_screen = False
+        """Redraw ``panels``, except, while the run plays, those the page reports off the screen:
+        they are marked stale, and redrawn when they come on screen (:meth:`show_on_screen`)
+        or the run stops (:meth:`_update_plots`)."""
+        playing = self.model.playing
         for panel in panels:
-            if self._shown(panel):
+            if not playing or self._shown(panel):
                 panel.stale = False
                 panel.update()
             else:
                 panel.stale = True
-                off_screen = True
-        if off_screen and not self.model.playing:
-            self._redraw_off_screen_later()
-
-    def _redraw_off_screen_later(self) -> None:
-        """Redraw the stale panels :data:`OFF_SCREEN_DELAY_S` from now if the run is still
-        paused then (one timer at a time; outside a server, now)."""
-        if self._loop is None:
-            self._redraw_off_screen(delayed=False)
-            return
-        if self._off_screen_due:
-            return
-        self._off_screen_due = True
-        # call_later is the loop's own (not thread-safe): asked for from the loop's thread
-        self._loop.add_callback(
-            self._loop.call_later, OFF_SCREEN_DELAY_S, self._next_tick, self._redraw_off_screen
-        )
-
-    def _redraw_off_screen(self, delayed: bool = True) -> None:
-        """Paused: redraw the stale panels, one per loop turn (each a few to 30 ms) so that
-        other pages' frames and answers pass in between. Playing again: they stay stale."""
-        if delayed:
-            self._off_screen_due = False
-        if self._closed or self.model.playing or not self._tab_shown():
-            return
-        with self._frame_lock, pn.io.hold(self._document):
-            stale = [panel for panel in self.panels if panel.stale]
-            for panel in stale if not delayed else stale[:1]:
-                panel.stale = False
-                panel.update()
-        if delayed and len(stale) > 1:
-            self._loop.add_callback(self._next_tick, self._redraw_off_screen)
-
-    def _tab_shown(self) -> bool:
-        """Whether the page shows this tab (one of its panels is on screen, or the page has not
-        said). A hidden tab's figures have no views in the browser, which cannot take every
-        change to them (``cannot find a view for Legend``): they wait, stale, for the tab."""
-        return self._on_screen is None or any(p.key in self._on_screen for p in self.panels)
 
     def _shown(self, panel: TabPanel) -> bool:
         """Whether the page shows ``panel`` (or has not said; the hero always counts)."""
@@ -455,8 +399,7 @@ class SimulationTab(pn.viewable.Viewer):
         self.model.param.watch(lambda *_: self.call_on_loop(lambda: self._redraw(panels)), names)
 
     def _update_plots(self) -> None:
-        """Paused: every panel that follows the run, and those left stale (those the page
-        shows now, the others a moment later: :meth:`_redraw`). Playing: the
+        """Paused: every panel that follows the run, and those left stale. Playing: the
         every-frame panels, and at most every :data:`SECONDARY_PERIOD_S` the panels on screen
         that follow the run (all of them, or the next in turn when :attr:`secondary_in_turns`).
         A fresh run (step 0: a reset, a restart parameter, a preset) redraws every panel (while

@@ -6,7 +6,7 @@ model computes. The tab (:class:`app.tabs.base.SimulationTab`) owns the schedule
 ``every_frame = True`` (the hero) redraws on every frame, the others that follow the run at most
 every :data:`app.tabs.base.SECONDARY_PERIOD_S` while playing (only those the page shows: the
 others wait, marked :attr:`TabPanel.stale`, see :mod:`app.on_screen`), and all of them on every
-change while paused (those off the screen a moment later).
+change while paused.
 """
 
 from __future__ import annotations

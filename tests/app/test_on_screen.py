@@ -1,17 +1,12 @@
-"""A tab redraws at once only the panels the page reports on screen; the others are marked stale
-and redrawn when they come on screen or, paused, a moment later (app/on_screen.py)."""
+"""While a run plays, a tab redraws only the panels the page reports on screen; the others are
+marked stale and redrawn when they come on screen or the run stops (app/on_screen.py)."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
-from tornado.ioloop import IOLoop
 
 from app.main import TABS
 from app.on_screen import (
@@ -24,7 +19,6 @@ from app.on_screen import (
     report_input,
     shown_keys,
 )
-from app.tabs.base import OFF_SCREEN_DELAY_S
 
 TOKENS = next(tab for tab in TABS if tab.slug == "tokens")
 
@@ -103,74 +97,6 @@ def test_a_restart_while_playing_redraws_the_panels_off_screen_later() -> None:
         assert all(view.redraws[p.key] >= 1 for p in later)
     finally:
         view.close()
-
-
-@pytest.fixture
-def served() -> Iterator[tuple[Any, IOLoop]]:
-    """A built tokens view with an event loop of its own, as a served page has (its next-tick
-    callbacks run as the loop's callbacks: the test has no document)."""
-    view = _built_view()
-    loop = IOLoop(make_current=False)
-    view._loop = loop
-    view._next_tick = lambda fn: fn()
-    yield view, loop
-    view.close()
-    loop.close()
-
-
-def _run(loop: IOLoop, seconds: float) -> None:
-    async def wait() -> None:
-        await asyncio.sleep(seconds)
-
-    loop.run_sync(wait)
-
-
-def test_paused_a_change_redraws_the_panels_on_screen_now_and_the_others_later(served) -> None:
-    """A moved slider is answered by the panels on screen; those off the screen follow
-    :data:`OFF_SCREEN_DELAY_S` later, one per loop turn."""
-    view, loop = served
-    hero, *others = view.panels
-    view.show_on_screen(shown_keys(hero.key))
-    view.redraws.clear()
-    view.model.seed += 1  # paused: a restart
-    assert view.redraws[hero.key] >= 1
-    assert all(view.redraws[p.key] == 0 and p.stale for p in others)
-    _run(loop, OFF_SCREEN_DELAY_S / 2)
-    assert all(view.redraws[p.key] == 0 for p in others)  # not yet
-    _run(loop, OFF_SCREEN_DELAY_S)
-    assert all(view.redraws[p.key] == 1 and not p.stale for p in others)
-
-
-def test_paused_then_playing_again_leaves_the_panels_off_screen_stale(served) -> None:
-    """Pause, a slider, Play: the run plays on before the panels off the screen were due, and
-    they stay stale (redrawn when they come on screen), costing the server nothing meanwhile."""
-    view, loop = served
-    hero, *others = view.panels
-    view.show_on_screen(shown_keys(hero.key))
-    view.redraws.clear()
-    view.model.seed += 1
-    view.model.playing = True
-    _run(loop, 2 * OFF_SCREEN_DELAY_S)
-    assert all(view.redraws[p.key] == 0 and p.stale for p in others)
-    view.show_on_screen(shown_keys(f"{hero.key} {others[0].key}"))
-    assert view.redraws[others[0].key] == 1 and not others[0].stale
-
-
-def test_a_hidden_tab_waits_for_the_page_to_show_it_again(served) -> None:
-    """The page shows another tab: this tab's figures have no views in the browser (which
-    cannot take every change to them), so its stale panels wait until the tab is shown, then
-    the panels on screen are redrawn at once and the others a moment later."""
-    view, loop = served
-    hero, *others = view.panels
-    view.show_on_screen(shown_keys("swarm-0"))  # another tab's hero
-    view.redraws.clear()
-    view.model.seed += 1  # the hero always counts as shown (it redraws every frame)
-    _run(loop, 2 * OFF_SCREEN_DELAY_S)
-    assert all(view.redraws[p.key] == 0 and p.stale for p in others)
-    view.show_on_screen(shown_keys(hero.key))  # back to this tab
-    assert all(view.redraws[p.key] == 0 for p in others)
-    _run(loop, 2 * OFF_SCREEN_DELAY_S)
-    assert all(view.redraws[p.key] == 1 and not p.stale for p in others)
 
 
 def test_without_a_report_every_panel_counts_as_shown() -> None:
