@@ -23,7 +23,9 @@ server's) is out of the measurement. Reported per K:
 * server CPU (% of one core) and resident memory.
 
 Usage: ``python benchmarks/bench_load.py [--tab tokens] [--k 1,5,10,20,40] [--seconds 10]``
-(``run_all.py`` calls :func:`main` with ``[]``: tokens, K = 1, 5, 10, 20, 40).
+(``run_all.py`` calls :func:`main` with ``[]``: tokens, K = 1, 5, 10, 20, 40). With
+``BENCH_RAW=1`` in the environment each K also prints every slider answer (ms, sorted): a p95
+of a few dozen interactions is then told apart from one outlier.
 """
 
 from __future__ import annotations
