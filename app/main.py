@@ -20,7 +20,7 @@ from panel.io.callbacks import PeriodicCallback
 from panel.theme.base import Inherit
 from panel.theme.fast import Fast
 
-from app import bokeh_defaults, bokeh_refs, bokeh_writes, memory
+from app import bokeh_defaults, bokeh_refs, bokeh_writes, memory, sessions
 from app import on_screen as on_screen_report
 from app.accessibility import FOCUS_RING, AccessibleNames
 from app.models.base import CUSTOM_PRESET, SimulationModel
@@ -100,6 +100,10 @@ CARD_MIN_WIDTH = ":host { min-width: min(420px, 100%) !important; }"
 #: when the titles overflow; app/shortcuts.py keeps the open tab's title in view). One line, not
 #: two: a wrapped bar pushed the swarm tab's hero below the fold at 1024 × 768.
 TAB_STRIP = ".bk-headers-wrapper { flex: 1 1 auto; min-width: 0; scrollbar-width: thin; }"
+#: A tab that is not open takes no room: BokehJS hides it with ``visibility: hidden`` in the
+#: grid cell of the open one, so the page would be as tall as the tallest tab shown so far, and
+#: the browser would lay out every hidden tab at each resize (tabs stay in the page once built).
+HIDDEN_TABS = ':host > [style*="visibility: hidden"] { display: none; }'
 #: The sidebar follows the main area in the document, so the keyboard reaches the tab bar
 #: first (app/shortcuts.py moves it there); it is still drawn on the left.
 SIDEBAR_FIRST = "#sidebar { order: -1; }"
@@ -125,6 +129,15 @@ class OfflineFast(Fast):
         pn.Card: {"stylesheets": [Inherit, CARD_MIN_WIDTH]},
         pn.widgets.Widget: {"stylesheets": [Inherit, FOCUS_RING]},
     }
+
+    def params(self, viewable: Any, doc: Document | None = None) -> Any:
+        """Panel's modifiers, with the theme's stylesheets taken from the session's cache also
+        for a model not yet attached to its document (``doc`` None: a panel drawn in the
+        callback that built it). Panel makes new copies for such a model; its next update then
+        puts the cached ones back, and each such change of a property holding models makes
+        Bokeh walk the whole document again: 55-190 ms per readout after a tab's first visit,
+        once the page had shown a few tabs."""
+        return super().params(viewable, doc if doc is not None else pn.state.curdoc)
 
 
 # Panel finds a design's bundled files under its lower-cased class name ("fast/js/...").
@@ -206,12 +219,14 @@ def create_app() -> pn.template.FastListTemplate:
         active_slug = None
 
     # Views are built when their tab is first opened: a visitor pays only for what they look at
-    # (building all six took 1.9 s per session; one takes 0.2-0.7 s).
+    # (building all six took 1.9 s per session; one takes 0.2-0.7 s). Once built, a tab stays
+    # in the page while another is open (not Panel's ``dynamic`` tabs, which swap a hidden
+    # tab's content for a placeholder and send all of it again when it is shown: 0.3-0.5 s of
+    # the server's loop and a rebuild of a thousand views in the browser per switch).
     tabs = pn.Tabs(
-        dynamic=True,
         sizing_mode="stretch_width",
         css_classes=["ns-tabs"],
-        stylesheets=[TAB_STRIP],
+        stylesheets=[TAB_STRIP, HIDDEN_TABS],
     )
     about_page = pn.Column(sizing_mode="stretch_width")
     tabs.append(("About", about_page))
@@ -231,19 +246,41 @@ def create_app() -> pn.template.FastListTemplate:
 
     on_screen.param.watch(lambda *_: show_on_screen(views.values()), ["value"])
 
+    # the open tab's controls live in the template's sidebar: the ☰ button hides them, and
+    # the plots take the whole width (a projector at 1024 × 768)
+    sidebar = pn.Column(sizing_mode="stretch_width", css_classes=["ns-sidebar"])
+    about = pn.pane.Markdown(SIDEBAR_ABOUT, sizing_mode="stretch_width")
+
+    def show_controls(*_: Any) -> None:
+        """The open tab's controls (the About text on the About page). A tab's controls stay
+        in the sidebar once shown, hidden while another tab is open: showing them again is
+        one property change, not a new set of models to build and send."""
+        view = views.get(slugs[tabs.active - 1]) if tabs.active > 0 else None
+        shown = view.controls if view is not None else about
+        if not any(item is shown for item in sidebar.objects):
+            sidebar.append(shown)
+        for item in sidebar.objects:
+            item.visible = item is shown
+
     def build_view(slug: str, link_query: dict[str, str]) -> SimulationTab:
-        tab_class = TABS[slugs.index(slug)]
-        model = tab_class.model_class()
-        model.set_job_owner(id(views))  # the session's jobs share its turn in the job pool
-        sweep_keys = {k: v for k, v in link_query.items() if k.startswith(SWEEP_PREFIX)}
-        model_keys = {k: v for k, v in link_query.items() if not k.startswith(SWEEP_PREFIX)}
-        notices.extend(apply_query(model, model_keys))
-        view = tab_class(model=model, lesson=lesson)
-        if view.sweep_session is not None and sweep_keys:
-            notices.extend(view.sweep_session.apply_query(sweep_keys))
-        holders[slug].objects = [view.content]
-        views[slug] = view
-        show_on_screen([view])
+        """Build tab ``slug``'s model and view (its first panel; the others follow in a spare
+        turn) and put it in the page; when it is the open tab (a first visit), show its
+        controls in the same message."""
+        with sessions.batched(pn.state.curdoc):
+            tab_class = TABS[slugs.index(slug)]
+            model = tab_class.model_class()
+            model.set_job_owner(id(views))  # the session's jobs share its turn in the job pool
+            sweep_keys = {k: v for k, v in link_query.items() if k.startswith(SWEEP_PREFIX)}
+            model_keys = {k: v for k, v in link_query.items() if not k.startswith(SWEEP_PREFIX)}
+            notices.extend(apply_query(model, model_keys))
+            view = tab_class(model=model, lesson=lesson)
+            if view.sweep_session is not None and sweep_keys:
+                notices.extend(view.sweep_session.apply_query(sweep_keys))
+            holders[slug].objects = [view.content]
+            views[slug] = view
+            show_on_screen([view])
+            if tabs.active == 1 + slugs.index(slug):
+                show_controls()
         return view
 
     if active_slug in slugs:
@@ -266,15 +303,6 @@ def create_app() -> pn.template.FastListTemplate:
         css_classes=["ns-url-notice"],
         sizing_mode="stretch_width",
     )
-    # the open tab's controls live in the template's sidebar: the ☰ button hides them, and
-    # the plots take the whole width (a projector at 1024 × 768)
-    sidebar = pn.Column(sizing_mode="stretch_width", css_classes=["ns-sidebar"])
-    about = pn.pane.Markdown(SIDEBAR_ABOUT, sizing_mode="stretch_width")
-
-    def show_controls(*_: Any) -> None:
-        view = views.get(slugs[tabs.active - 1]) if tabs.active > 0 else None
-        sidebar.objects = [view.controls] if view is not None else [about]
-
     shortcuts = Shortcuts(height=0, width=0, margin=0)
     template = SessionTemplate(
         title="noisescope",

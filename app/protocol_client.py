@@ -22,7 +22,7 @@ import panel.models.location
 import panel.models.markup  # noqa: F401
 from bokeh.client import pull_session
 from bokeh.events import DocumentReady
-from bokeh.models import LayoutDOM, Markup, Toggle
+from bokeh.models import LayoutDOM, Markup, Plot, Tabs, Toggle
 from tornado.ioloop import IOLoop
 
 import app.main  # noqa: F401  (registers the page's own models: keyboard, labels)
@@ -36,7 +36,14 @@ POKE_AFTER_FRAMES = 10
 #: Seconds a poked client waits after Pause before it moves the slider (the frames already on
 #: their way arrive meanwhile).
 PAUSE_SETTLE_S = 0.2
-#: Seconds after which a slider move or a Play that got no frame counts as unanswered.
+PLOTS = {"type": Plot}
+#: The Play toggle's label, playing or not ("▶ Play", "❚❚ Pause").
+PLAY = re.compile(r"\bPlay$|\bPause$")
+#: Classes of the app's tab strip and sidebar (:func:`app.main.create_app`).
+TABS_CLASS = "ns-tabs"
+SIDEBAR_CLASS = "ns-sidebar"
+#: Seconds after which a slider move, a Play or a tab switch that got no answer counts as
+#: unanswered.
 ANSWER_TIMEOUT_S = 10.0
 T_CHIP = re.compile(r'ns-chip-label">t</span><span class="ns-chip-value">([-+0-9.eE]+)<')
 
@@ -69,11 +76,18 @@ class Client:
         #: from each Play that followed to the first frame of the resumed run.
         self.answers: list[float] = []
         self.resumes: list[float] = []
-        #: Interactions that got no frame within :data:`ANSWER_TIMEOUT_S`.
+        #: Seconds from each tab switch of :meth:`poke_tab` to the patch that shows the other
+        #: tab's hero, and from the switch back to the one that shows the playing tab's.
+        self.switches: list[float] = []
+        self.returns: list[float] = []
+        #: Interactions that got no answer within :data:`ANSWER_TIMEOUT_S`.
         self.unanswered = 0
         #: "playing", then "pausing" (since when), "moved" (when, the ``t`` shown before),
-        #: "resuming" (since when): one :meth:`poke` cycle.
+        #: "resuming" (since when): one :meth:`poke` cycle; "away" and "back" (since when, the
+        #: tab's index): one :meth:`poke_tab` cycle.
         self._poke: tuple[str, float, float] = ("playing", 0.0, 0.0)
+        self._home = 0
+        self._t_chip: Markup | None = None
         self._frames_at_answer = 0
         original = self.session._handle_patch
 
@@ -112,14 +126,15 @@ class Client:
         )
 
     def sim_time(self) -> float | None:
-        """The simulated time the hero's ``t`` chip shows, or None."""
-        for model in self.session.document.select({"type": Markup}):
-            text = html.unescape(model.text) if isinstance(model.text, str) else ""
-            if 'ns-chip-label">t<' in text:
-                match = T_CHIP.search(text)
-                if match:
-                    return float(match.group(1))
-        return None
+        """The simulated time the open tab's ``t`` chip shows, or None."""
+        if self._t_chip is None:
+            tabs = self.tabs()
+            content = tabs.tabs[tabs.active].child
+            self._t_chip = next(
+                (m for m in content.select({"type": Markup}) if T_CHIP.search(_text(m))), None
+            )
+        match = T_CHIP.search(_text(self._t_chip)) if self._t_chip is not None else None
+        return float(match.group(1)) if match else None
 
     def show(self, keys: str) -> None:
         """Report the panels ``keys`` (space-separated, ``"tokens-0"``) as the ones on screen,
@@ -131,10 +146,43 @@ class Client:
                 return
         raise LookupError("the page has no on-screen report input")
 
+    def tabs(self) -> Tabs:
+        """The page's tab strip (index 0 is the About page, then the tabs in order)."""
+        return next(
+            model
+            for model in self.session.document.select({"type": Tabs})
+            if TABS_CLASS in (model.css_classes or [])
+        )
+
+    def shows_tab(self, index: int) -> bool:
+        """Whether tab ``index`` is the active one and its content, with a plot, is in the
+        page (a tab's first visit builds it)."""
+        tabs = self.tabs()
+        return tabs.active == index and any(True for _ in tabs.tabs[index].child.select(PLOTS))
+
+    def _find_controls(self) -> bool:
+        """Take the open tab's Play toggle and Seed slider (its controls are the sidebar's
+        shown item; each tab visited keeps its own there) and forget the last tab's ``t``
+        chip; False if the page does not hold them (yet)."""
+        self._t_chip = None
+        sidebar = next(
+            model
+            for model in self.session.document.select({"type": LayoutDOM})
+            if SIDEBAR_CLASS in (model.css_classes or [])
+        )
+        shown = [item for item in sidebar.children if item.visible]
+        if len(shown) != 1:
+            return False
+        toggle = next((m for m in shown[0].select({"type": Toggle}) if PLAY.search(m.label)), None)
+        seed = next((m for m in shown[0].references() if getattr(m, "title", None) == "Seed"), None)
+        if toggle is None or seed is None:
+            return False
+        self.toggle, self.seed = toggle, seed
+        return True
+
     def play(self) -> None:
-        document = self.session.document
-        self.toggle = next(m for m in document.select({"type": Toggle}) if "Play" in m.label)
-        self.seed = next(m for m in document.models if getattr(m, "title", None) == "Seed")
+        if not self._find_controls():
+            raise LookupError("the page has no Play toggle and Seed slider")
         self.play_at = time.perf_counter()
         self.toggle.active = True
         self.last_t = self.sim_time() or 0.0
@@ -143,19 +191,27 @@ class Client:
     def keep_playing(self) -> None:
         """Add the simulated time since the last look; a run that reached its horizon (and
         paused itself) restarts with the next seed and plays on."""
+        state, since, _ = self._poke
+        waited = time.perf_counter() - since
+        if state in ("away", "back"):  # another tab's chips are on the page
+            if waited > ANSWER_TIMEOUT_S:
+                self.unanswered += 1
+                if state == "away":
+                    self._switch_home()
+                else:
+                    self._find_controls()
+                    self._interaction_done()
+            return
         t = self.sim_time()
         if t is not None:
             self.sim_total += t - self.last_t if t >= self.last_t else t
             self.last_t = t
-        state, since, _ = self._poke
-        waited = time.perf_counter() - since
         if state == "pausing" and waited >= PAUSE_SETTLE_S:
             self._move_slider()
         elif state in ("moved", "resuming") and waited > ANSWER_TIMEOUT_S:
             self.unanswered += 1
             self.toggle.active = True
-            self._poke = ("playing", 0.0, 0.0)
-            self._frames_at_answer = self.frames
+            self._interaction_done()
         if state != "playing":
             return  # paused by poke, not by the horizon
         if not self.toggle.active:
@@ -173,13 +229,40 @@ class Client:
         → the restarted run's first frame, its ``t`` chip back below what it showed) and
         :attr:`resumes` (Play → the next frame). False (and nothing done) while a cycle is
         under way or fewer than :data:`POKE_AFTER_FRAMES` frames came since the last one."""
-        if self._poke[0] != "playing" or self.frames - self._frames_at_answer < POKE_AFTER_FRAMES:
+        if not self._can_poke():
             return False
-        if not self.toggle.active:
-            return False  # the run reached its horizon: keep_playing restarts it
         self.toggle.active = False
         self._poke = ("pausing", time.perf_counter(), 0.0)
         return True
+
+    def _can_poke(self) -> bool:
+        """No interaction under way, :data:`POKE_AFTER_FRAMES` frames since the last one, and
+        the run playing (one that reached its horizon is restarted by keep_playing)."""
+        return (
+            self._poke[0] == "playing"
+            and self.frames - self._frames_at_answer >= POKE_AFTER_FRAMES
+            and bool(self.toggle.active)
+        )
+
+    def poke_tab(self, index: int) -> bool:
+        """Another interaction: switch to tab ``index`` (its first visit builds it) and, once
+        the page shows that tab's hero, back to the playing tab, which plays on. Timed into
+        :attr:`switches` and :attr:`returns`. False (and nothing done) as for :meth:`poke`."""
+        if not self._can_poke():
+            return False
+        tabs = self.tabs()
+        self._home = tabs.active
+        self._poke = ("away", time.perf_counter(), float(index))
+        tabs.active = index
+        return True
+
+    def _switch_home(self) -> None:
+        self._poke = ("back", time.perf_counter(), float(self._home))
+        self.tabs().active = self._home
+
+    def _interaction_done(self) -> None:
+        self._poke = ("playing", 0.0, 0.0)
+        self._frames_at_answer = self.frames
 
     def _move_slider(self) -> None:
         t = self.sim_time()
@@ -202,11 +285,20 @@ class Client:
                 self._poke = ("resuming", now, 0.0)
         elif state == "resuming":
             self.resumes.append(time.perf_counter() - since)
-            self._poke = ("playing", 0.0, 0.0)
-            self._frames_at_answer = self.frames
+            self._interaction_done()
+        elif state == "away" and self.shows_tab(int(shown)):
+            self.switches.append(time.perf_counter() - since)
+            self._switch_home()
+        elif state == "back" and self.shows_tab(int(shown)) and self._find_controls():
+            self.returns.append(time.perf_counter() - since)
+            self._interaction_done()
 
     def close(self) -> None:
         self.session.close()
+
+
+def _text(model: Markup) -> str:
+    return html.unescape(model.text) if isinstance(model.text, str) else ""
 
 
 def pump(seconds: float) -> None:

@@ -3,7 +3,7 @@
  * Every element with the class `ns-watch` carries its panel's key in a class `ns-key-<key>`.
  * An IntersectionObserver follows them (with a 200 px margin, so a panel about to scroll in is
  * redrawn before it arrives) and, 100 ms after the last change, the keys of those on screen go,
- * space-separated ("-" when none is), into the value of the page's hidden text input with the
+ * space-separated ("-" when none is; a hidden tab's panels are not on screen), into the value of the page's hidden text input with the
  * class `ns-on-screen`: Bokeh sends the change to the server, where a playing tab redraws only
  * those panels. Panels built later are found by a scan every 1.5 s.
  *
@@ -60,16 +60,23 @@
     }
   }
 
-  function report() {
-    pending = null;
+  // The keys of the watched elements on screen. An element in a tab that is not open is
+  // connected but not rendered (no client rects): the observer need not say so when its tab
+  // is hidden, so it is left out here.
+  function shownText() {
     const keys = new Set();
     for (const [el, on] of intersecting) {
-      if (on && el.isConnected) {
+      if (on && el.isConnected && el.getClientRects().length > 0) {
         keys.add(keyOf(el));
       }
     }
     keys.delete(null);
-    const text = keys.size ? [...keys].sort().join(" ") : "-";
+    return keys.size ? [...keys].sort().join(" ") : "-";
+  }
+
+  function report() {
+    pending = null;
+    const text = shownText();
     const model = sink();
     if (model === null) {
       return;  // the document is not there yet: the next scan reports
@@ -111,8 +118,14 @@
     }
     scan(document);
     const model = sink();
-    if (model !== null && model.value !== store.shown && intersecting.size) {
-      schedule();  // the first report, or a report lost with a document not yet there
+    if (
+      model !== null &&
+      intersecting.size &&
+      (model.value !== store.shown || shownText() !== store.shown)
+    ) {
+      // the first report, a report lost with a document not yet there, or a change the
+      // observer did not report (a tab hidden)
+      schedule();
     }
   }
 

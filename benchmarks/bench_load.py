@@ -15,6 +15,10 @@ server's) is out of the measurement. Reported per K:
   Play-to-frame (p95) and the count of interactions that got no answer. Each student moves
   to seeds of their own (no two ask for the same run); ``--shared-seeds`` moves them all to
   the same next seed, which the server can compute once for everyone;
+* tab switches under load (:meth:`Client.poke_tab`): half-way between two slider
+  interactions another client switches to another tab and, once its hero is in the page,
+  back: switch-to-hero latency (p50, p95; mostly a tab's first visit, which builds it) and
+  back-to-hero (p95). ``--no-tab-switches`` leaves them out;
 * each page reports its hero as the only panel on screen (what a browser at 1024 × 768 shows,
   :mod:`app.on_screen`), so the server redraws the others only when the run stops;
   ``--all-panels-shown`` sends no report (every panel redraws, as for a page that never says);
@@ -124,22 +128,41 @@ POKE_EVERY_S = 1.0
 SLICE_S = 0.25
 
 
-def keep_playing(clients: Sequence[Client], seconds: float, poke: bool = False) -> None:
+def keep_playing(
+    clients: Sequence[Client],
+    seconds: float,
+    poke: bool = False,
+    switch_to: Sequence[Sequence[int]] = (),
+) -> None:
     """Pump the loop for ``seconds`` in slices of :data:`SLICE_S`, keeping every client
-    playing; with ``poke``, one client in turn interacts every :data:`POKE_EVERY_S`."""
+    playing; with ``poke``, one client in turn moves a slider every :data:`POKE_EVERY_S`
+    (:meth:`Client.poke`) and, with ``switch_to`` (client i's tabs to visit, in turn),
+    another switches to a tab and back in between (:meth:`Client.poke_tab`)."""
     end = time.perf_counter() + seconds
-    turn = 0
+    kinds = ["slider", "tab"] if switch_to else ["slider"]
+    turn = {kind: 0 for kind in kinds}
+    visits = [0] * len(clients)
+    done = 0
     last_poke = time.perf_counter()
     while (left := end - time.perf_counter()) > 0:
         pump(min(SLICE_S, left))
         for client in clients:
             client.keep_playing()
-        if poke and clients and time.perf_counter() - last_poke >= POKE_EVERY_S:
-            for _ in range(len(clients)):  # the next client that can interact now
-                turn += 1
-                if clients[turn % len(clients)].poke():
-                    last_poke = time.perf_counter()
-                    break
+        if not (poke and clients) or time.perf_counter() - last_poke < POKE_EVERY_S / len(kinds):
+            continue
+        kind = kinds[done % len(kinds)]
+        for _ in range(len(clients)):  # the next client that can interact now
+            turn[kind] += 1
+            i = turn[kind] % len(clients)
+            if kind == "tab":
+                poked = clients[i].poke_tab(switch_to[i][visits[i] % len(switch_to[i])])
+                visits[i] += poked
+            else:
+                poked = clients[i].poke()
+            if poked:
+                last_poke = time.perf_counter()
+                done += 1
+                break
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -162,6 +185,17 @@ def maxima_query(slug: str) -> dict[str, str]:
     return query
 
 
+def tabs_to_visit(slug: str, student: int) -> list[int]:
+    """The tab indices (the About page is 0) student ``student`` switches to from ``slug``:
+    every other tab, starting from a different one for each student (a class spreads out;
+    at K = 20 most switches are a tab's first visit, which builds it)."""
+    from app.main import TABS
+
+    others = [1 + i for i, tab in enumerate(TABS) if tab.slug != slug]
+    start = student % len(others)
+    return others[start:] + others[:start]
+
+
 #: Seeds of student i's interactions: SEED_BLOCK·(i + 1), then one more each time (disjoint
 #: for fewer than SEED_BLOCK interactions per student), so no two students ask for one run.
 SEED_BLOCK = 1000
@@ -176,13 +210,16 @@ def measure(
     hostile_tabs: Sequence[str] = (),
     shared_seeds: bool = False,
     all_shown: bool = False,
+    tab_switches: bool = True,
 ) -> dict[str, Any]:
     """One row: K sessions playing ``tab``; with ``hostile``, one more visitor meanwhile plays
     the all-maxima link of each tab in ``hostile_tabs`` (default: every tab). The sessions
     start at the same seed (a class at the teaching default); the seeds their interactions
     move to are each student's own (:data:`SEED_BLOCK`) unless ``shared_seeds``. Each page
     reports its hero as the panel on screen (:meth:`Client.show`), as a browser at 1024 × 768
-    does, unless ``all_shown`` (no report: every panel redraws while playing)."""
+    does, unless ``all_shown`` (no report: every panel redraws while playing). With
+    ``tab_switches`` the students also switch to another tab and back, each through the other
+    tabs in an order of their own (:func:`tabs_to_visit`)."""
     clients = [
         Client(
             server.base_url,
@@ -217,7 +254,8 @@ def measure(
     f0 = [c.frames for c in clients]
     s0 = [c.sim_total for c in clients]
     cpu0, wall0, own0 = cpu_seconds(server.pid), time.perf_counter(), time.process_time()
-    keep_playing(clients, seconds, poke=True)
+    switch_to = [tabs_to_visit(tab, i) for i in range(k)] if tab_switches else []
+    keep_playing(clients, seconds, poke=True, switch_to=switch_to)
     wall = time.perf_counter() - wall0
     cpu = cpu_seconds(server.pid) - cpu0
     own = time.process_time() - own0
@@ -228,6 +266,8 @@ def measure(
     if os.environ.get("BENCH_RAW"):
         print("answers ms", sorted(round(1000 * a) for a in answers), flush=True)
     resumes = [a for c in clients for a in c.resumes]
+    switches = [a for c in clients for a in c.switches]
+    returns = [a for c in clients for a in c.returns]
     probe.join()
     rss = rss_mib(server.pid)
     for client in [*clients, *heavy]:
@@ -249,6 +289,10 @@ def measure(
         "slider→frame p95 ms": round(1000 * percentile(answers, 0.95)) if answers else None,
         "replay→frame p95 ms": round(1000 * percentile(resumes, 0.95)) if resumes else None,
         "interactions": len(answers),
+        "tab switch→hero p50 ms": round(1000 * percentile(switches, 0.5)) if switches else None,
+        "tab switch→hero p95 ms": round(1000 * percentile(switches, 0.95)) if switches else None,
+        "switch back→hero p95 ms": round(1000 * percentile(returns, 0.95)) if returns else None,
+        "tab switches": len(switches),
         "unanswered": sum(c.unanswered for c in clients),
         "loop lag p50 ms": round(1000 * percentile(probe.latencies, 0.5)),
         "loop lag p99 ms": round(1000 * percentile(probe.latencies, 0.99)),
@@ -400,6 +444,11 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
         "(default: each reports its hero, as a browser at 1024 × 768 does)",
     )
     parser.add_argument(
+        "--no-tab-switches",
+        action="store_true",
+        help="students only move sliders (default: they also switch to another tab and back)",
+    )
+    parser.add_argument(
         "--burst",
         type=int,
         default=0,
@@ -432,6 +481,7 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
                         args.hostile_tab,
                         args.shared_seeds,
                         args.all_panels_shown,
+                        not args.no_tab_switches,
                     )
                     print(row, flush=True)
                     rows.append(row)

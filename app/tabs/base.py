@@ -187,7 +187,7 @@ class SimulationTab(pn.viewable.Viewer):
         build and a third to send (the tokens tab's 11 figures); its first panel is a third
         of that. Built later, in a spare turn (:func:`app.sessions.after_first_paint`), the
         others do not delay other pages' first plots when a class opens the link together."""
-        with self._frame_lock, pn.io.hold(self._document):
+        with self._frame_lock, sessions.batched(self._document):
             if self._closed or self.complete:
                 return
             layout = self._build_panels()

@@ -106,3 +106,38 @@ def test_a_page_that_shows_only_its_hero_gets_only_the_hero_s_data(tmp_path: Pat
         pump(0.3)
     assert sources["None"] == {"hero", "other"}
     assert sources["tokens-0"] == {"hero"}
+
+
+def test_a_tab_switch_is_answered_by_the_other_tab_s_hero_and_the_way_back(
+    tmp_path: Path,
+) -> None:
+    """:meth:`Client.poke_tab`: the switch is answered once the other tab's hero plot is in the
+    page (its first visit builds it), the way back once the playing tab's is, and the run
+    plays on with the tab's new Play toggle."""
+    from app.main import TABS
+
+    swarm = 1 + [tab.slug for tab in TABS].index("swarm")
+    with ServeProcess(log_path=tmp_path / "server.log") as server:
+        client = Client(server.base_url, "tokens", apply_data=False)
+        start_receivers([client])
+        wait_for_panels([client])
+        home = client.tabs().active
+        assert client.shows_tab(home) and not client.shows_tab(swarm)
+        client.play()
+        _pump_until(client, lambda: client.frames >= POKE_AFTER_FRAMES)
+        assert client.poke_tab(swarm)
+        assert not client.poke_tab(swarm) and not client.poke()  # one interaction at a time
+        _pump_until(client, lambda: bool(client.switches))
+        _pump_until(client, lambda: bool(client.returns))
+        assert 0.0 < client.switches[0] < 10.0 and 0.0 < client.returns[0] < 10.0
+        assert client.shows_tab(home) and client.unanswered == 0
+        # the toggle it holds is the page's current one (the tab shown again brought new
+        # models for its controls), and still on
+        assert client.session.document.get_model_by_id(client.toggle.id) is client.toggle
+        assert client.toggle.active
+        frames, t = client.frames, client.sim_time()
+        _pump_until(client, lambda: client.frames > frames + 5 and client.sim_time() != t)
+        client.close()
+        pump(0.3)
+        log = server.log_text()
+    assert "Traceback" not in log, log[-3000:]
