@@ -18,7 +18,7 @@ server's) is out of the measurement. Reported per K:
 * tab switches under load (:meth:`Client.poke_tab`): half-way between two slider
   interactions another client switches to another tab and, once its hero is in the page,
   back: switch-to-hero latency (p50, p95; mostly a tab's first visit, which builds it) and
-  back-to-hero (p95). ``--no-tab-switches`` leaves them out;
+  back-to-hero (p95), with ``--tab-switches``;
 * each page reports its hero as the only panel on screen (what a browser at 1024 × 768 shows,
   :mod:`app.on_screen`), so the server redraws the others only when the run stops;
   ``--all-panels-shown`` sends no report (every panel redraws, as for a page that never says);
@@ -210,7 +210,7 @@ def measure(
     hostile_tabs: Sequence[str] = (),
     shared_seeds: bool = False,
     all_shown: bool = False,
-    tab_switches: bool = True,
+    tab_switches: bool = False,
 ) -> dict[str, Any]:
     """One row: K sessions playing ``tab``; with ``hostile``, one more visitor meanwhile plays
     the all-maxima link of each tab in ``hostile_tabs`` (default: every tab). The sessions
@@ -444,9 +444,9 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
         "(default: each reports its hero, as a browser at 1024 × 768 does)",
     )
     parser.add_argument(
-        "--no-tab-switches",
+        "--tab-switches",
         action="store_true",
-        help="students only move sliders (default: they also switch to another tab and back)",
+        help="students also switch to another tab and back, half-way between two slider moves",
     )
     parser.add_argument(
         "--burst",
@@ -481,7 +481,7 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
                         args.hostile_tab,
                         args.shared_seeds,
                         args.all_panels_shown,
-                        not args.no_tab_switches,
+                        args.tab_switches,
                     )
                     print(row, flush=True)
                     rows.append(row)
