@@ -20,7 +20,7 @@ from panel.io.callbacks import PeriodicCallback
 from panel.theme.base import Inherit
 from panel.theme.fast import Fast
 
-from app import bokeh_defaults, bokeh_refs, bokeh_writes, memory, sessions
+from app import bokeh_defaults, bokeh_refs, bokeh_walk, bokeh_writes, memory, sessions
 from app import on_screen as on_screen_report
 from app.accessibility import FOCUS_RING, AccessibleNames
 from app.models.base import CUSTOM_PRESET, SimulationModel
@@ -40,6 +40,7 @@ ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
 
 # a frame's message names a handful of models: Bokeh's per-message pass over all of them goes
 bokeh_refs.install()
+bokeh_walk.install()  # the walk over a page's models, without an import per value
 bokeh_defaults.install()  # a default read again costs a dict lookup (app/bokeh_defaults.py)
 # Bokeh's and Panel's writers share one queue per page, so messages arrive in the order made
 bokeh_writes.install()
