@@ -160,21 +160,32 @@ class Client:
         tabs = self.tabs()
         return tabs.active == index and any(True for _ in tabs.tabs[index].child.select(PLOTS))
 
-    def _find_controls(self) -> bool:
-        """Take the open tab's Play toggle and Seed slider (its controls are the sidebar's
-        shown item; each tab visited keeps its own there) and forget the last tab's ``t``
-        chip; False if the page does not hold them (yet)."""
-        self._t_chip = None
+    def _shown_controls(self) -> LayoutDOM | None:
+        """The sidebar's shown item: the open tab's controls (each tab visited keeps its own
+        there, hidden while another tab is open), as far as the server has said."""
         sidebar = next(
             model
             for model in self.session.document.select({"type": LayoutDOM})
             if SIDEBAR_CLASS in (model.css_classes or [])
         )
         shown = [item for item in sidebar.children if item.visible]
-        if len(shown) != 1:
+        return shown[0] if len(shown) == 1 else None
+
+    def _shows_own_controls(self) -> bool:
+        """Whether the sidebar shows the controls :attr:`toggle` belongs to (the tab switch
+        has reached the server and come back: the page's own ``active`` is set at once)."""
+        shown = self._shown_controls()
+        return shown is not None and any(m is self.toggle for m in shown.select({"type": Toggle}))
+
+    def _find_controls(self) -> bool:
+        """Take the open tab's Play toggle and Seed slider and forget the last tab's ``t``
+        chip; False if the page does not hold them (yet)."""
+        self._t_chip = None
+        shown = self._shown_controls()
+        if shown is None:
             return False
-        toggle = next((m for m in shown[0].select({"type": Toggle}) if PLAY.search(m.label)), None)
-        seed = next((m for m in shown[0].references() if getattr(m, "title", None) == "Seed"), None)
+        toggle = next((m for m in shown.select({"type": Toggle}) if PLAY.search(m.label)), None)
+        seed = next((m for m in shown.references() if getattr(m, "title", None) == "Seed"), None)
         if toggle is None or seed is None:
             return False
         self.toggle, self.seed = toggle, seed
@@ -199,7 +210,7 @@ class Client:
                 if state == "away":
                     self._switch_home()
                 else:
-                    self._find_controls()
+                    self._t_chip = None
                     self._interaction_done()
             return
         t = self.sim_time()
@@ -246,8 +257,11 @@ class Client:
 
     def poke_tab(self, index: int) -> bool:
         """Another interaction: switch to tab ``index`` (its first visit builds it) and, once
-        the page shows that tab's hero, back to the playing tab, which plays on. Timed into
-        :attr:`switches` and :attr:`returns`. False (and nothing done) as for :meth:`poke`."""
+        the page shows that tab's hero, back to the playing tab, which plays on. A switch
+        counts as answered when the server's reply has come too: the sidebar shows the other
+        tab's controls (on the way back, the playing tab's, the same models: the page keeps
+        each tab's). Timed into :attr:`switches` and :attr:`returns`. False (and nothing done)
+        as for :meth:`poke`."""
         if not self._can_poke():
             return False
         tabs = self.tabs()
@@ -286,11 +300,12 @@ class Client:
         elif state == "resuming":
             self.resumes.append(time.perf_counter() - since)
             self._interaction_done()
-        elif state == "away" and self.shows_tab(int(shown)):
+        elif state == "away" and self.shows_tab(int(shown)) and not self._shows_own_controls():
             self.switches.append(time.perf_counter() - since)
             self._switch_home()
-        elif state == "back" and self.shows_tab(int(shown)) and self._find_controls():
+        elif state == "back" and self.shows_tab(int(shown)) and self._shows_own_controls():
             self.returns.append(time.perf_counter() - since)
+            self._t_chip = None
             self._interaction_done()
 
     def close(self) -> None:
