@@ -36,6 +36,7 @@ POKE_AFTER_FRAMES = 10
 #: Seconds a poked client waits after Pause before it moves the slider (the frames already on
 #: their way arrive meanwhile).
 PAUSE_SETTLE_S = 0.2
+#: Selector of the plots in a tab's content (:meth:`Client.shows_tab`).
 PLOTS = {"type": Plot}
 #: The Play toggle's label, playing or not ("▶ Play", "❚❚ Pause").
 PLAY = re.compile(r"\bPlay$|\bPause$")
@@ -88,6 +89,7 @@ class Client:
         self._poke: tuple[str, float, float] = ("playing", 0.0, 0.0)
         self._home = 0
         self._t_chip: Markup | None = None
+        self._page_models: dict[str, Any] = {}
         self._frames_at_answer = 0
         original = self.session._handle_patch
 
@@ -148,11 +150,20 @@ class Client:
 
     def tabs(self) -> Tabs:
         """The page's tab strip (index 0 is the About page, then the tabs in order)."""
-        return next(
-            model
-            for model in self.session.document.select({"type": Tabs})
-            if TABS_CLASS in (model.css_classes or [])
-        )
+        return self._page_model("tabs", Tabs, TABS_CLASS)
+
+    def _page_model(self, name: str, kind: type, css_class: str) -> Any:
+        """The page's one model of type ``kind`` with class ``css_class`` (the tab strip, the
+        sidebar: they live as long as the page), looked up once: a lookup scans every model of
+        the document, and these are asked for at each patch of a tab switch."""
+        found = self._page_models.get(name)
+        if found is None:
+            found = self._page_models[name] = next(
+                model
+                for model in self.session.document.select({"type": kind})
+                if css_class in (model.css_classes or [])
+            )
+        return found
 
     def shows_tab(self, index: int) -> bool:
         """Whether tab ``index`` is the active one and its content, with a plot, is in the
@@ -163,11 +174,7 @@ class Client:
     def _shown_controls(self) -> LayoutDOM | None:
         """The sidebar's shown item: the open tab's controls (each tab visited keeps its own
         there, hidden while another tab is open), as far as the server has said."""
-        sidebar = next(
-            model
-            for model in self.session.document.select({"type": LayoutDOM})
-            if SIDEBAR_CLASS in (model.css_classes or [])
-        )
+        sidebar = self._page_model("sidebar", LayoutDOM, SIDEBAR_CLASS)
         shown = [item for item in sidebar.children if item.visible]
         return shown[0] if len(shown) == 1 else None
 
@@ -210,8 +217,7 @@ class Client:
                 if state == "away":
                     self._switch_home()
                 else:
-                    self._t_chip = None
-                    self._interaction_done()
+                    self._home_again()
             return
         t = self.sim_time()
         if t is not None:
@@ -274,6 +280,11 @@ class Client:
         self._poke = ("back", time.perf_counter(), float(self._home))
         self.tabs().active = self._home
 
+    def _home_again(self) -> None:
+        """Back on the playing tab: its ``t`` chip is looked up again, the cycle is over."""
+        self._t_chip = None
+        self._interaction_done()
+
     def _interaction_done(self) -> None:
         self._poke = ("playing", 0.0, 0.0)
         self._frames_at_answer = self.frames
@@ -305,8 +316,7 @@ class Client:
             self._switch_home()
         elif state == "back" and self.shows_tab(int(shown)) and self._shows_own_controls():
             self.returns.append(time.perf_counter() - since)
-            self._t_chip = None
-            self._interaction_done()
+            self._home_again()
 
     def close(self) -> None:
         self.session.close()

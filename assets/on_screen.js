@@ -3,9 +3,10 @@
  * Every element with the class `ns-watch` carries its panel's key in a class `ns-key-<key>`.
  * An IntersectionObserver follows them (with a 200 px margin, so a panel about to scroll in is
  * redrawn before it arrives) and, 100 ms after the last change, the keys of those on screen go,
- * space-separated ("-" when none is; a hidden tab's panels are not on screen), into the value of the page's hidden text input with the
- * class `ns-on-screen`: Bokeh sends the change to the server, where a playing tab redraws only
- * those panels. Panels built later are found by a scan every 1.5 s.
+ * space-separated ("-" when none is; a hidden tab's panels are not on screen), into the value
+ * of the page's hidden text input with the class `ns-on-screen`: Bokeh sends the change to the
+ * server, where a playing tab redraws only those panels. Panels built later are found by a scan
+ * every 1.5 s.
  *
  * A plain script, not a Panel component: a component renders asynchronously and delayed the
  * page's first render; a report is then one property change of one model (no re-render of a
