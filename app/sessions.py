@@ -27,7 +27,7 @@ import asyncio
 import contextlib
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import panel as pn
@@ -84,6 +84,8 @@ _ORIGINAL = {
     "pull": ServerSession._handle_pull,
 }
 _turn: dict[str, Any] = {}
+#: What a finished step of :func:`after_first_paint` gives in place of its next value.
+_END = object()
 #: id of a page's websocket handler → when it opened, until its document is sent.
 _serving: dict[int, float] = {}
 
@@ -153,48 +155,65 @@ def batched(document: Any) -> Iterator[None]:
         yield
 
 
-def after_first_paint(document: Any, build: Callable[[], None]) -> None:
+def after_first_paint(document: Any, build: Callable[[], Iterable[None] | None]) -> None:
     """Run ``build`` (which adds to ``document``) once the page has shown what was built with
-    it, in a spare turn: when no new page waits for its build and no built page for its
-    document. Outside a server session (tests, notebooks, the warm-up) it runs now.
+    it, in spare turns: when no new page waits for its build and no built page for its
+    document. A ``build`` that returns an iterator (a generator) runs one step of it per spare
+    turn, so the loop's other work (other pages' frames and answers) runs between its steps.
+    Outside a server session (tests, notebooks, the warm-up) it runs now, to the end.
 
     The page reports that it has shown its document (BokehJS's ``DocumentReady``, Panel's
-    ``onload``); ``build`` then waits for a spare turn, holds the build turn while it runs
+    ``onload``); each step then waits for a spare turn, holds the build turn while it runs
     (as a new page's build would) and runs as the document's next-tick callback (with the
-    document locked, as every callback). A session closed meanwhile drops it."""
+    document locked, as every callback). A session closed meanwhile drops the rest."""
     context = getattr(document, "session_context", None)
     if context is None:
-        build()
+        for _ in build() or ():
+            pass
         return
     loop = IOLoop.current()  # Panel may run onload callbacks on its thread pool
 
     def loaded() -> None:
-        loop.add_callback(lambda: asyncio.ensure_future(_in_spare_turn(document, build)))
+        loop.add_callback(lambda: asyncio.ensure_future(_in_spare_turns(document, build)))
 
     pn.state.onload(loaded)
 
 
-async def _in_spare_turn(document: Any, build: Callable[[], None]) -> None:
+async def _in_spare_turns(document: Any, build: Callable[[], Iterable[None] | None]) -> None:
     lock = _lock()
     context = document.session_context
-    while _turn.get("queued", 0) or lock.locked() or _pages_waiting():
+    state: dict[str, Any] = {"steps": None, "finished": False}
+
+    def step() -> None:
+        try:
+            with memory.paused_collector():  # what it builds lives as long as the page
+                if state["steps"] is None:
+                    state["steps"] = iter(build() or ())
+                state["finished"] = next(state["steps"], _END) is _END
+        except BaseException:
+            state["finished"] = True  # Bokeh's callback logs it; no step after a failed one
+            raise
+
+    while not state["finished"]:
+        while _turn.get("queued", 0) or lock.locked() or _pages_waiting():
+            if context.destroyed:
+                return
+            await asyncio.sleep(SPARE_TURN_POLL_S)
+        async with lock:
+            done = asyncio.get_running_loop().create_future()
+
+            def run(done: asyncio.Future[None] = done) -> None:
+                try:
+                    step()
+                finally:
+                    done.set_result(None)
+
+            document.add_next_tick_callback(run)
+            # a session destroyed before its turn drops the callback: stop waiting then
+            while not done.done() and not context.destroyed:
+                await asyncio.wait([done], timeout=SPARE_TURN_POLL_S)
         if context.destroyed:
             return
-        await asyncio.sleep(SPARE_TURN_POLL_S)
-    async with lock:
-        done = asyncio.get_running_loop().create_future()
-
-        def run() -> None:
-            try:
-                with memory.paused_collector():  # what it builds lives as long as the page
-                    build()
-            finally:
-                done.set_result(None)
-
-        document.add_next_tick_callback(run)
-        # a session destroyed before its turn drops the callback: stop waiting then
-        while not done.done() and not context.destroyed:
-            await asyncio.wait([done], timeout=SPARE_TURN_POLL_S)
 
 
 def _pages_waiting() -> bool:

@@ -133,36 +133,39 @@ def keep_playing(
     seconds: float,
     poke: bool = False,
     switch_to: Sequence[Sequence[int]] = (),
+    switch_every_s: float = POKE_EVERY_S,
 ) -> None:
     """Pump the loop for ``seconds`` in slices of :data:`SLICE_S`, keeping every client
     playing; with ``poke``, one client in turn moves a slider every :data:`POKE_EVERY_S`
     (:meth:`Client.poke`) and, with ``switch_to`` (client i's tabs to visit, in turn),
-    another switches to a tab and back in between (:meth:`Client.poke_tab`)."""
-    end = time.perf_counter() + seconds
-    kinds = ["slider", "tab"] if switch_to else ["slider"]
-    turn = {kind: 0 for kind in kinds}
+    another switches to a tab and back every ``switch_every_s`` (:meth:`Client.poke_tab`),
+    the first half-way between two slider moves."""
+    start = time.perf_counter()
+    end = start + seconds
+    periods = {"slider": POKE_EVERY_S, **({"tab": switch_every_s} if switch_to else {})}
+    due = {"slider": start + POKE_EVERY_S, "tab": start + POKE_EVERY_S / 2}
+    turn = {kind: 0 for kind in periods}
     visits = [0] * len(clients)
-    done = 0
-    last_poke = time.perf_counter()
     while (left := end - time.perf_counter()) > 0:
         pump(min(SLICE_S, left))
         for client in clients:
             client.keep_playing()
-        if not (poke and clients) or time.perf_counter() - last_poke < POKE_EVERY_S / len(kinds):
+        if not (poke and clients):
             continue
-        kind = kinds[done % len(kinds)]
-        for _ in range(len(clients)):  # the next client that can interact now
-            turn[kind] += 1
-            i = turn[kind] % len(clients)
-            if kind == "tab":
-                poked = clients[i].poke_tab(switch_to[i][visits[i] % len(switch_to[i])])
-                visits[i] += poked
-            else:
-                poked = clients[i].poke()
-            if poked:
-                last_poke = time.perf_counter()
-                done += 1
-                break
+        for kind, period in periods.items():
+            if time.perf_counter() < due[kind]:
+                continue
+            for _ in range(len(clients)):  # the next client that can interact now
+                turn[kind] += 1
+                i = turn[kind] % len(clients)
+                if kind == "tab":
+                    poked = clients[i].poke_tab(switch_to[i][visits[i] % len(switch_to[i])])
+                    visits[i] += poked
+                else:
+                    poked = clients[i].poke()
+                if poked:
+                    due[kind] = time.perf_counter() + period
+                    break
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -211,6 +214,7 @@ def measure(
     shared_seeds: bool = False,
     all_shown: bool = False,
     tab_switches: bool = False,
+    switch_every_s: float = POKE_EVERY_S,
 ) -> dict[str, Any]:
     """One row: K sessions playing ``tab``; with ``hostile``, one more visitor meanwhile plays
     the all-maxima link of each tab in ``hostile_tabs`` (default: every tab). The sessions
@@ -218,8 +222,9 @@ def measure(
     move to are each student's own (:data:`SEED_BLOCK`) unless ``shared_seeds``. Each page
     reports its hero as the panel on screen (:meth:`Client.show`), as a browser at 1024 × 768
     does, unless ``all_shown`` (no report: every panel redraws while playing). With
-    ``tab_switches`` the students also switch to another tab and back, each through the other
-    tabs in an order of their own (:func:`tabs_to_visit`)."""
+    ``tab_switches`` the students also switch to another tab and back, one of them every
+    ``switch_every_s``, each through the other tabs in an order of their own
+    (:func:`tabs_to_visit`)."""
     clients = [
         Client(
             server.base_url,
@@ -255,7 +260,7 @@ def measure(
     s0 = [c.sim_total for c in clients]
     cpu0, wall0, own0 = cpu_seconds(server.pid), time.perf_counter(), time.process_time()
     switch_to = [tabs_to_visit(tab, i) for i in range(k)] if tab_switches else []
-    keep_playing(clients, seconds, poke=True, switch_to=switch_to)
+    keep_playing(clients, seconds, poke=True, switch_to=switch_to, switch_every_s=switch_every_s)
     wall = time.perf_counter() - wall0
     cpu = cpu_seconds(server.pid) - cpu0
     own = time.process_time() - own0
@@ -277,7 +282,8 @@ def measure(
     return {
         "case": f"{tab}, K = {k}"
         + (f" + maxima links of {', '.join(hostile_tabs) or 'every tab'}" if hostile else "")
-        + (", shared seeds" if shared_seeds else ""),
+        + (", shared seeds" if shared_seeds else "")
+        + (f", a tab switch every {switch_every_s:g} s" if tab_switches else ""),
         "fps median": round(median, 1),
         "fps slowest": round(min(fps), 1),
         "fps fastest": round(max(fps), 1),
@@ -449,6 +455,14 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
         help="students also switch to another tab and back, half-way between two slider moves",
     )
     parser.add_argument(
+        "--switch-every",
+        type=float,
+        default=POKE_EVERY_S,
+        metavar="S",
+        help="with --tab-switches: seconds between two switches in the class (default "
+        f"{POKE_EVERY_S:g}: at K = 20, each student every 20 s)",
+    )
+    parser.add_argument(
         "--burst",
         type=int,
         default=0,
@@ -482,6 +496,7 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
                         args.shared_seeds,
                         args.all_panels_shown,
                         args.tab_switches,
+                        args.switch_every,
                     )
                     print(row, flush=True)
                     rows.append(row)

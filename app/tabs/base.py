@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import io
+import itertools
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, ClassVar
 
 import panel as pn
@@ -120,15 +121,17 @@ class SimulationTab(pn.viewable.Viewer):
         self.complete = False
         first = self._build_first()
         self._watch_views()
+        #: the note under the first panel while the others are built (:meth:`_build_rest`)
+        self._pending = pn.pane.Markdown(
+            "Loading the other panels…",
+            css_classes=["ns-pending"],
+            stylesheets=[STYLESHEET],
+            sizing_mode="stretch_width",
+        )
         #: the tab's panels, first the first panel and a note that the others are coming
         self._panels = pn.Column(
             *([first] if first is not None else []),
-            pn.pane.Markdown(
-                "Loading the other panels…",
-                css_classes=["ns-pending"],
-                stylesheets=[STYLESHEET],
-                sizing_mode="stretch_width",
-            ),
+            self._pending,
             sizing_mode="stretch_width",
             css_classes=["ns-panels"],
         )
@@ -174,37 +177,69 @@ class SimulationTab(pn.viewable.Viewer):
         builds the others once the page shows it."""
         return None
 
-    def _build_panels(self) -> pn.viewable.Viewable:
+    def _build_panels(self) -> Iterable[pn.viewable.Viewable]:
         """Build the panels not built by :meth:`_build_first` (each registered with
-        :meth:`add_panel`); return the layout of all of them (the first one included)."""
+        :meth:`add_panel`) and yield the rows of the tab's layout, top to bottom, the first
+        panel's row first. As a generator it builds each row in its own turn of the server's
+        loop (:meth:`_build_rest`)."""
         raise NotImplementedError
 
-    def _build_rest(self) -> None:
+    def _build_rest(self) -> Iterator[None]:
         """The panels after the first (:meth:`_build_panels`) and the sweep panel, put in
-        place under the first panel, which stays where it is drawn (in the spotlight too).
+        place under the first panel, which stays where it is drawn (in the spotlight too):
+        one row per step, each drawn as it comes, the note that they are coming last.
 
         A page of a tab is about a thousand Bokeh models, a second of the server's time to
         build and a third to send (the tokens tab's 11 figures); its first panel is a third
-        of that. Built later, in a spare turn (:func:`app.sessions.after_first_paint`), the
-        others do not delay other pages' first plots when a class opens the link together."""
+        of that. Built later, in spare turns (:func:`app.sessions.after_first_paint`, one step
+        per turn), the others do not delay other pages' first plots when a class opens the
+        link together, and a student opening a tab does not hold up the frames and answers
+        of the others for the whole build (0.3-0.45 s of the loop in one turn, in-process)."""
+        rows: Iterator[pn.viewable.Viewable] | None = None
+        for index in itertools.count():
+            with self._frame_lock, sessions.batched(self._document):
+                if self._closed or self.complete:
+                    return
+                if rows is None:
+                    rows = iter(self._build_panels())
+                drawn = len(self.panels)
+                row = next(rows, None)
+                if row is None:
+                    break
+                self._place(index, row)
+                self._watch_views()
+                self._redraw(self.panels[drawn:])
+            yield
         with self._frame_lock, sessions.batched(self._document):
-            if self._closed or self.complete:
+            if self._closed:
                 return
-            layout = self._build_panels()
-            sweep = [self._sweep_view()] if self.sweep_session is not None else []
-            self._watch_views()
-            objects = [*layout.objects, *sweep]
-            if self._spotlit is not None:
-                parent, index, view, _ = self._spotlit
-                if parent is self._panels and index < len(objects) and objects[index] is view:
-                    objects[index] = parent.objects[index]  # the spacer keeping its place
-                else:
-                    self._unspotlight()
-            self._panels.objects = objects
+            if self.sweep_session is not None:
+                drawn = len(self.panels)
+                self._place(index, self._sweep_view())
+                self._watch_views()
+                self._redraw(self.panels[drawn:])
+            self._panels.objects = [o for o in self._panels.objects if o is not self._pending]
             self._panels.css_classes = ["ns-panels", PANELS_READY]
             self.complete = True
             self._show_story()
-            self._redraw(self.panels)
+
+    def _place(self, index: int, row: pn.viewable.Viewable) -> None:
+        """Put ``row`` at ``index`` of the tab's panels: in place of the first panel's layout
+        drawn with the page (index 0), else before the note that the others are coming. The
+        first panel keeps the spotlight if the row is its layout (its spacer keeps the place)."""
+        objects = list(self._panels.objects)
+        if index == 0 and self._spotlit is not None:
+            parent, spot, view, _ = self._spotlit
+            if parent is self._panels and spot == 0 and row is view:
+                row = objects[0]  # the spacer keeping its place
+            else:
+                self._unspotlight()
+                objects = list(self._panels.objects)
+        if objects[index] is not self._pending:
+            objects[index] = row
+        else:
+            objects.insert(index, row)
+        self._panels.objects = objects
 
     def _stage(self, top: list[pn.viewable.Viewable]) -> pn.Column:
         """Presenter mode: the presenter bar above ``top`` (status line, story and spotlight)
@@ -528,13 +563,14 @@ class SimulationTab(pn.viewable.Viewer):
         rule = pn.pane.HTML("<hr>", sizing_mode="stretch_width", margin=(4, 5))
         sections = [transport, rule, science]
         if not self.lesson:
-            advanced = self._param_widgets([p for p in order if p in model.advanced_params])
-            sections.append(pn.Card(advanced, title="Advanced", collapsed=True))
+            advanced = [p for p in order if p in model.advanced_params]
+            sections.append(
+                _card_built_when_opened("Advanced", lambda: self._param_widgets(advanced))
+            )
         sections.append(
-            pn.Card(
-                pn.pane.Markdown(self._glossary(), styles={"font-size": "12px"}),
-                title="What the controls mean",
-                collapsed=True,
+            _card_built_when_opened(
+                "What the controls mean",
+                lambda: pn.pane.Markdown(self._glossary(), styles={"font-size": "12px"}),
                 css_classes=["ns-glossary"],
             )
         )
@@ -665,6 +701,24 @@ class SimulationTab(pn.viewable.Viewer):
         if self._layout is None:
             self._layout = pn.Row(self.controls, self.content, sizing_mode="stretch_width")
         return self._layout
+
+
+def _card_built_when_opened(
+    title: str, build: Callable[[], pn.viewable.Viewable], **params: Any
+) -> pn.Card:
+    """A collapsed card whose contents are built when it is first opened.
+
+    The sidebar's collapsed cards (the advanced params' widgets, the glossary) were most of
+    the controls' widgets, and the controls most of the cost of a tab's first visit: built
+    with the tab, they held the server's loop for every student opening it, to show nothing."""
+    card = pn.Card(title=title, collapsed=True, **params)
+
+    def fill(event: param.parameterized.Event) -> None:
+        if not event.new and not card.objects:
+            card.objects = [build()]
+
+    card.param.watch(fill, ["collapsed"])
+    return card
 
 
 def _parent_of(layout: Any, target: Any) -> tuple[Any, int] | None:

@@ -6,6 +6,7 @@ than a closed page's session lingers."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -149,7 +150,7 @@ def test_a_build_waits_for_pages_already_built_to_get_their_documents(
 
 
 class SessionContext:
-    """A session context as :func:`app.sessions._in_spare_turn` reads it."""
+    """A session context as :func:`app.sessions._in_spare_turns` reads it."""
 
     def __init__(self) -> None:
         self.destroyed = False
@@ -186,14 +187,53 @@ def test_the_other_panels_wait_for_every_new_page_and_a_closed_page_drops_them(
         await asyncio.sleep(0)  # page 0's build holds the turn, pages 1 and 2 queue behind it
         rest = [asyncio.ensure_future(page) for page in pages[1:]]
         later = [
-            sessions._in_spare_turn(Doc(), lambda: order.append("other panels")),
-            sessions._in_spare_turn(closed, lambda: order.append("closed page's panels")),
+            sessions._in_spare_turns(Doc(), lambda: order.append("other panels")),
+            sessions._in_spare_turns(closed, lambda: order.append("closed page's panels")),
         ]
         await asyncio.gather(first, *rest, *later)
 
     asyncio.run(burst())
     # the other panels of a shown page wait until no new page waits for its first build
     assert order == ["page 0", "page 1", "page 2", "other panels"]
+
+
+def test_a_build_in_steps_runs_one_step_per_turn_and_stops_with_its_session(
+    patched: None,
+) -> None:
+    """A generator build runs one step per next-tick callback, with the loop's other work
+    between two steps; a session destroyed between two steps drops the rest."""
+    order: list[str] = []
+
+    def build(name: str, document: Doc) -> Any:
+        for step in range(3):
+            order.append(f"{name} {step}")
+            if name == "closing" and step == 1:
+                document.session_context.destroyed = True  # the page closes meanwhile
+            yield
+
+    async def scenario() -> None:
+        live, closing = Doc(), Doc()
+        ticks = asyncio.ensure_future(_other_work(order))
+        await asyncio.gather(
+            sessions._in_spare_turns(live, lambda: build("live", live)),
+            sessions._in_spare_turns(closing, lambda: build("closing", closing)),
+        )
+        ticks.cancel()
+
+    asyncio.run(scenario())
+    steps = [entry for entry in order if entry != "other"]
+    assert [s for s in steps if s.startswith("live")] == ["live 0", "live 1", "live 2"]
+    assert [s for s in steps if s.startswith("closing")] == ["closing 0", "closing 1"]
+    # never two steps of one build without the loop's other work in between
+    for before, after in itertools.pairwise(order):
+        assert before == "other" or after == "other" or before[:4] != after[:4], order
+
+
+async def _other_work(order: list[str]) -> None:
+    """The loop's other work: one entry per turn of the loop."""
+    while True:
+        order.append("other")
+        await asyncio.sleep(0)
 
 
 def test_callback_checks_are_skipped_unless_bokeh_is_told_otherwise(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import panel as pn
 import pytest
 
 from app.tabs.tokens.tab import TokensTab
@@ -60,13 +61,31 @@ def test_stale_ensemble_reruns_after_the_parameters_rest(tab: TokensTab, monkeyp
     assert len(tab.ensemble._lines["median"].data["t"]) == len(tab.model.ensemble.result["t"])
 
 
+def _control_labels(view: TokensTab) -> set[str]:
+    """The labels of the sidebar's widgets, every card opened (their contents are built when
+    first opened)."""
+    for card in view._controls.select(pn.Card):
+        card.collapsed = False
+    return {w.label for w in view._controls.select(lambda obj: hasattr(obj, "label"))}
+
+
 def test_lesson_mode_has_no_advanced_controls():
     full, lesson = TokensTab(), TokensTab(lesson=True)
-    names = lambda view: {  # noqa: E731
-        w.label for w in view._controls.select(lambda obj: hasattr(obj, "label"))
-    }
-    assert "σ_b bias scale" in names(full)
-    assert "σ_b bias scale" not in names(lesson)
+    assert "σ_b bias scale" in _control_labels(full)
+    assert "σ_b bias scale" not in _control_labels(lesson)
+
+
+def test_the_advanced_controls_are_built_when_their_card_is_first_opened():
+    view = TokensTab()
+    (advanced,) = [card for card in view._controls.select(pn.Card) if card.title == "Advanced"]
+    assert not advanced.objects  # a tab's first visit does not build what it does not show
+    advanced.collapsed = False
+    (bias,) = [w for w in advanced.select(pn.widgets.Widget) if w.label == "σ_b bias scale"]
+    advanced.collapsed = True
+    advanced.collapsed = False
+    assert [w for w in advanced.select(pn.widgets.Widget) if w.label == "σ_b bias scale"] == [bias]
+    bias.value = 0.25  # linked both ways to the model
+    assert view.model.sigma_b == 0.25
 
 
 def test_closing_the_session_stops_play_and_cancels_jobs():

@@ -6,7 +6,7 @@ analysis view*, arXiv:2509.21614. Spec: ``models/adaptive.md``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import panel as pn
@@ -69,33 +69,30 @@ class AdaptiveTab(SimulationTab):
         self.hero = self.add_panel(AdaptiveHero(model))
         return self.hero.view()
 
-    def _build_panels(self) -> pn.viewable.Viewable:
+    def _build_panels(self) -> Iterator[pn.viewable.Viewable]:
         model = self.model
-        weak_controls = self.job_controls(
-            model.weak_job, "Run weak-error study", model.run_weak_error
-        )
+        # one panel under the other: two cards with their legends do not fit side by side in
+        # a projector's 1024 px (a wrapping flex row of Bokeh cards hung the browser's layout)
+        yield self.hero.view()
+        self.moments = self.add_panel(MomentsPanel(model))
+        yield self.moments.view()
+        self.final = self.add_panel(FinalPanel(model))
+        yield self.final.view()
         scaling_controls = self.job_controls(
             model.scaling_job, "Run scaling study", model.run_scaling
         )
-        self.moments = self.add_panel(MomentsPanel(model))
-        self.final = self.add_panel(FinalPanel(model))
         self.scaling = self.add_panel(ScalingPanel(model, scaling_controls))
-        self.weak = self.add_panel(WeakErrorPanel(model, weak_controls))
         self.update_on(model.scaling_job, self.scaling)
+        yield self.scaling.view()
+        weak_controls = self.job_controls(
+            model.weak_job, "Run weak-error study", model.run_weak_error
+        )
+        self.weak = self.add_panel(WeakErrorPanel(model, weak_controls))
         self.update_on(model.weak_job, self.weak)
         # while a study runs (its own, or the start-up one it follows) the summary says so
         model.weak_job.param.watch(lambda *_: self.call_on_loop(self.weak.update), ["running"])
-        # one panel under the other: two cards with their legends do not fit side by side in
-        # a projector's 1024 px (a wrapping flex row of Bokeh cards hung the browser's layout)
-        return pn.Column(
-            self.hero.view(),
-            self.moments.view(),
-            self.final.view(),
-            self.scaling.view(),
-            self.weak.view(),
-            model_card(load_card(self.slug), self.paper_citation, self.paper_url),
-            sizing_mode="stretch_width",
-        )
+        yield self.weak.view()
+        yield model_card(load_card(self.slug), self.paper_citation, self.paper_url)
 
 
 def _retarget_step_button(layout: Any, action: Callable[[], object]) -> bool:

@@ -6,6 +6,7 @@ Learning*, arXiv:2106.15503 (illustrative re-implementation). Spec: ``models/exp
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import panel as pn
@@ -52,9 +53,11 @@ class ExplorationTab(SimulationTab):
         )
         return self._maps_card
 
-    def _build_panels(self) -> pn.viewable.Viewable:
+    def _build_panels(self) -> Iterator[pn.viewable.Viewable]:
         model = self.model
+        yield self._maps_card
         self.coverage = self.add_panel(CoveragePanel(model))
+        yield self.coverage.view()
         controls = self.job_controls(model.learning, "Run learning curves", model.run_learning)
         self.policies = self.add_panel(LearnedPolicyMaps(model))
         self.learning = self.add_panel(LearningPanel(model, controls, self.policies))
@@ -62,14 +65,9 @@ class ExplorationTab(SimulationTab):
         self.update_on_params(["target_frac"], self.learning)
         # the first tick of a live session fills the curves (throwaway views never start them)
         model.learn_at_next_poll()
-        return pn.Column(
-            self._maps_card,
-            self.coverage.view(),
-            self.learning.view(),
-            panel_card("Why restarting from μ is safe", *_theory_panes(), collapsed=False),
-            model_card(load_card(self.slug), self.paper_citation, self.paper_url),
-            sizing_mode="stretch_width",
-        )
+        yield self.learning.view()
+        yield panel_card("Why restarting from μ is safe", *_theory_panes(), collapsed=False)
+        yield model_card(load_card(self.slug), self.paper_citation, self.paper_url)
 
 
 def _theory_panes() -> list[Any]:

@@ -6,6 +6,7 @@ Lindeberg exchange principle*, arXiv:2605.02771. Spec: ``models/widenet.md``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import panel as pn
@@ -57,25 +58,26 @@ class WidenetTab(SimulationTab):
         self._version_seen = 0
         return self.w2.view()
 
-    def _build_panels(self) -> pn.viewable.Viewable:
+    def _build_panels(self) -> Iterator[pn.viewable.Viewable]:
         model = self.model
-        lindeberg_controls = self.job_controls(
-            model.lindeberg, "Run exchange at width shown", model.run_lindeberg
-        )
-        self.law = self.add_panel(OutputLawPanel(model))
-        self.lindeberg = self.add_panel(LindebergPanel(model, lindeberg_controls))
-        self.cumulants = self.add_panel(CumulantPanel(model))
-        self.covariance = self.add_panel(CovariancePanel(model))
         # live params only re-read the cached sweep; while playing, the frame counter already
         # redraws after each width change
         model.param.watch(
             lambda *_: model.playing or self.call_on_loop(self._refresh), list(model.live_params)
         )
-        return pn.Column(
-            *(panel.view() for panel in self.panels),
-            model_card(load_card(self.slug), self.paper_citation, self.paper_url),
-            sizing_mode="stretch_width",
+        yield self.w2.view()
+        self.law = self.add_panel(OutputLawPanel(model))
+        yield self.law.view()
+        lindeberg_controls = self.job_controls(
+            model.lindeberg, "Run exchange at width shown", model.run_lindeberg
         )
+        self.lindeberg = self.add_panel(LindebergPanel(model, lindeberg_controls))
+        yield self.lindeberg.view()
+        self.cumulants = self.add_panel(CumulantPanel(model))
+        yield self.cumulants.view()
+        self.covariance = self.add_panel(CovariancePanel(model))
+        yield self.covariance.view()
+        yield model_card(load_card(self.slug), self.paper_citation, self.paper_url)
 
     def tick(self) -> None:
         """The base's tick (Play, then the model's pending work), then redraw if a background
