@@ -579,6 +579,20 @@ copy the link to share exactly what you see.
     return [intro, pn.FlexBox(*cards)]
 
 
+class _ScrollingButton(pn.widgets.Button):
+    """A button that also scrolls the page to its top in the browser: the tab it opens shows
+    its top (Play and the hero), not where the About page was scrolled to.
+
+    The scroll is a Bokeh ``CustomJS`` on the button's model, not Panel's ``js_on_click``,
+    whose link would make every page walk itself for links at each layout change
+    (:func:`_page_title`)."""
+
+    def _get_model(self, doc: Any, root: Any = None, parent: Any = None, comm: Any = None) -> Any:
+        model = super()._get_model(doc, root, parent, comm)
+        model.js_on_event("button_click", CustomJS(code=SCROLL_TO_TOP))
+        return model
+
+
 def _tab_card(index: int, tab: type[SimulationTab], tabs: pn.Tabs) -> pn.Card:
     thumbnail_path = ASSETS_DIR / "thumbnails" / f"{tab.slug}.png"
     thumbnail = (
@@ -586,14 +600,12 @@ def _tab_card(index: int, tab: type[SimulationTab], tabs: pn.Tabs) -> pn.Card:
         if thumbnail_path.exists()
         else pn.Spacer(height=0)
     )
-    open_button = pn.widgets.Button(label=f"Open {tab.title}", color="primary")
+    open_button = _ScrollingButton(label=f"Open {tab.title}", color="primary")
 
     def open_tab(_: Any) -> None:
         tabs.active = index
 
     open_button.on_click(open_tab)
-    # the tab opens at its top (Play and the hero), not where the About page was scrolled to
-    open_button.js_on_click(code=SCROLL_TO_TOP)
     text = pn.pane.Markdown(
         f"{tab.claim}\n\n"
         f"*Paper:* [{tab.paper_citation}]({tab.paper_url})\n\n"

@@ -11,6 +11,7 @@ import pytest
 from bokeh.document import Document
 from bokeh.models import ImportedStyleSheet
 from panel.io.state import set_curdoc
+from panel.links import Callback
 from panel.models.layout import Card as BkCard
 from panel.util import edit_readonly
 
@@ -127,3 +128,29 @@ def test_a_tab_shown_again_is_neither_built_nor_sent_again(monkeypatch) -> None:
             tabs.active = 1 + slugs.index(slug)
             assert set(doc.models) == both and len(passes) == 1
             assert [item.visible for item in sidebar.objects] == [slug == "tokens", slug == "swarm"]
+
+
+def test_a_page_makes_no_panel_javascript_link(monkeypatch) -> None:
+    """Panel's first ``jslink`` or ``jscallback`` in a process adds a hook that, at every
+    layout change of every page, walks the whole page looking for links (13 % of a tab's
+    first visit, profiled): the page's title follows the open tab through a Bokeh
+    ``CustomJS`` instead. Every tab opened, every card opened: no object holds a link."""
+    monkeypatch.setattr(main, "_session_query", lambda: {"tab": "tokens"})
+    doc = Document()
+    with set_curdoc(doc):
+        template = main.create_app()
+        template.server_doc(doc)
+        tabs = next(obj for obj in template.main[0] if isinstance(obj, pn.Tabs))
+        titles = []
+        order = (*range(2, len(main.TABS) + 1), 1, 0)  # the page opens on tab 1
+        for index in order:
+            tabs.active = index
+            titles.extend(m.text for m in doc.models if getattr(m, "name", "") == "page title")
+        layouts = [template.main[0], template.sidebar[0]]
+        for card in (card for layout in layouts for card in layout.select(pn.Card)):
+            card.collapsed = False
+        linked = [obj for layout in layouts for obj in layout.select() if obj in Callback.registry]
+        linked += [model for model in doc.models if model in Callback.registry]
+    assert not linked
+    names = ["About", *(tab.title for tab in main.TABS)]
+    assert titles == [f"{names[index]} — noisescope" for index in order]

@@ -47,6 +47,26 @@ def test_tabs_are_built_when_first_opened(open_app: Callable[..., Page]) -> None
     page.wait_for_url(f"**tab={first.slug}**")
 
 
+#: How far the page is scrolled: the window, or the template's scrolling main area.
+SCROLLED_JS = (
+    "Math.max(window.scrollY, ...[...document.querySelectorAll('#main, .main, #content')]"
+    ".map(el => el.scrollTop))"
+)
+
+
+def test_a_card_s_button_opens_its_tab_at_its_top(open_app: Callable[..., Page]) -> None:
+    """The About page scrolled down to the last card: its button opens the tab at its top
+    (Play and the hero), not where the About page was scrolled to."""
+    page = open_app(plot=None)
+    last = TABS[-1]
+    button = page.locator("button", has_text=f"Open {last.title}").first
+    button.scroll_into_view_if_needed()
+    assert page.evaluate(SCROLLED_JS) > 0
+    button.click()
+    page.wait_for_url(f"**tab={last.slug}**")
+    page.wait_for_function(f"({SCROLLED_JS}) === 0", timeout=5_000)
+
+
 def test_title_names_the_tab_and_the_theme_survives_tab_switches(
     open_app: Callable[..., Page],
 ) -> None:
