@@ -6,6 +6,8 @@ arXiv:2509.17815. Spec: ``models/swarm.md``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import panel as pn
 
 from app.models.swarm.model import SwarmModel
@@ -52,18 +54,29 @@ class SwarmTab(SimulationTab):
         self.hero = self.add_panel(SwarmHero(self.model))
         return self.hero.view()
 
-    def _build_panels(self) -> pn.viewable.Viewable:
+    def _build_panels(self) -> Iterator[pn.viewable.Viewable]:
         model = self.model
+        # live params that change what is drawn without a new frame redraw at once (on the
+        # schedule of _update_plots: while playing, the hero and the panel whose turn it is)
+        model.param.watch(
+            lambda *_: self.call_on_loop(self._refresh),
+            [p for p in model.live_params if p not in ("n_runs", "study_dim")],
+        )
+        yield self.hero.view()
         self.weights = self.add_panel(WeightsPanel(model))
         self.series = self.add_panel(TimeSeriesPanel(model))
+        yield side_by_side(self.weights.view(), self.series.view())
         self.schedules = self.add_panel(SchedulePanel(model))
         self.potential = self.add_panel(EffectivePotentialPanel(model))
+        yield side_by_side(self.potential.view(), self.schedules.view())
         self.diagnostics = self.add_panel(DiagnosticsPanel(model))
         self.study = self.add_panel(
             StudyPanel(
                 model, self.job_controls(model.study, "Run hitting-time study", model.run_study)
             )
         )
+        self.update_on(model.study, self.study)
+        yield self.study.view()
         self.sweep = self.add_panel(
             SweepPanel(model, self.job_controls(model.sweep, "Run β/σ sweep", model.run_sweep))
         )
@@ -72,22 +85,8 @@ class SwarmTab(SimulationTab):
                 model, self.job_controls(model.kramers, "Run Kramers study", model.run_kramers)
             )
         )
-        self.update_on(model.study, self.study)
         self.update_on(model.sweep, self.sweep)
         self.update_on(model.kramers, self.kramers)
-        # live params that change what is drawn without a new frame redraw at once (on the
-        # schedule of _update_plots: while playing, the hero and the panel whose turn it is)
-        model.param.watch(
-            lambda *_: self.call_on_loop(self._refresh),
-            [p for p in model.live_params if p not in ("n_runs", "study_dim")],
-        )
-        return pn.Column(
-            self.hero.view(),
-            side_by_side(self.weights.view(), self.series.view()),
-            side_by_side(self.potential.view(), self.schedules.view()),
-            self.study.view(),
-            side_by_side(self.sweep.view(), self.kramers.view()),
-            self.diagnostics.view(),
-            model_card(load_card(self.slug), self.paper_citation, self.paper_url),
-            sizing_mode="stretch_width",
-        )
+        yield side_by_side(self.sweep.view(), self.kramers.view())
+        yield self.diagnostics.view()
+        yield model_card(load_card(self.slug), self.paper_citation, self.paper_url)

@@ -7,6 +7,8 @@ is ``assets/cards/tokens.md``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import panel as pn
 
 from app.models.tokens.model import TokensModel
@@ -44,22 +46,30 @@ class TokensTab(SimulationTab):
         self.hero = self.add_panel(TokenHero(self.model))
         return self.hero.view()
 
-    def _build_panels(self) -> pn.viewable.Viewable:
+    def _build_panels(self) -> Iterator[pn.viewable.Viewable]:
+        # one panel under the other: two cards side by side (420 px each at least) do not
+        # fit a 1024 px projector beside the controls (and a wrapping FlexBox of Bokeh
+        # figures broke the browser's layout, freezing every plot)
         model = self.model
+        yield self.hero.view()
         self.depth = self.add_panel(SimilarityDepthPanel(model))
         self.diameter = self.add_panel(DiameterPanel(model))
+        yield self.diameter.view()
+        yield self.depth.view()
         ensemble_controls = self.job_controls(
             model.ensemble, "Run R realizations", model.run_ensemble
         )
         self.ensemble = self.add_panel(EnsemblePanel(model, ensemble_controls))
-        self.kernel = self.add_panel(KernelPanel(model))
-        self.phase = self.add_panel(PhasePanel(model))
         self.update_on(model.ensemble, self.ensemble)
+        self.update_on_params(["energy_kind", "energy_q", "beta"], self.ensemble)
+        yield self.ensemble.view()
+        self.kernel = self.add_panel(KernelPanel(model))
+        yield self.kernel.view()
+        self.phase = self.add_panel(PhasePanel(model))
         # the diameter panel draws the predicted λ_dist beside the run: a theory parameter
         # moved while paused must redraw it too, not only the next frame
         self.update_on_params(list(model.theory_params), self.kernel, self.phase, self.diameter)
-        self.update_on_params(["energy_kind", "energy_q", "beta"], self.ensemble)
-        advanced: list[pn.viewable.Viewable] = []
+        yield self.phase.view()
         if not self.lesson:
             self.advanced = self.add_panel(
                 AdvancedPanel(
@@ -72,18 +82,5 @@ class TokensTab(SimulationTab):
             )
             self.update_on(model.strong_error, self.advanced)
             self.update_on(model.variance, self.advanced)
-            advanced.append(self.advanced.view())
-        # one panel under the other: two cards side by side (420 px each at least) do not
-        # fit a 1024 px projector beside the controls (and a wrapping FlexBox of Bokeh
-        # figures broke the browser's layout, freezing every plot)
-        return pn.Column(
-            self.hero.view(),
-            self.diameter.view(),
-            self.depth.view(),
-            self.ensemble.view(),
-            self.kernel.view(),
-            self.phase.view(),
-            *advanced,
-            model_card(load_card(self.slug), self.paper_citation, self.paper_url),
-            sizing_mode="stretch_width",
-        )
+            yield self.advanced.view()
+        yield model_card(load_card(self.slug), self.paper_citation, self.paper_url)
