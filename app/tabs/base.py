@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import itertools
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -40,6 +39,11 @@ PANELS_READY = "ns-panels-ready"
 #: Room in pixels for the key controls beside the presenter bar's buttons at 1024 × 768 with
 #: the sidebar hidden (the tab is 962 px wide there; the buttons with their margins take 440).
 KEY_CONTROLS_WIDTH = 520
+#: Seconds of the loop a step of :meth:`SimulationTab._build_rest` may take before it lets the
+#: loop's other work run: rows are added to the step until it has taken this long. A row costs
+#: 40-270 ms, and each step also pays one pass over the page's models (about 15 µs a model,
+#: 2000-5000 models): one row per step added a third to a first visit's total.
+BUILD_STEP_S = 0.1
 #: Fewest seconds between two redraws of a secondary panel while playing.
 SECONDARY_PERIOD_S = 0.25
 #: Presenter mode: the stage (presenter bar, status, story and the preset's panel) is one
@@ -186,30 +190,38 @@ class SimulationTab(pn.viewable.Viewer):
 
     def _build_rest(self) -> Iterator[None]:
         """The panels after the first (:meth:`_build_panels`) and the sweep panel, put in
-        place under the first panel, which stays where it is drawn (in the spotlight too):
-        one row per step, each drawn as it comes, the note that they are coming last.
+        place under the first panel, which stays where it is drawn (in the spotlight too), a
+        few rows per step, each drawn as it comes, the note that they are coming last.
 
         A page of a tab is about a thousand Bokeh models, a second of the server's time to
         build and a third to send (the tokens tab's 11 figures); its first panel is a third
         of that. Built later, in spare turns (:func:`app.sessions.after_first_paint`, one step
         per turn), the others do not delay other pages' first plots when a class opens the
         link together, and a student opening a tab does not hold up the frames and answers
-        of the others for the whole build (0.3-0.45 s of the loop in one turn, in-process)."""
+        of the others for the whole build (0.3-0.45 s of the loop in one turn, in-process):
+        each step adds rows until it has taken :data:`BUILD_STEP_S`."""
         rows: Iterator[pn.viewable.Viewable] | None = None
-        for index in itertools.count():
+        index = 0
+        while True:
+            started = time.perf_counter()
             with self._frame_lock, sessions.batched(self._document):
                 if self._closed or self.complete:
                     return
                 if rows is None:
                     rows = iter(self._build_panels())
                 drawn = len(self.panels)
-                row = next(rows, None)
-                if row is None:
-                    break
-                self._place(index, row)
+                while (row := next(rows, None)) is not None:
+                    self._place(index, row)
+                    index += 1
+                    if time.perf_counter() - started >= BUILD_STEP_S:
+                        break
                 self._watch_views()
                 self._redraw(self.panels[drawn:])
+            if row is None:
+                break
             yield
+        if time.perf_counter() - started >= BUILD_STEP_S:
+            yield  # the sweep panel and the last touches in a step of their own
         with self._frame_lock, sessions.batched(self._document):
             if self._closed:
                 return
