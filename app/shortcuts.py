@@ -43,14 +43,14 @@ class Shortcuts(ReactiveHTML):
     popped = param.String(default="", doc="The query string Back or Forward moved to.")
     pops = param.Integer(default=0, doc="Incremented on every Back or Forward.")
 
-    # the params appear in the template, each in an element with an id: ReactiveHTML sends a
-    # change made in the browser to Python only for params bound that way
-    _template = (
-        '<div id="shortcuts" style="display: none">'
-        '<span id="action">${action}</span><span id="presses">${presses}</span>'
-        '<span id="popped">${popped}</span><span id="pops">${pops}</span>'
-        "</div>"
-    )
+    # No ${param} in the template: a param shown there is a child of the element, and Panel
+    # answered each change of one made in the browser by sending the element new children (a
+    # new Markdown pane per param), so the browser rendered the element again and Bokeh laid
+    # out the whole page again (about 95 ms of the browser's main thread per key press, Chrome
+    # profile of a tab at 1024 x 768). The params still reach Python because the script assigns
+    # them as ``data.<param> =`` (ReactiveHTML links the params its scripts assign, see its
+    # ``_script_assignment``): a key press is one change of the data model, nothing redrawn.
+    _template = '<div id="shortcuts" style="display: none"></div>'
 
     _scripts = {
         "render": """
@@ -58,10 +58,11 @@ class Shortcuts(ReactiveHTML):
         if (window.__noisescopeShortcutsInstalled) return;
         window.__noisescopeShortcutsInstalled = true;
         window.addEventListener('popstate', () => {
-          const sink = window.__noisescopeShortcuts;
+          // the element's data, named `data` so that its params reach Python (see _template)
+          const data = window.__noisescopeShortcuts;
           const search = window.location.search;
-          sink.popped = search;
-          sink.pops = sink.pops + 1;
+          data.popped = search;
+          data.pops = data.pops + 1;
           // Panel's Location still holds the link the app wrote last, so writing that link
           // again (the tab Back left, clicked once more) would change nothing and never reach
           // the address bar. Tell it, and the server, the link Back moved to; it pushes every
@@ -132,9 +133,9 @@ class Shortcuts(ReactiveHTML):
           if (['input', 'textarea', 'select'].includes(tag) || target.isContentEditable) return;
           if (role === 'slider' || (tag === 'button' && event.key === ' ')) return;
           event.preventDefault();
-          const sink = window.__noisescopeShortcuts;
-          sink.action = action;
-          sink.presses = sink.presses + 1;
+          const data = window.__noisescopeShortcuts;  // named so on purpose, see _template
+          data.action = action;
+          data.presses = data.presses + 1;
         });
         """
     }

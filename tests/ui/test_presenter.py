@@ -96,6 +96,22 @@ FOCUS_JS = """
 }
 """
 
+#: Starts recording (in ``window.__nsShortcutsSent``) every change the server makes to the
+#: keyboard shortcuts' element (app/shortcuts.py: the ReactiveHTML whose data model is a
+#: ``Shortcuts…``); a change the browser makes has ``sync`` true and is not recorded.
+SHORTCUTS_SENT_JS = """
+() => {
+  const sent = (window.__nsShortcutsSent = []);
+  for (const doc of Bokeh.documents) {
+    doc.on_change((ev) => {
+      const model = ev.model;
+      if (ev.sync !== false || model == null || !/ReactiveHTML$/.test(model.type)) return;
+      if (model.data && /^Shortcuts/.test(model.data.type)) sent.push(ev.attr);
+    }, false);
+  }
+}
+"""
+
 
 def key_titles(page: Page) -> Locator:
     """The titles (label, and the value of a slider) of the presenter bar's key controls."""
@@ -239,3 +255,28 @@ def test_hidden_sidebar_is_out_of_the_tab_order(page: Page, open_app: Callable[.
     shown = tab_round(stop_in_sidebar=True)
     assert shown[-1]["inSidebar"], shown[-5:]
     assert shown[-1]["tag"] == "SELECT", shown[-1]  # the Preset box, the sidebar's first
+
+
+def test_a_shortcut_sends_nothing_back_to_its_element(
+    page: Page, open_app: Callable[..., Page]
+) -> None:
+    """A shortcut is one change of the shortcuts element's data model in the browser (action,
+    presses) and nothing comes back to the element. Its params used to be children in its
+    template: the server answered each press with new children, the browser rendered the
+    element again and Bokeh laid out the whole page again (about 95 ms of the browser's main
+    thread per key press at 1024 × 768)."""
+    page.set_viewport_size({"width": WIDTH, "height": HEIGHT})
+    open_app("?tab=swarm&lesson=1")
+    page.evaluate(SHORTCUTS_SENT_JS)
+    presets = list(SwarmModel.presets)
+    story = page.locator(".ns-story").first
+    page.locator("body").click(position={"x": 5, "y": 5})  # no control has the focus
+    for preset in presets[1:3]:  # → twice, then ← once
+        page.keyboard.press("ArrowRight")
+        expect(story).to_contain_text(f"{preset}.", timeout=30_000)
+    page.keyboard.press("ArrowLeft")
+    expect(story).to_contain_text(f"{presets[1]}.", timeout=30_000)
+    # the three presses reached the element (and the server: the presets moved) ...
+    assert page.evaluate("() => window.__noisescopeShortcuts.presses") == 3
+    # ... and the server sent the element nothing back
+    assert page.evaluate("() => window.__nsShortcutsSent") == []
