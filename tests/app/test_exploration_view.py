@@ -58,7 +58,11 @@ def test_layout_change_rebuilds_the_geometry(tab: ExplorationTab):
     assert (strip.y_range.start, strip.y_range.end) == (0.5, -0.5)
     assert len(tab.maps.terminals.data["x"]) == 1  # state N hatched
     assert tab.maps.k_slider.end == 16 and tab.maps.k_slider.value == 0  # opens at k = 0
+    ranges = (strip.x_range, strip.y_range)
     tab.model.preset = "FrozenLake"
+    # the same range models, updated (new ones would make Bokeh walk the whole page again)
+    assert (strip.x_range, strip.y_range) == ranges
+    assert strip.x_range.bounds == (-0.5, 7.5) and strip.y_range.start == 7.5
     lake = tab.maps.figures["policy"]
     assert frame_size((8, 8)) == (GRID_SIDE, GRID_SIDE)  # square cells
     assert (lake.x_range.start, lake.x_range.end) == (-0.5, 7.5)

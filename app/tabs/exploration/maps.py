@@ -152,11 +152,17 @@ def set_geometry(
 ) -> None:
     """Ranges (row 0 on top, exactly the grid: no blank margin) and sizes of map figures for a
     grid of ``grid_shape`` cells (the figures in ``colour_bars`` carry one); a one-row strip
-    hides its y axis."""
+    hides its y axis. A figure's ranges, once set, are updated in place: new range models
+    would make Bokeh walk the whole page again to find them."""
     n_rows, n_cols = grid_shape
     for fig in figures:
-        fig.x_range = Range1d(-0.5, n_cols - 0.5, bounds=(-0.5, n_cols - 0.5))
-        fig.y_range = Range1d(n_rows - 0.5, -0.5, bounds=(-0.5, n_rows - 0.5))  # row 0 on top
+        x = {"start": -0.5, "end": n_cols - 0.5, "bounds": (-0.5, n_cols - 0.5)}
+        y = {"start": n_rows - 0.5, "end": -0.5, "bounds": (-0.5, n_rows - 0.5)}  # row 0 on top
+        for name, values in (("x_range", x), ("y_range", y)):
+            if isinstance(getattr(fig, name), Range1d):
+                getattr(fig, name).update(**values)
+            else:
+                setattr(fig, name, Range1d(**values))
         fig.width, fig.height = map_size(grid_shape, any(fig is f for f in colour_bars))
         fig.yaxis.visible = n_rows > 1
 
