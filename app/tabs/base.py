@@ -46,6 +46,9 @@ KEY_CONTROLS_WIDTH = 520
 BUILD_STEP_S = 0.1
 #: Fewest seconds between two redraws of a secondary panel while playing.
 SECONDARY_PERIOD_S = 0.25
+#: Fewest seconds between two updates of a background job's progress bar on the page
+#: (:meth:`SimulationTab.job_controls`).
+PROGRESS_PERIOD_S = 0.25
 #: Presenter mode: the stage (presenter bar, status, story and the preset's panel) is one
 #: window tall under the app's header (64 px) and tab bar (72 px with the main area's margins),
 #: less 10 px of the main area's bottom margin (measured at 1024 × 768, tests/ui/test_presenter.py)
@@ -344,7 +347,10 @@ class SimulationTab(pn.viewable.Viewer):
             index = (names.index(self.model.preset) + direction) % len(names)
         else:
             index = 0 if direction > 0 else len(names) - 1
-        self.model.preset = names[index]
+        # one message to the page for the preset's many changes (params, widgets, status,
+        # story, every panel's redraw), not one per change: each costs the browser a relayout
+        with sessions.batched(self._document):
+            self.model.preset = names[index]
 
     def _show_story(self) -> None:
         """The preset's "what to look for" under the status line, and the panel that shows
@@ -687,7 +693,15 @@ class SimulationTab(pn.viewable.Viewer):
 
     def job_controls(self, job: BackgroundJob, label: str, start: Callable[[], None]) -> pn.Column:
         """A run button, a cancel button and a progress bar for a background job, with its
-        message underneath (beside them it overflowed half-width cards)."""
+        message underneath (beside them it overflowed half-width cards).
+
+        A job reports its progress every few tens of milliseconds, and each change reached the
+        page as a message of its own (a frame for the browser to restyle and paint, 15 of them
+        in the second after a preset on the tokens tab, as its ensemble reran): the bar follows
+        the progress at most every :data:`PROGRESS_PERIOD_S` (the last report always reaches
+        it), a job's start, end and message at once. Only values that changed are written: a
+        button's ``disabled`` makes BokehJS render it anew and lay out the whole page again
+        (about 12 forced layouts on the tokens tab, most of a preset's in the browser)."""
         self._jobs.append(job)
         run = pn.widgets.Button(label=label, color="primary")
         run.on_click(lambda _: start())
@@ -696,23 +710,49 @@ class SimulationTab(pn.viewable.Viewer):
         # fixed sizes and no visibility toggles: a change here must not relayout the page
         bar = pn.indicators.Progress(value=0, max=100, width=160, height=20, margin=(14, 10))
         message = pn.pane.Str("", height=24, margin=(0, 10), sizing_mode="stretch_width")
+        #: monotonic time of the last sync, and whether a progress sync is scheduled
+        state: dict[str, Any] = {"at": -PROGRESS_PERIOD_S, "pending": False}
 
         def sync(*_: Any) -> None:
-            bar.value = round(100 * job.progress)
-            cancel.disabled = not job.running
-            run.disabled = job.running
-            message.object = job.error or job.message
+            state["pending"] = False
+            state["at"] = time.monotonic()
+            _set(bar, "value", round(100 * job.progress))
+            _set(cancel, "disabled", not job.running)
+            _set(run, "disabled", job.running)
+            _set(message, "object", job.error or job.message)
 
-        job.param.watch(
-            lambda *e: self.call_on_loop(sync), ["progress", "running", "message", "error"]
-        )
+        def on_progress(*_: Any) -> None:  # possibly on the job's worker thread
+            if state["pending"]:
+                return  # the scheduled sync shows this report too
+            state["pending"] = True
+            wait = state["at"] + PROGRESS_PERIOD_S - time.monotonic()
+            self._call_on_loop_after(wait, sync)
+
+        job.param.watch(lambda *e: self.call_on_loop(sync), ["running", "message", "error"])
+        job.param.watch(on_progress, ["progress"])
         sync()  # a job may have run before its view (a study kept from start-up): show it
         return pn.Column(pn.Row(run, cancel, bar), message, sizing_mode="stretch_width")
+
+    def _call_on_loop_after(self, delay: float, fn: Callable[[], None]) -> None:
+        """:meth:`call_on_loop` ``fn`` in ``delay`` seconds (at once outside a server, or if
+        ``delay`` is not positive)."""
+        if delay <= 0 or self._loop is None or self._document is None:
+            self.call_on_loop(fn)
+            return
+        loop = self._loop
+        # tornado's add_callback is the one thread-safe entry; call_later then runs on the loop
+        loop.add_callback(lambda: loop.call_later(delay, self._next_tick, fn))
 
     def __panel__(self) -> pn.viewable.Viewable:
         if self._layout is None:
             self._layout = pn.Row(self.controls, self.content, sizing_mode="stretch_width")
         return self._layout
+
+
+def _set(obj: Any, name: str, value: Any) -> None:
+    """Set ``obj.name`` to ``value`` unless it has it already (no message to the page)."""
+    if getattr(obj, name) != value:
+        setattr(obj, name, value)
 
 
 def _card_built_when_opened(
