@@ -1,4 +1,5 @@
-/* noisescope: four repaint costs of BokehJS 3.9 removed, without changing what is drawn.
+/* noisescope: five repaint and layout costs of BokehJS 3.9 removed, without changing what is
+ * drawn.
  *
  * An animated figure repaints every frame. For each repaint BokehJS 3.9
  *
@@ -21,7 +22,9 @@
  *      lays out and repaints every plot of the page (about 110 ms on the swarm tab, a frozen
  *      frame a few times a second while playing). A plot whose outer box does not depend on its
  *      content (no `frame_width` / `frame_height`: its box comes from its sizing) lays out only
- *      itself, as the root would lay it out.
+ *      itself, as the root would lay it out;
+ *   5. renders a button anew, and lays out the whole page, when its `disabled` flag changes
+ *      (a job's Run and Cancel buttons, at each start and end). Its element's attribute changes.
  *
  * Measured on the swarm tab's default in headless Chromium (see README): 6.4-8.8 painted
  * frames/s before 1-3, 16.7-17.6 after 1-3 (the tokens tab 15.8 before, 29.2 after), 24-28 with
@@ -113,6 +116,26 @@
         check.call(this);
       } finally {
         delete this.compute_layout;
+      }
+    });
+
+  // 5. a button whose `disabled` changes is not rendered anew: ControlView already sets the
+  //    element's `disabled` attribute, which is all the look depends on (`.bk-btn[disabled]`).
+  //    AbstractButtonView also re-renders the button, and a re-render lays out the whole page
+  //    (about 12 forced layouts on the tokens tab, each time a job's Run and Cancel buttons
+  //    flip: half of a preset change's layouts in the browser)
+  patch("models/widgets/abstract_button", "AbstractButtonView", "connect_signals", (connect) =>
+    function connect_signals() {
+      const { disabled } = this.model.properties;
+      const on_change = this.on_change;
+      this.on_change = function (properties, fn) {
+        const kept = Array.isArray(properties) ? properties.filter((p) => p !== disabled) : properties;
+        return on_change.call(this, kept, fn);
+      };
+      try {
+        connect.call(this);
+      } finally {
+        delete this.on_change;
       }
     });
 

@@ -36,6 +36,7 @@ def test_the_page_loads_every_bokeh_fix(open_app: Callable[..., Page]) -> None:
         "InlineStyleSheet._update",
         "LegendView._render_items",
         "PlotView._invalidate_layout_if_needed",
+        "AbstractButtonView.connect_signals",
     ]
 
 
@@ -148,3 +149,39 @@ def test_a_plot_whose_size_follows_its_frame_still_lays_out_the_page(
     # a fixed frame: the plot's outer box grows with its axes, its neighbours move
     result = page.evaluate(_RELAYOUT_JS, 300)
     assert result["calls"]["root"] >= 1
+
+
+#: Marks the tokens tab's "Run R realizations" button element and records every change of its
+#: ``disabled`` attribute (in ``window.__nsRunButton``).
+WATCH_RUN_BUTTON_JS = """
+() => {
+  const state = (window.__nsRunButton = { changes: [], el: null });
+  const find = (root) => {
+    for (const el of root.querySelectorAll('*')) {
+      if (el.tagName === 'BUTTON' && el.textContent.trim() === 'Run R realizations') return el;
+      if (el.shadowRoot) { const found = find(el.shadowRoot); if (found) return found; }
+    }
+    return null;
+  };
+  state.el = find(document);
+  new MutationObserver(() => state.changes.push(state.el.hasAttribute('disabled')))
+    .observe(state.el, { attributes: true, attributeFilter: ['disabled'] });
+}
+"""
+
+
+def test_a_button_disabled_and_enabled_keeps_its_element(open_app: Callable[..., Page]) -> None:
+    """A job's Run button is disabled while the job runs and enabled after: the same element
+    takes the attribute (BokehJS alone renders the button anew each time, and lays out the
+    whole page)."""
+    page = open_app("?tab=tokens")
+    button = page.get_by_role("button", name="Run R realizations").first
+    button.scroll_into_view_if_needed()
+    expect(button).to_be_enabled(timeout=60_000)  # the start-up ensemble has finished
+    page.evaluate(WATCH_RUN_BUTTON_JS)
+    button.click()
+    page.wait_for_function(
+        "() => window.__nsRunButton.changes.join() === 'true,false'", timeout=60_000
+    )
+    assert page.evaluate("() => window.__nsRunButton.el.isConnected")
+    expect(button).to_be_enabled()
