@@ -210,9 +210,9 @@ class SimulationTab(pn.viewable.Viewer):
             with self._frame_lock, sessions.batched(self._document):
                 if self._closed or self.complete:
                     return
+                drawn = len(self.panels)
                 if rows is None:
                     rows = iter(self._build_panels())
-                drawn = len(self.panels)
                 while (row := next(rows, None)) is not None:
                     self._place(index, row)
                     index += 1

@@ -7,6 +7,7 @@ series classification*, arXiv:2310.10836. Spec: ``models/signature.md``.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import panel as pn
@@ -96,33 +97,30 @@ class SignatureTab(SimulationTab):
         self.series = self.add_panel(SeriesPanel(self.model))
         return self.series.view()
 
-    def _build_panels(self) -> pn.viewable.Viewable:
+    def _build_panels(self) -> Iterator[pn.viewable.Viewable]:
         model = self.model
+        self._wire_live_drag()
+        # pairs side by side on a wide screen, one under the other on a projector: the panels
+        # Play animates (the series and its expected signature) first
         self.signature = self.add_panel(SignaturePanel(model))
+        self.update_on_params(["series_index", "channel", "n_samples"], self.series, self.signature)
+        self.update_on_params(["depth"], self.signature)
+        yield _wrapping(self.series.view(), self.signature.view())
         controls = self.job_controls(model.features_job, "Recompute", model.refresh_features)
         self.accuracy = self.add_panel(AccuracyPanel(model, controls))
         self.embedding = self.add_panel(EmbeddingPanel(model))
-        self.brownian = self.add_panel(BrownianPanel(model))
         self.update_on(model.features_job, self.accuracy, self.embedding)
         model.features_job.param.watch(lambda *_: self.call_on_loop(self._report_time), ["result"])
         self._report_time()  # the features may have come while only the first panel showed
-        self.update_on_params(["series_index", "channel", "n_samples"], self.series, self.signature)
         model.param.watch(
             lambda *_: self.call_on_loop(self.embedding.update_ring),
             ["series_index", "channel", "n_samples"],
         )
-        self.update_on_params(["depth"], self.signature)
-        self._wire_live_drag()
-        # pairs side by side on a wide screen, one under the other on a projector: the panels
-        # Play animates (the series and its expected signature) first
-        return pn.Column(
-            _wrapping(self.series.view(), self.signature.view()),
-            _wrapping(self.accuracy.view(), self.embedding.view()),
-            _wrapping(self.brownian.view()),
-            self._upload_card(),
-            model_card(load_card(self.slug), self.paper_citation, self.paper_url),
-            sizing_mode="stretch_width",
-        )
+        yield _wrapping(self.accuracy.view(), self.embedding.view())
+        self.brownian = self.add_panel(BrownianPanel(model))
+        yield _wrapping(self.brownian.view())
+        yield self._upload_card()
+        yield model_card(load_card(self.slug), self.paper_citation, self.paper_url)
 
     # ------------------------------------------------------------ updates
     def _report_time(self) -> None:
