@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from app.browser import drag_slider, hook_state, install_update_hook
 from app.models.signature.data import LABELS
+from app.tabs.signature.panels import BARS_BASIS
 
 TAB = "?tab=signature"
 NUMBER = re.compile(r"^\d\.\d{3}$")
@@ -200,3 +202,30 @@ def test_play_moves_the_preset_panel_above_the_fold(
     width = page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= 1024, width
     screenshot(page, "signature-noise-hurts-1024")
+
+
+@pytest.mark.parametrize("width, height", [(1440, 900), (1024, 768)])
+def test_expected_signature_plot_fits_its_title_and_legend(
+    page: Page, open_app: Callable[..., Page], screenshot, width: int, height: int
+) -> None:
+    """The bars of the expected signature keep room for their title and their legend beside
+    the level-2 matrix, or take the card's width with the matrix under them (at 1440 × 900 the
+    card is half the tab: the bars were squeezed to 250 px, their title cut and their legend
+    over the matrix's title)."""
+    page.set_viewport_size({"width": width, "height": height})
+    open_app(TAB)
+    card = page.locator(".ns-panel:has-text('Expected signature by level')").first
+    card.scroll_into_view_if_needed()
+    bars, heat = card.locator(".bk-Figure").nth(0), card.locator(".bk-Figure").nth(1)
+    expect(heat).to_be_visible()
+    plot, matrix = bars.bounding_box(), heat.bounding_box()
+    assert plot is not None and matrix is not None
+    assert plot["width"] >= BARS_BASIS, plot
+    for part in (".bk-Title", ".bk-Legend"):
+        box = bars.locator(part).first.bounding_box()
+        assert box is not None, part
+        assert box["x"] + box["width"] <= plot["x"] + plot["width"] + 0.5, (part, box, plot)
+    beside = matrix["x"] >= plot["x"] + plot["width"] - 0.5
+    under = matrix["y"] >= plot["y"] + plot["height"] - 0.5
+    assert beside or under, (plot, matrix)
+    screenshot(page, f"signature-levels-{width}")

@@ -2,13 +2,38 @@
 
 from __future__ import annotations
 
+import itertools
+import re
 from collections.abc import Callable
+from typing import Any
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from app.browser import click_button, hook_state, install_update_hook
 
 TAB = "?tab=swarm"
+#: Init script: records every text a canvas draws (``window.__nsTexts``) with its box in the
+#: canvas's pixels, so a test can see where Bokeh put the tick labels (they are not in the DOM).
+RECORD_CANVAS_TEXT = """
+(() => {
+  const fill = CanvasRenderingContext2D.prototype.fillText;
+  window.__nsTexts = [];
+  CanvasRenderingContext2D.prototype.fillText = function (text, x, y, ...rest) {
+    const m = this.measureText(text);
+    const t = this.getTransform();
+    const sx = t.a * x + t.c * y + t.e, sy = t.b * x + t.d * y + t.f;
+    window.__nsTexts.push({canvas: this.canvas, text: String(text), horizontal: t.b === 0,
+      left: sx - m.actualBoundingBoxLeft, right: sx + m.actualBoundingBoxRight,
+      top: sy - m.actualBoundingBoxAscent, bottom: sy + m.actualBoundingBoxDescent});
+    return fill.call(this, text, x, y, ...rest);
+  };
+})();
+"""
+#: A tick label: a number, Bokeh's minus sign included.
+TICK_LABEL = re.compile(r"^[−-]?\d+(\.\d+)?$")
+#: Fewest pixels between two neighbouring tick labels.
+LABEL_GAP_PX = 3
 
 
 def chip(page: Page, label: str) -> str:
@@ -91,3 +116,66 @@ def test_fits_a_projector_with_the_story_and_the_race_above_the_fold(
             if box is not None and box["width"] > 0:
                 assert box["x"] + box["width"] <= width + 0.5, (selector, i, box)
     screenshot(page, "swarm-1024")
+
+
+def hero_tick_labels(page: Page) -> list[dict[str, Any]]:
+    """The numbers the two landscape plots drew in their latest paint, with their boxes and
+    the plot (0 or 1) that drew each."""
+    canvases = [page.locator(".bk-Figure").nth(i).locator("canvas").first for i in range(2)]
+    handles = [canvas.element_handle() for canvas in canvases]
+    page.evaluate("() => { window.__nsTexts = []; }")
+    click_button(page, "Step")  # a new frame repaints both plots
+    page.wait_for_function(
+        "(canvases) => canvases.every((c) => window.__nsTexts.some((t) => t.canvas === c))",
+        arg=handles,
+    )
+    drawn = page.evaluate(
+        """(canvases) => window.__nsTexts
+            .filter((t) => canvases.includes(t.canvas))
+            .map((t) => ({...t, canvas: canvases.indexOf(t.canvas)}))""",
+        handles,
+    )
+    return [t for t in drawn if t["horizontal"] and TICK_LABEL.match(t["text"])]
+
+
+@pytest.mark.parametrize("width, height", [(800, 700), (1024, 768), (1440, 900)])
+def test_hero_tick_labels_never_overlap(
+    page: Page, open_app: Callable[..., Page], width: int, height: int
+) -> None:
+    """The landscapes shrink with the window while their ticks stay 0.5 apart: at 800 px the
+    x labels ran into one another (−2 over −1.5). Each plot keeps at least three labels per
+    axis, each a few pixels clear of its neighbours."""
+    page.add_init_script(RECORD_CANVAS_TEXT)
+    page.set_viewport_size({"width": width, "height": height})
+    open_app(TAB)
+    labels = hero_tick_labels(page)
+    for plot in (0, 1):
+        mine = [t for t in labels if t["canvas"] == plot]
+        # the x axis's labels share a baseline; the y axis's each have their own
+        rows: dict[float, list[dict[str, Any]]] = {}
+        for label in mine:
+            rows.setdefault(round(label["bottom"], 1), []).append(label)
+        x_labels = max(rows.values(), key=len)
+        y_labels = [t for t in mine if t not in x_labels]
+        assert len(x_labels) >= 3 and len(y_labels) >= 3, (plot, mine)
+        x_labels.sort(key=lambda t: t["left"])
+        for a, b in itertools.pairwise(x_labels):
+            assert b["left"] - a["right"] >= LABEL_GAP_PX, (width, plot, a, b)
+        y_labels.sort(key=lambda t: t["top"])
+        for a, b in itertools.pairwise(y_labels):
+            assert b["top"] - a["bottom"] >= LABEL_GAP_PX, (width, plot, a, b)
+
+
+def test_checkboxes_are_announced_by_their_labels(open_app: Callable[..., Page]) -> None:
+    """A screen reader names each checkbox by the label beside it (app/accessibility.py); the
+    fallback name 'checkbox' was every lone Bokeh Checkbox's (its label is a sibling div)."""
+    page = open_app(TAB)
+    for label in ("Langevin ghosts", "CBO ghosts", "PSO ghosts"):
+        expect(page.get_by_role("checkbox", name=label, exact=True)).to_have_count(1)
+    sweep = page.locator(".ns-panel:has-text('Sweep: how an outcome')").first
+    sweep.scroll_into_view_if_needed()
+    sweep.locator(".card-header").first.click()
+    for label in ("log x", "log y"):
+        box = sweep.get_by_role("checkbox", name=label, exact=True)
+        expect(box).to_be_visible()
+    expect(page.get_by_role("checkbox", name="checkbox", exact=True)).to_have_count(0)

@@ -15,6 +15,7 @@ from app.browser import (
     install_update_hook,
     wait_for_bokeh,
 )
+from app.tabs.tokens.hero import CAPTION_BASIS
 
 TAB = "?tab=tokens"
 
@@ -129,6 +130,29 @@ def test_garbage_link_shows_a_notice_not_an_error(
     click_button(page, "Step")
     assert wait_chip_change(page, "layer k", "0") == "1"
     screenshot(page, "tokens-garbage-link")
+
+
+def test_hero_caption_goes_under_the_sphere_in_a_narrow_window(
+    page: Page, open_app: Callable[..., Page], screenshot
+) -> None:
+    """At 800 px (the sidebar open) the hero's caption left beside the sphere was one letter
+    wide; it goes under the plot there, and stays beside it at a projector's 1024 px."""
+    page.set_viewport_size({"width": 800, "height": 700})
+    open_app(TAB)
+    caption = page.locator(".ns-caption:has-text('The picture.')").first
+    hero = page.locator(".bk-Figure").first
+    expect(caption).to_be_visible()
+    text, plot = caption.bounding_box(), hero.bounding_box()
+    assert text is not None and plot is not None
+    assert text["width"] >= CAPTION_BASIS, text
+    assert text["y"] >= plot["y"] + plot["height"], (text, plot)  # under the plot
+    screenshot(page, "tokens-hero-800")
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.wait_for_timeout(1000)  # the relayout
+    text, plot = caption.bounding_box(), hero.bounding_box()
+    assert text is not None and plot is not None
+    assert text["width"] >= CAPTION_BASIS, text
+    assert text["x"] >= plot["x"] + plot["width"], (text, plot)  # beside the plot
 
 
 def test_lesson_mode_hides_advanced_controls(open_app: Callable[..., Page]) -> None:

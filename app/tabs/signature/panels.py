@@ -40,16 +40,21 @@ SIGNATURE_CAPTION = (
 )
 #: At most this many signature coordinates are drawn as bars (whole levels only).
 MAX_BARS = 400
-#: A row that wraps its children onto the next line when they do not fit, and a pane that
-#: takes the room its row leaves.
+#: A row that wraps its children onto the next line when they do not fit.
 WRAP = ":host { flex-wrap: wrap; }"
-GROW = {"flex": "1 1 300px"}
-#: Width of the level-2 matrix (beside the bars even at a projector's 1024 px).
+#: Narrowest width (px) of the bar plot beside the level-2 matrix, as its flex basis: its title,
+#: its x label and its one-line legend fit the frame from there. The bars take the row's width
+#: and the matrix goes under them when the row is narrower than both (the 500 px card of a
+#: 1440 px window); at a projector's 1024 px, where the card has the whole row, it stays beside.
+BARS_BASIS = 330
+#: Width of the level-2 matrix.
 HEAT_WIDTH = 250
 
 
 def legend_above(fig: Any) -> None:
-    """A one-line legend over the frame (a legend beside it would squeeze a narrow plot)."""
+    """A one-line legend over the frame (a legend beside it would squeeze a narrow plot), with
+    short glyphs and gaps: it must not reach past the frame of a plot :data:`BARS_BASIS` wide,
+    where it lay over the title of the plot beside."""
     legend = fig.legend[0]
     fig.center.remove(legend)
     legend.update(
@@ -58,8 +63,10 @@ def legend_above(fig: Any) -> None:
         label_text_font_size="11px",
         click_policy="hide",
         margin=0,
-        padding=4,
-        spacing=10,
+        padding=3,
+        spacing=8,
+        glyph_width=12,
+        label_standoff=3,
     )
     fig.add_layout(legend, "above")
 
@@ -259,6 +266,9 @@ class SignaturePanel(TabPanel):
         for span in self._separators:
             fig.add_layout(span)
         legend_above(fig)
+        # the basis on the figure itself: a Bokeh pane hands its figure to the row and drops
+        # its own styles and min_width (the bars' frame was squeezed to 170 px beside the matrix)
+        fig.styles = {"flex": f"1 1 {BARS_BASIS}px"}
         self.figure = fig
         heat = labelled_figure(
             "Level 2: Sⁱʲ",
@@ -293,7 +303,7 @@ class SignaturePanel(TabPanel):
             "Expected signature by level",
             self.readout,  # the numbers Play changes, above the plot: in view on a projector
             pn.Row(
-                pn.pane.Bokeh(self.figure, sizing_mode="stretch_width", min_width=300, styles=GROW),
+                pn.pane.Bokeh(self.figure, sizing_mode="stretch_width"),
                 pn.pane.Bokeh(self.heat, width=HEAT_WIDTH + 10),
                 sizing_mode="stretch_width",
                 stylesheets=[WRAP],

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 import panel as pn
-from bokeh.models import HoverTool, LinearColorMapper, Range1d
+from bokeh.models import HoverTool, LinearColorMapper, NoOverlap, Range1d
 from bokeh.palettes import Plasma256
 
 from app.models.swarm.landscape import Landscape
@@ -189,6 +189,11 @@ class SwarmHero(TabPanel):
         fig.width = HERO_SIZE + FRAME_EXTRA_WIDTH
         fig.height = HERO_SIZE + FRAME_EXTRA_HEIGHT
         fig.grid.visible = False
+        # the ticks stay 0.5 apart in data units while the plot shrinks with the window: at
+        # 800 px (a frame of 125 px) the x labels ran into one another. A label that would come
+        # closer than a few pixels to the last one drawn is left out (its tick mark stays)
+        for axis in fig.axis:
+            axis.major_label_policy = NoOverlap()
         # one static RGBA image with the contour lines baked in: the figure repaints every
         # frame, and a multi-line of thousands of contour points would be redrawn each time
         fig.image_rgba("image", x="x", y="y", dw="dw", dh="dh", source=self._background)

@@ -23,6 +23,13 @@ from app.tabs.plotting import caption, empty_source, labelled_figure, readout, r
 #: whole sphere fits a 1024 × 768 projector screen.
 HERO_SIZE = 360
 
+#: Narrowest width (px) of the caption beside the hero, as the side column's flex basis: in a
+#: narrower window (800 px, the sidebar open) the column wraps under the plot instead of
+#: squeezing the caption to a letter per line; at 1024 px it keeps the 225 px beside the plot.
+#: A basis, not a min-width: the app's rows wrap but ignore their children's min-widths
+#: (app.tabs.swarm.layout).
+CAPTION_BASIS = 180
+
 #: Half-width of the hero's view of a random projection in d > 3, in units of 1/√d (the
 #: size of a projected coordinate of a spread cloud).
 PROJECTION_EXTENT = 3.5
@@ -192,11 +199,17 @@ class TokenHero(TabPanel):
         return pn.Column(
             self.readouts,
             # the side column takes what the square hero leaves (no fixed width: nothing may
-            # be cut off on the right at 1024 px)
+            # be cut off on the right at 1024 px), or the row under it when that is less
+            # than CAPTION_BASIS
             pn.Row(
                 pn.pane.Bokeh(self.figure),
                 # the Gram matrix (d > 3) first: it shows the collapse there, above the fold
-                pn.Column(self.gram_pane, caption(HERO_CAPTION), sizing_mode="stretch_width"),
+                pn.Column(
+                    self.gram_pane,
+                    caption(HERO_CAPTION),
+                    sizing_mode="stretch_width",
+                    styles={"flex": f"1 1 {CAPTION_BASIS}px"},
+                ),
                 sizing_mode="stretch_width",
             ),
             self.view_controls,
