@@ -24,8 +24,11 @@ class AccessibleNames(ReactiveHTML):
 
     named = param.Integer(default=0, doc="Controls named by the last pass (for tests).")
 
-    # referenced in the template, or ReactiveHTML would not send its changes to Python
-    _template = '<div id="names" style="display: none"><span id="named">${named}</span></div>'
+    # No ${named} in the template: a param shown there is a child of the element, and Panel
+    # answers each change of it made in the browser with new children, which re-renders the
+    # element and lays out the whole page (app/shortcuts.py). The script's ``data.named =``
+    # still sends it to Python (ReactiveHTML links the params its scripts assign).
+    _template = '<div id="names" style="display: none"></div>'
 
     _scripts = {
         "render": """
@@ -48,8 +51,12 @@ class AccessibleNames(ReactiveHTML):
           for (const button of root.querySelectorAll('.bk-spin-btn-down')) name(button, 'decrease');
           for (const button of root.querySelectorAll('.copybtn')) name(button, 'copy the example');
           for (const box of root.querySelectorAll('input[type="checkbox"]')) {
-            const label = box.closest('label') || box.parentElement;
-            name(box, text(label) || 'checkbox');
+            // a group's boxes sit in <label>s; Bokeh's lone Checkbox puts its box and then its
+            // label (div.bk-label) at the top of its shadow root, where the box has no parent
+            // element (each of them was named 'checkbox')
+            const next = box.nextElementSibling;
+            const sibling = next && next.classList.contains('bk-label') ? next : null;
+            name(box, text(box.closest('label') || sibling || box.parentElement) || 'checkbox');
           }
           for (const input of root.querySelectorAll('input:not([type="checkbox"]), select')) {
             const group = input.closest('.bk-input-group');

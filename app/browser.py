@@ -97,6 +97,55 @@ _HOOK_JS = """
 """
 
 
+#: Installs ``window.__nsSent[name]``: the attributes the server changes on the ReactiveHTML
+#: elements whose data model's type starts with ``name`` (``ev.sync === false``: changes the
+#: browser makes itself are not recorded).
+_SENT_TO_ELEMENT_JS = """
+(name) => {
+  const sent = ((window.__nsSent = window.__nsSent || {})[name] = []);
+  for (const doc of Bokeh.documents) {
+    doc.on_change((ev) => {
+      const model = ev.model;
+      if (ev.sync !== false || model == null || !/ReactiveHTML$/.test(model.type)) return;
+      if (model.data && model.data.type.startsWith(name)) sent.push(ev.attr);
+    }, false);
+  }
+}
+"""
+#: The value of attribute ``attr`` of the data of the first ReactiveHTML element whose data
+#: model's type starts with ``name``.
+_ELEMENT_DATA_JS = """
+([name, attr]) => {
+  for (const doc of Bokeh.documents) {
+    for (const model of doc._all_models.values()) {
+      if (/ReactiveHTML$/.test(model.type) && model.data && model.data.type.startsWith(name)) {
+        return model.data[attr];
+      }
+    }
+  }
+  return null;
+}
+"""
+
+
+def record_changes_sent_to(page: Page, name: str) -> None:
+    """Start recording the changes the server makes to the ReactiveHTML elements named
+    ``name`` (the class name of the Python element, e.g. ``Shortcuts``):
+    :func:`changes_sent_to` lists them."""
+    page.evaluate(_SENT_TO_ELEMENT_JS, name)
+
+
+def changes_sent_to(page: Page, name: str) -> list[str]:
+    """The attributes changed by the server on the elements named ``name`` since
+    :func:`record_changes_sent_to`."""
+    return page.evaluate("(name) => window.__nsSent[name]", name)
+
+
+def element_data(page: Page, name: str, attr: str) -> Any:
+    """The value of param ``attr`` of the first ReactiveHTML element named ``name`` in the page."""
+    return page.evaluate(_ELEMENT_DATA_JS, [name, attr])
+
+
 class BrowserMissing(RuntimeError):
     """The configured Chromium binary does not exist or is not executable."""
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from app.browser import VISIBLE_PLOT
+from app.browser import VISIBLE_PLOT, changes_sent_to, element_data, record_changes_sent_to
 from app.main import TABS
 
 SIZES = [(1024, 768), (1400, 900), (1920, 1080)]
@@ -149,6 +149,26 @@ def test_axe_finds_no_serious_violation(slug: str, theme: str, open_app) -> None
     page.add_script_tag(path=str(AXE))
     violations = page.evaluate(AXE_RUN)
     assert not violations, violations
+
+
+def test_naming_new_controls_sends_nothing_back_to_the_naming_element(
+    open_app: Callable[..., Page],
+) -> None:
+    """Controls built after the page loaded (a card's, built when it is opened) are named by the
+    next pass, which reports how many it named; the server answers nothing (with the count in
+    the element's template, it sent the element new children, and the page was laid out
+    again, at every pass that named something)."""
+    page = open_app("?tab=tokens")
+    page.wait_for_timeout(3500)  # the passes over what the page has so far
+    record_changes_sent_to(page, "AccessibleNames")
+    named = element_data(page, "AccessibleNames", "named")
+    page.get_by_text("Advanced", exact=True).first.click()  # its widgets are built now
+    for _ in range(60):  # a pass every 3 s: 15 s at most
+        if element_data(page, "AccessibleNames", "named") > named:
+            break
+        page.wait_for_timeout(250)
+    assert element_data(page, "AccessibleNames", "named") > named  # the pass reported them
+    assert changes_sent_to(page, "AccessibleNames") == []
 
 
 def test_the_keyboard_focus_is_visible(open_app: Callable[..., Page]) -> None:

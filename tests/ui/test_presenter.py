@@ -14,7 +14,14 @@ from typing import Any
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from app.browser import drag_slider, save_screenshot, wait_for_bokeh
+from app.browser import (
+    changes_sent_to,
+    drag_slider,
+    element_data,
+    record_changes_sent_to,
+    save_screenshot,
+    wait_for_bokeh,
+)
 from app.main import TABS
 from app.models.swarm.model import SwarmModel
 from app.serve_process import REPO_ROOT
@@ -93,22 +100,6 @@ FOCUS_JS = """
   }
   const name = el ? `${el.tagName}.${el.className}:${(el.textContent || "").slice(0, 20)}` : "";
   return {inSidebar, name, tag: el ? el.tagName : ""};
-}
-"""
-
-#: Starts recording (in ``window.__nsShortcutsSent``) every change the server makes to the
-#: keyboard shortcuts' element (app/shortcuts.py: the ReactiveHTML whose data model is a
-#: ``Shortcuts…``); a change the browser makes has ``sync`` true and is not recorded.
-SHORTCUTS_SENT_JS = """
-() => {
-  const sent = (window.__nsShortcutsSent = []);
-  for (const doc of Bokeh.documents) {
-    doc.on_change((ev) => {
-      const model = ev.model;
-      if (ev.sync !== false || model == null || !/ReactiveHTML$/.test(model.type)) return;
-      if (model.data && /^Shortcuts/.test(model.data.type)) sent.push(ev.attr);
-    }, false);
-  }
 }
 """
 
@@ -267,7 +258,7 @@ def test_a_shortcut_sends_nothing_back_to_its_element(
     thread per key press at 1024 × 768)."""
     page.set_viewport_size({"width": WIDTH, "height": HEIGHT})
     open_app("?tab=swarm&lesson=1")
-    page.evaluate(SHORTCUTS_SENT_JS)
+    record_changes_sent_to(page, "Shortcuts")
     presets = list(SwarmModel.presets)
     story = page.locator(".ns-story").first
     page.locator("body").click(position={"x": 5, "y": 5})  # no control has the focus
@@ -277,6 +268,6 @@ def test_a_shortcut_sends_nothing_back_to_its_element(
     page.keyboard.press("ArrowLeft")
     expect(story).to_contain_text(f"{presets[1]}.", timeout=30_000)
     # the three presses reached the element (and the server: the presets moved) ...
-    assert page.evaluate("() => window.__noisescopeShortcuts.presses") == 3
+    assert element_data(page, "Shortcuts", "presses") == 3
     # ... and the server sent the element nothing back
-    assert page.evaluate("() => window.__nsShortcutsSent") == []
+    assert changes_sent_to(page, "Shortcuts") == []
