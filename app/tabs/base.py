@@ -1,12 +1,14 @@
 """The view every tab shares: transport controls, presets, seed, status, banner, download.
 
 A tab subclasses :class:`SimulationTab`, sets its metadata (``slug``, ``title``, ``claim``,
-paper and provenance), builds its panels (:class:`app.tabs.panel.TabPanel`) in
-:meth:`_build_panels`, registering each with :meth:`add_panel`, and returns their layout. The
-base redraws them in place (inside ``pn.io.hold``) whenever the model's ``frame`` changes: the
-hero every frame, secondary panels at most every :data:`SECONDARY_PERIOD_S` while playing (each
-repaint costs the browser milliseconds; the eye follows the hero), everything when playing
-stops. The app shell drives the animation by calling :meth:`tick` from one periodic callback.
+paper and provenance), builds its first panel (:class:`app.tabs.panel.TabPanel`) in
+:meth:`_build_first` and the others in :meth:`_build_panels`, registering each with
+:meth:`add_panel`; the latter yields the tab's rows, which the base puts in place a few per
+turn of the server's loop. The base redraws them in place (inside ``pn.io.hold``) whenever
+the model's ``frame`` changes: the hero every frame, secondary panels at most every
+:data:`SECONDARY_PERIOD_S` while playing (each repaint costs the browser milliseconds; the eye
+follows the hero), everything when playing stops. The app shell drives the animation by
+calling :meth:`tick` from one periodic callback.
 """
 
 from __future__ import annotations
