@@ -17,6 +17,7 @@ from pathlib import Path
 
 from bokeh.events import ButtonClick
 from bokeh.models import Button, Slider
+from panel.models.layout import Card
 
 from app.protocol_client import Client, pump, start_receivers, wait_for_panels
 from app.serve_process import ServeProcess
@@ -33,14 +34,30 @@ def kappa_prime(client: Client) -> float:
     raise AssertionError("no κ₁' chip in the document")
 
 
+def _title(card: Card) -> str:
+    """A card's title, from the heading in its header (HTML-escaped in the header's text)."""
+    texts = (html.unescape(str(getattr(m, "text", ""))) for m in card.children[0].references())
+    return next((m.group(1) for t in texts if (m := re.search(r"<h3>(.*)</h3>", t))), "")
+
+
 def test_a_click_during_a_slider_debounce_redraws_without_a_lock_error(tmp_path: Path) -> None:
     with ServeProcess(log_path=tmp_path / "server.log") as server:
         client = Client(server.base_url, "tokens")
         start_receivers([client])
         document = client.session.document
         step = next(m for m in document.select({"type": Button}) if m.label == "Step")
-        sigma_w = next(m for m in document.select({"type": Slider}) if "σ_w" in m.title)
         wait_for_panels([client])  # the kernel panel comes after the first plot
+        # σ_w is an advanced parameter: its slider is built when its card is first opened
+        advanced = next(
+            card for card in document.select({"type": Card}) if _title(card) == "Advanced"
+        )
+        advanced.collapsed = False
+        for _ in range(50):
+            sliders = [m for m in document.select({"type": Slider}) if "σ_w" in m.title]
+            if sliders:
+                break
+            pump(0.2)
+        (sigma_w,) = sliders
         before = kappa_prime(client)
         for _ in range(3):
             value = sigma_w.value + sigma_w.step
