@@ -701,9 +701,7 @@ class SimulationTab(pn.viewable.Viewer):
         page as a message of its own (a frame for the browser to restyle and paint, 15 of them
         in the second after a preset on the tokens tab, as its ensemble reran): the bar follows
         the progress at most every :data:`PROGRESS_PERIOD_S` (the last report always reaches
-        it), a job's start, end and message at once. Only values that changed are written: a
-        button's ``disabled`` makes BokehJS render it anew and lay out the whole page again
-        (about 12 forced layouts on the tokens tab, most of a preset's in the browser)."""
+        it), a job's start, end and message at once."""
         self._jobs.append(job)
         run = pn.widgets.Button(label=label, color="primary")
         run.on_click(lambda _: start())
@@ -718,10 +716,12 @@ class SimulationTab(pn.viewable.Viewer):
         def sync(*_: Any) -> None:
             state["pending"] = False
             state["at"] = time.monotonic()
-            _set(bar, "value", round(100 * job.progress))
-            _set(cancel, "disabled", not job.running)
-            _set(run, "disabled", job.running)
-            _set(message, "object", job.error or job.message)
+            # param sends only values that changed (a button's ``disabled`` flip is costly in
+            # the browser: assets/bokeh_fixes.js, fix 5)
+            bar.value = round(100 * job.progress)
+            cancel.disabled = not job.running
+            run.disabled = job.running
+            message.object = job.error or job.message
 
         def on_progress(*_: Any) -> None:  # possibly on the job's worker thread
             if state["pending"]:
@@ -749,12 +749,6 @@ class SimulationTab(pn.viewable.Viewer):
         if self._layout is None:
             self._layout = pn.Row(self.controls, self.content, sizing_mode="stretch_width")
         return self._layout
-
-
-def _set(obj: Any, name: str, value: Any) -> None:
-    """Set ``obj.name`` to ``value`` unless it has it already (no message to the page)."""
-    if getattr(obj, name) != value:
-        setattr(obj, name, value)
 
 
 def _card_built_when_opened(
